@@ -1,0 +1,344 @@
+"""The ``newsdedup`` command.
+
+Exit codes: 0 ok; 1 the run finished but items were quarantined (the count is printed);
+2 usage, configuration or database error (one line on stderr); 3 an internal error (one
+line; ``--debug`` shows the traceback); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.config import ConfigError, Settings, load_settings
+
+SAMPLE_INBOX = Path(__file__).resolve().parent / "samples" / "inbox"
+
+EXIT_OK, EXIT_QUARANTINED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit 2, like every other user mistake
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("database and configuration")
+    g.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="PostgreSQL URL (default: $NEWSDEDUP_DATABASE_URL, else an embedded "
+        "server in the data directory)",
+    )
+    g.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="where the embedded PostgreSQL lives (default: $NEWSDEDUP_DATA_DIR or "
+        "~/.local/share/newsdedup)",
+    )
+    g.add_argument(
+        "--config", metavar="FILE", help="newsdedup.toml with [dedup] and [sources.*] settings"
+    )
+    g.add_argument("-v", "--verbose", action="store_true", help="log each stage")
+    g.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog="newsdedup", description="News wire deduplication and merge pipeline.")
+    ap.add_argument("--version", action="version", version=f"newsdedup {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("run", help="ingest an inbox, then dedup and merge; print a report")
+    p.add_argument(
+        "--inbox",
+        metavar="DIR",
+        help="folder with reuters/, xinhua/ and cgtn/ subfolders "
+        "(default: the bundled sample inbox)",
+    )
+    _common(p)
+
+    p = sub.add_parser("ingest", help="ingest files or folders for one source (no dedup)")
+    p.add_argument("--source", required=True, help="source label: reuters, xinhua, cgtn, ...")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    _common(p)
+
+    p = sub.add_parser("dedup", help="sign, verify, cluster and publish pending articles")
+    _common(p)
+
+    p = sub.add_parser("export", help="export results as JSON Lines")
+    p.add_argument("what", choices=["stories"], help="what to export")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    _common(p)
+
+    p = sub.add_parser("explain", help="tell the story of one item: versions, edges, merge")
+    p.add_argument("item_key", metavar="ITEM_KEY", help="e.g. reuters:tag:reuters.com,2019:...")
+    _common(p)
+
+    p = sub.add_parser("quarantine", help="list quarantined payloads and items with reasons")
+    p.add_argument("--limit", type=int, default=50)
+    _common(p)
+
+    p = sub.add_parser("requeue", help="re-parse quarantined payloads (after a parser fix)")
+    p.add_argument("--payload", type=int, metavar="ID", help="only this payload id")
+    _common(p)
+
+    p = sub.add_parser("migrate", help="apply database migrations and exit")
+    _common(p)
+
+    p = sub.add_parser("db", help="print where the database is (and its URL)")
+    _common(p)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        if not args.command:
+            build_parser().print_help(sys.stderr)
+            return EXIT_USAGE
+        logging.basicConfig(
+            level=logging.INFO if args.verbose else logging.WARNING,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+        settings = load_settings(
+            database_url=args.database_url, data_dir=args.data_dir, config_file=args.config
+        )
+        return COMMANDS[args.command](args, settings)
+    except UsageError as e:
+        print(str(e), file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("newsdedup: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as e:
+        from pipeline.jobs import JobError
+        from pipeline.store.connect import DatabaseError
+
+        if isinstance(e, ConfigError | DatabaseError | JobError):
+            print(f"newsdedup: error: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        if debug:
+            raise
+        print(
+            f"newsdedup: internal error: {type(e).__name__}: {e}".splitlines()[0]
+            + " (rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def _open(settings: Settings):
+    from pipeline.store.connect import resolve_url
+    from pipeline.store.repository import Repository
+
+    url = resolve_url(settings)
+    return Repository.open(url), url
+
+
+def _where(settings: Settings, url: str) -> str:
+    from pipeline.store.connect import describe
+
+    if settings.database_url:
+        return describe(url)
+    return f"embedded PostgreSQL in {settings.data_dir / 'pgdata'}"
+
+
+class _Progress:
+    """Progress lines on stderr for long work: at most every 5 s, only for big jobs."""
+
+    def __init__(self, min_total: int = 2000):
+        self.min_total = min_total
+        self.last = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if total < self.min_total:
+            return
+        now = time.monotonic()
+        if done < total and now - self.last < 5:
+            return
+        self.last = now
+        print(f"  {stage}: {done}/{total} ({100 * done // max(total, 1)}%)", file=sys.stderr)
+
+
+def cmd_run(args, settings: Settings) -> int:
+    from pipeline import jobs
+
+    inbox = Path(args.inbox).expanduser() if args.inbox else SAMPLE_INBOX
+    if not inbox.is_dir():
+        raise ConfigError(f"inbox folder not found: {inbox}")
+    if not any((inbox / s).is_dir() for s in ("reuters", "xinhua", "cgtn")):
+        raise ConfigError(f"{inbox} has none of the reuters/, xinhua/, cgtn/ subfolders")
+    repo, url = _open(settings)
+    with repo:
+        print(f"newsdedup run: {inbox} -> {_where(settings, url)}")
+        summaries = jobs.run_inbox(repo, inbox, settings.dedup, progress=_Progress())
+        return _report(repo, summaries)
+
+
+def _report(repo, summaries) -> int:
+    from pipeline.report import render_report
+
+    text, quarantined = render_report(repo, summaries)
+    print(text)
+    return EXIT_QUARANTINED if quarantined else EXIT_OK
+
+
+def cmd_ingest(args, settings: Settings) -> int:
+    from pipeline import jobs
+
+    files: list[Path] = []
+    for raw in args.paths:
+        p = Path(raw).expanduser()
+        if p.is_dir():
+            files.extend(jobs.list_files(p))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise ConfigError(f"no such file or folder: {raw}")
+    repo, _url = _open(settings)
+    with repo:
+        s = jobs.ingest_files(repo, args.source, files, progress=_Progress())
+        c = s.counts
+        print(
+            f"ingested {c['files']} file(s) for {args.source}: {c['payloads_new']} new "
+            f"payload(s), {c['items_new']} new item(s), {c['items_updated']} updated, "
+            f"{c['killed']} killed, {c['quarantined']} quarantined"
+        )
+        if c["quarantined"]:
+            print(f"{c['quarantined']} quarantined: see `newsdedup quarantine` for the reasons")
+            return EXIT_QUARANTINED
+    return EXIT_OK
+
+
+def cmd_dedup(args, settings: Settings) -> int:
+    from pipeline import jobs
+
+    repo, _ = _open(settings)
+    with repo:
+        return _report(repo, jobs.dedup(repo, settings.dedup, progress=_Progress()))
+
+
+def cmd_export(args, settings: Settings) -> int:
+    from pipeline.report import export_stories
+
+    repo, _ = _open(settings)
+    with repo, contextlib.ExitStack() as stack:
+        out = (
+            stack.enter_context(open(args.output, "w", encoding="utf-8"))
+            if args.output
+            else sys.stdout
+        )
+        n = 0
+        for rec in export_stories(repo):
+            out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            n += 1
+    if args.output:
+        print(f"wrote {n} stories to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_explain(args, settings: Settings) -> int:
+    from pipeline.report import explain
+
+    repo, _ = _open(settings)
+    with repo:
+        text = explain(repo, args.item_key)
+    if text is None:
+        raise ConfigError(f"no item {args.item_key!r} in the store")
+    print(text)
+    return EXIT_OK
+
+
+def cmd_quarantine(args, settings: Settings) -> int:
+    repo, _ = _open(settings)
+    with repo:
+        rows = repo.rows("open_quarantine", limit=args.limit, offset=0)
+        total = repo.one("count_open_quarantine")["n"]
+    if not rows:
+        print("nothing is quarantined")
+        return EXIT_OK
+    print(
+        f"{total} open quarantine entr{'y' if total == 1 else 'ies'}"
+        + (f" (showing {len(rows)})" if total > len(rows) else "")
+    )
+    for r in rows:
+        what = r["item_key"] or "whole payload"
+        print(f"  #{r['payload_id']} {r['source']} {r['origin']}\n      {what}: {r['reason']}")
+    print("re-parse after a fix with `newsdedup requeue` (or `--payload ID`)")
+    return EXIT_OK
+
+
+def cmd_requeue(args, settings: Settings) -> int:
+    from pipeline import jobs
+
+    repo, _ = _open(settings)
+    with repo:
+        with repo.transaction():
+            requeued = repo.rows("requeue_payloads", payload_id=args.payload)
+        s = jobs.ingest_pending(repo)
+        c = s.counts
+        print(
+            f"requeued {len(requeued)} quarantined payload(s); re-parsed {c['payloads']}: "
+            f"{c['items_new']} new item(s), {c['items_updated']} updated, "
+            f"{c['quarantined']} quarantined again"
+        )
+        return EXIT_QUARANTINED if c["quarantined"] else EXIT_OK
+
+
+def cmd_migrate(args, settings: Settings) -> int:
+    from pipeline.store import migrate
+    from pipeline.store.connect import connect, resolve_url
+
+    url = resolve_url(settings)
+    with connect(url) as conn:
+        done = migrate.migrate(conn)
+    print(
+        f"{_where(settings, url)}: applied {len(done)} migration(s)"
+        + (": " + ", ".join(m.path.name for m in done) if done else "; schema is current")
+    )
+    return EXIT_OK
+
+
+def cmd_db(args, settings: Settings) -> int:
+    from pipeline.store.connect import resolve_url
+
+    url = resolve_url(settings)
+    print(_where(settings, url))
+    print(url)
+    return EXIT_OK
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "ingest": cmd_ingest,
+    "dedup": cmd_dedup,
+    "export": cmd_export,
+    "explain": cmd_explain,
+    "quarantine": cmd_quarantine,
+    "requeue": cmd_requeue,
+    "migrate": cmd_migrate,
+    "db": cmd_db,
+}
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""Settings from the environment and the frozen dedup configuration.
+
+Two kinds of configuration live here and they are kept apart on purpose:
+
+* ``Settings``: where things are (database URL, data directory, config file). Changing them
+  never changes a result.
+* ``DedupConfig``: every knob that changes which articles end up in which story. It is
+  frozen and has a ``fingerprint``; signatures and band hashes are stored under the
+  fingerprint that produced them, so a config change can never silently mix two schemes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENV_PREFIX = "NEWSDEDUP_"
+
+# Bumped whenever text normalisation changes what goes into a signature: the fingerprint
+# then changes and stale signatures are recomputed instead of being compared with new ones.
+TEXT_PIPELINE_VERSION = "text-2"
+
+
+class ConfigError(ValueError):
+    """A user-facing configuration mistake; the CLI prints it as one line and exits 2."""
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    # MinHash (datasketch affine32 scheme; see pipeline.dedup.minhash)
+    num_perm: int = 128
+    seed: int = 1
+    shingle_size: int = 3  # words per story shingle
+    bands: int = 42
+    rows: int = 3
+    lead_words: int = 60  # words of the lead indexed separately, for abridged reprints
+    # Captions are short: word unigrams+bigrams, a low-threshold banding, exact verification
+    caption_bands: int = 32
+    caption_rows: int = 4
+    # Candidate window: history older/newer than this is not compared
+    window_days: int = 30
+    # Verification thresholds (chosen on the labelled dev set; see docs in README)
+    jaccard_min: float = 0.5  # story text shingle Jaccard that alone makes a duplicate
+    containment_min: float = 0.7  # share of the shorter text found in the longer
+    para_match_min: float = 0.6  # share of the shorter text's paragraphs matched
+    fuzz_min: float = 80.0  # rapidfuzz token_set_ratio floor for a containment match
+    contributor_min_paragraphs: int = 1  # borrowed paragraphs that credit another story
+    caption_jaccard_min: float = 0.6  # token Jaccard of two caption bodies
+    # Canonical choice, first rule first; see pipeline.merge.canonical for the rule names
+    canonical_rules: tuple[str, ...] = (
+        "not_killed",
+        "original_source",
+        "complete",
+        "latest_version",
+        "earliest_first_created",
+    )
+
+    def __post_init__(self) -> None:
+        if self.num_perm < 8:
+            raise ConfigError(f"num_perm must be at least 8, got {self.num_perm}")
+        if self.bands * self.rows > self.num_perm:
+            raise ConfigError(
+                f"bands*rows ({self.bands}*{self.rows}) exceeds num_perm ({self.num_perm})"
+            )
+        if self.caption_bands * self.caption_rows > self.num_perm:
+            raise ConfigError("caption_bands*caption_rows exceeds num_perm")
+        if self.shingle_size < 1:
+            raise ConfigError("shingle_size must be >= 1")
+        if self.window_days < 1:
+            raise ConfigError("window_days must be >= 1")
+        for name in ("jaccard_min", "containment_min", "para_match_min", "caption_jaccard_min"):
+            v = getattr(self, name)
+            if not 0.0 < v <= 1.0:
+                raise ConfigError(f"{name} must be in (0, 1], got {v}")
+        from pipeline.merge.canonical import RULES  # local: merge imports config
+
+        unknown = [r for r in self.canonical_rules if r not in RULES]
+        if unknown:
+            raise ConfigError(
+                f"unknown canonical rule(s) {unknown}; known: {', '.join(sorted(RULES))}"
+            )
+
+    @property
+    def signature_fields(self) -> dict:
+        """The fields that change a stored signature or band hash."""
+        return {
+            "num_perm": self.num_perm,
+            "seed": self.seed,
+            "shingle_size": self.shingle_size,
+            "bands": self.bands,
+            "rows": self.rows,
+            "lead_words": self.lead_words,
+            "caption_bands": self.caption_bands,
+            "caption_rows": self.caption_rows,
+            "text": TEXT_PIPELINE_VERSION,
+        }
+
+    @property
+    def fingerprint(self) -> str:
+        blob = json.dumps(self.signature_fields, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def to_json(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["canonical_rules"] = list(self.canonical_rules)
+        d["fingerprint"] = self.fingerprint
+        return d
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> DedupConfig:
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ConfigError(f"unknown [dedup] setting(s): {', '.join(unknown)}")
+        kwargs = dict(data)
+        if "canonical_rules" in kwargs:
+            kwargs["canonical_rules"] = tuple(kwargs["canonical_rules"])
+        try:
+            return cls(**kwargs)
+        except TypeError as e:  # wrong types from TOML
+            raise ConfigError(f"bad [dedup] setting: {e}") from None
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """One configured wire source: folders to watch and feed URLs to poll."""
+
+    name: str
+    folders: tuple[str, ...] = ()
+    urls: tuple[str, ...] = ()
+    schedule: str = "*/5 * * * *"
+    timeout_s: float = 20.0
+    retries: int = 3
+
+
+DEFAULT_SOURCES = ("reuters", "xinhua", "cgtn")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: default_data_dir())
+    config_file: Path | None = None
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    sources: tuple[SourceConfig, ...] = ()
+
+    def source(self, name: str) -> SourceConfig | None:
+        return next((s for s in self.sources if s.name == name), None)
+
+
+def default_data_dir() -> Path:
+    """Per-user data directory (XDG on Linux) where the embedded PostgreSQL lives."""
+    env = os.environ.get(ENV_PREFIX + "DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "newsdedup"
+
+
+def load_settings(
+    database_url: str | None = None,
+    data_dir: str | os.PathLike | None = None,
+    config_file: str | os.PathLike | None = None,
+    inbox: str | os.PathLike | None = None,
+) -> Settings:
+    """Explicit arguments win over NEWSDEDUP_* variables, which win over the TOML file."""
+    env = os.environ
+    cfg_path = config_file or env.get(ENV_PREFIX + "CONFIG")
+    if cfg_path is None and Path("newsdedup.toml").is_file():
+        cfg_path = "newsdedup.toml"
+    data: dict = {}
+    if cfg_path:
+        p = Path(cfg_path).expanduser()
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {p}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"config file {p} is not valid TOML: {e}") from None
+    db = database_url or env.get(ENV_PREFIX + "DATABASE_URL") or data.get("database_url")
+    ddir = data_dir or env.get(ENV_PREFIX + "DATA_DIR") or data.get("data_dir")
+    dedup = DedupConfig.from_mapping(data.get("dedup", {}))
+    sources = _sources(data.get("sources", {}), inbox or env.get(ENV_PREFIX + "INBOX"))
+    return Settings(
+        database_url=db or None,
+        data_dir=Path(ddir).expanduser() if ddir else default_data_dir(),
+        config_file=Path(cfg_path) if cfg_path else None,
+        dedup=dedup,
+        sources=sources,
+    )
+
+
+def _sources(table: dict, inbox: str | os.PathLike | None) -> tuple[SourceConfig, ...]:
+    """Configured sources; an inbox adds its per-source folders to the default three."""
+    out: dict[str, SourceConfig] = {}
+    known = {f.name for f in dataclasses.fields(SourceConfig)} - {"name"}
+    for name, raw in table.items():
+        if not isinstance(raw, dict):
+            raise ConfigError(f"[sources.{name}] must be a table")
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ConfigError(f"unknown setting(s) in [sources.{name}]: {', '.join(unknown)}")
+        vals = dict(raw)
+        for k in ("folders", "urls"):
+            if k in vals:
+                vals[k] = tuple(vals[k])
+        out[name] = SourceConfig(name=name, **vals)
+    if inbox:
+        for name in DEFAULT_SOURCES:
+            folder = str(Path(inbox) / name)
+            cur = out.get(name, SourceConfig(name=name))
+            if folder not in cur.folders:
+                cur = dataclasses.replace(cur, folders=(*cur.folders, folder))
+            out[name] = cur
+    return tuple(out.values())

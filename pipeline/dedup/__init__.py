@@ -1,0 +1,1 @@
+"""Pure dedup algorithms: MinHash, LSH bands, verification, clustering. No I/O."""

@@ -1,0 +1,135 @@
+"""Clustering verified edges into stories without chaining.
+
+Plain union-find over every "duplicate" edge lets one wrong edge fuse two large stories.
+Here edges are applied strongest first, and two groups are joined only when
+
+* no operator "never merge" (or "split") pair would end up in one group, and
+* the groups agree as wholes: ``coherent(group_a, group_b)`` (by default the containment
+  of the smaller group's combined shingles in the larger's) is true whenever both sides
+  already have more than one member. A single article joining a group needs only its
+  verified edge.
+
+Operator "merge" pairs are applied first and unconditionally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+
+class UnionFind:
+    def __init__(self, items: Iterable[int] = ()):
+        self.parent: dict[int, int] = {}
+        self.members: dict[int, set[int]] = {}
+        for i in items:
+            self.add(i)
+
+    def add(self, i: int) -> None:
+        if i not in self.parent:
+            self.parent[i] = i
+            self.members[i] = {i}
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:  # path compression
+            self.parent[i], i = root, self.parent[i]
+        return root
+
+    def union(self, a: int, b: int) -> int:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return ra
+        # smaller id stays root so the result does not depend on edge order ties
+        if rb < ra:
+            ra, rb = rb, ra
+        self.parent[rb] = ra
+        self.members[ra] |= self.members.pop(rb)
+        return ra
+
+    def groups(self) -> list[list[int]]:
+        return sorted(sorted(m) for m in self.members.values())
+
+
+def cluster(
+    nodes: Iterable[int],
+    edges: Iterable[tuple[int, int, float]],
+    *,
+    cannot_link: Iterable[tuple[int, int]] = (),
+    must_link: Iterable[tuple[int, int]] = (),
+    coherent: Callable[[set[int], set[int]], bool] | None = None,
+) -> list[list[int]]:
+    """Groups of node ids. ``edges`` are (a, b, strength) duplicate decisions."""
+    uf = UnionFind(nodes)
+    banned: dict[int, set[int]] = {}
+    for a, b in cannot_link:
+        banned.setdefault(a, set()).add(b)
+        banned.setdefault(b, set()).add(a)
+
+    def conflict(ra: int, rb: int) -> bool:
+        small, big = uf.members[ra], uf.members[rb]
+        if len(small) > len(big):
+            small, big = big, small
+        return any(banned.get(x, set()) & big for x in small)
+
+    for a, b in must_link:
+        uf.add(a)
+        uf.add(b)
+        uf.union(a, b)
+    ordered = sorted(edges, key=lambda e: (-e[2], e[0], e[1]))
+    for a, b, _ in ordered:
+        if a not in uf.parent or b not in uf.parent:
+            continue
+        ra, rb = uf.find(a), uf.find(b)
+        if ra == rb or conflict(ra, rb):
+            continue
+        ma, mb = uf.members[ra], uf.members[rb]
+        if coherent is not None and len(ma) > 1 and len(mb) > 1 and not coherent(ma, mb):
+            continue
+        uf.union(ra, rb)
+    return uf.groups()
+
+
+def assign_ids(
+    groups: list[list[int]], previous: dict[int, int], canonical_of: dict[int, int]
+) -> tuple[list[int | None], dict[int, int]]:
+    """Keep story ids stable across runs.
+
+    ``previous`` maps node -> its story id before this run; ``canonical_of`` maps story id
+    -> its canonical node. Each group keeps the oldest (smallest) previous story id of its
+    members, unless a larger group took it first, in which case the group that holds the
+    old canonical wins. Returns one id (or None for a new story) per group, and for every
+    previous story that no group kept, the index of the group that absorbed most of it.
+    """
+    order = sorted(range(len(groups)), key=lambda i: (-len(groups[i]), groups[i][0]))
+    claimed: dict[int, int] = {}  # story id -> group index
+    result: list[int | None] = [None] * len(groups)
+    # first pass: a group holding a story's canonical has the strongest claim to its id
+    for gi in order:
+        olds = sorted({previous[n] for n in groups[gi] if n in previous})
+        for sid in olds:
+            if sid not in claimed and canonical_of.get(sid) in groups[gi]:
+                claimed[sid] = gi
+                result[gi] = sid
+                break
+    for gi in order:
+        if result[gi] is not None:
+            continue
+        olds = sorted({previous[n] for n in groups[gi] if n in previous})
+        for sid in olds:
+            if sid not in claimed:
+                claimed[sid] = gi
+                result[gi] = sid
+                break
+    absorbed: dict[int, int] = {}
+    all_prev = set(previous.values())
+    for sid in sorted(all_prev - set(claimed)):
+        counts: dict[int, int] = {}
+        for gi, g in enumerate(groups):
+            c = sum(1 for n in g if previous.get(n) == sid)
+            if c:
+                counts[gi] = c
+        if counts:
+            absorbed[sid] = max(counts, key=lambda gi: (counts[gi], -gi))
+    return result, absorbed

@@ -1,0 +1,911 @@
+"""One idempotent function per stage: (batch key, repository, config) -> Summary.
+
+Stages and what each persists, so a failed stage re-runs alone:
+
+``ingest``        payload (verbatim) -> raw_item -> article, paragraph, caption, quarantine
+``open_batch``    batch, batch_article (the articles that changed since the last batch)
+``sign``          signature, band (per shard of the batch)
+``candidates``    candidate (one SQL join of the batch's bands against history)
+``verify``        edge (per shard: scores, verdict, reason)
+``cluster_merge`` staged_story (the new story layout of every affected story)
+``publish``       story, story_member, provenance, caption groups: one transaction
+
+Each stage deletes and rewrites its own output for its batch (or shard), so running it
+twice leaves the same rows. Every stage is recorded in the ``run`` table with its counts
+and duration, whether it succeeded or not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.config import DedupConfig
+from pipeline.dedup import cluster as clustering
+from pipeline.dedup.bands import band_hashes
+from pipeline.dedup.minhash import Permutations, set_containment, shingle_sets, signatures
+from pipeline.dedup.verify import Features, decide, features
+from pipeline.merge import canonical as canon
+from pipeline.merge import provenance as prov
+from pipeline.model import Member, WireItem
+from pipeline.sources.base import Parsed
+from pipeline.sources.registry import parse_payload
+from pipeline.store.repository import Repository
+from pipeline.text.article import analyse
+from pipeline.text.captions import caption_tokens, token_jaccard
+
+log = logging.getLogger("newsdedup")
+
+Progress = Callable[[str, int, int], None]
+
+INGEST_CHUNK = 500
+BATCH_LIMIT = 20000  # articles per dedup batch: memory is bounded by this, not by history
+VERIFY_CHUNK = 2000
+COHERENCE_MIN = 0.5  # two multi-member groups join only if this much of the smaller is shared
+
+
+class JobError(RuntimeError):
+    """A stage was asked to do something impossible (unknown batch key...)."""
+
+
+@dataclass
+class Summary:
+    stage: str
+    batch_key: str | None = None
+    counts: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@contextlib.contextmanager
+def _stage(repo: Repository, stage: str, batch_key: str | None) -> Iterator[Summary]:
+    summary = Summary(stage=stage, batch_key=batch_key)
+    run_id = repo.start_run(stage, batch_key)
+    t0 = time.perf_counter()
+    try:
+        yield summary
+    except BaseException as e:
+        summary.seconds = time.perf_counter() - t0
+        with contextlib.suppress(Exception):
+            repo.conn.rollback()
+        repo.finish_run(
+            run_id,
+            "failed",
+            summary.counts,
+            summary.seconds,
+            f"{type(e).__name__}: {e}".splitlines()[0][:500],
+        )
+        raise
+    summary.seconds = time.perf_counter() - t0
+    repo.finish_run(run_id, "ok", summary.counts, summary.seconds)
+    log.info("%s %s: %s in %.2fs", stage, batch_key or "", summary.counts, summary.seconds)
+
+
+def _bump(counts: dict, key: str, n: int = 1) -> None:
+    counts[key] = counts.get(key, 0) + n
+
+
+# ------------------------------------------------------------------------------------------
+# ingest
+# ------------------------------------------------------------------------------------------
+
+
+def list_files(folder: Path) -> list[Path]:
+    """Every regular, non-hidden file under a folder, in a stable order."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def content_sha(item: WireItem) -> bytes:
+    """Identity of one version's content: the same item re-sent byte-differently but with
+    the same text and status is the same version."""
+    blob = json.dumps(
+        [
+            item.headline,
+            list(item.paragraphs),
+            list(item.captions),
+            item.pub_status,
+            item.version,
+            item.version_created.isoformat() if item.version_created else None,
+        ],
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(blob.encode("utf-8")).digest()
+
+
+def _order_key(version_created: datetime | None, version: str) -> tuple:
+    # versionCreated orders versions; opaque integer versions only break ties
+    vc = version_created.timestamp() if version_created else float("-inf")
+    return (vc, int(version) if version.isdigit() else 0)
+
+
+def ingest_files(
+    repo: Repository, source: str, files: Sequence[Path], progress: Progress = _noop
+) -> Summary:
+    """Store every file verbatim, parse new ones, apply their items. Idempotent."""
+    with _stage(repo, f"ingest:{source}", None) as s:
+        c = s.counts
+        for k in ("files", "payloads_new", "items_new", "items_updated", "killed", "quarantined"):
+            c[k] = 0
+        for start in range(0, len(files), INGEST_CHUNK):
+            chunk = files[start : start + INGEST_CHUNK]
+            rows = []
+            for f in chunk:
+                try:
+                    body = f.read_bytes()
+                except OSError as e:
+                    _bump(c, "unreadable")
+                    log.error("cannot read %s: %s", f, e.strerror)
+                    continue
+                rows.append((hashlib.sha256(body).digest(), source, str(f), len(body), body))
+            with repo.transaction():
+                states = repo.store_payloads(rows)
+            c["files"] += len(rows)
+            todo = sorted({st["id"] for st in states.values() if st["status"] == "new"})
+            c["payloads_new"] += len(todo)
+            if todo:
+                _parse_and_apply(repo, repo.payloads_to_parse(todo), c)
+            progress(f"ingest {source}", min(start + INGEST_CHUNK, len(files)), len(files))
+        return s
+
+
+def ingest_pending(repo: Repository, source: str | None = None) -> Summary:
+    """Parse payloads stored but never parsed (crash, or re-queued after a parser fix)."""
+    with _stage(repo, "requeue", None) as s:
+        ids = [r["id"] for r in repo.rows("new_payload_ids", source=source)]
+        s.counts.update(payloads=len(ids), items_new=0, items_updated=0, killed=0, quarantined=0)
+        for start in range(0, len(ids), INGEST_CHUNK):
+            _parse_and_apply(
+                repo, repo.payloads_to_parse(ids[start : start + INGEST_CHUNK]), s.counts
+            )
+        return s
+
+
+def _parse_and_apply(repo: Repository, payloads: list[dict], c: dict) -> None:
+    parsed: list[tuple[dict, Parsed]] = [
+        (p, parse_payload(bytes(p["body"]), p["source"], Path(p["origin"]).name)) for p in payloads
+    ]
+    keys = sorted({it.key for _, pr in parsed for it in pr.items})
+    with repo.transaction():
+        current = repo.current_articles(keys)
+        known = repo.known_versions(keys)
+        texts: dict[int, tuple[list, list]] = {}
+        for payload, pr in parsed:
+            for problem in pr.problems:
+                repo.quarantine(payload["id"], problem.item_key, problem.reason)
+                _bump(c, "quarantined")
+            applied = 0
+            for item in pr.items:
+                outcome = _apply_item(repo, payload["id"], item, current, known, texts)
+                if outcome == "conflict":
+                    _bump(c, "quarantined")
+                else:
+                    applied += 1
+                    _bump(
+                        c,
+                        {"new": "items_new", "updated": "items_updated", "killed": "killed"}.get(
+                            outcome, "items_" + outcome
+                        ),
+                    )
+            status = "parsed" if applied or not pr.problems else "quarantined"
+            repo.mark_payload(payload["id"], status, pr.format, len(pr.items))
+        para_rows = [r for aid in sorted(texts) for r in texts[aid][0]]
+        cap_rows = [r for aid in sorted(texts) for r in texts[aid][1]]
+        repo.replace_text(para_rows, cap_rows, sorted(texts))
+
+
+def _apply_item(repo, payload_id, item: WireItem, current, known, texts) -> str:
+    key = item.key
+    sha = content_sha(item)
+    same_version = known.get((key, item.version))
+    if same_version is not None and sha in same_version:
+        return "repeat"
+    if item.version and same_version:
+        repo.quarantine(
+            payload_id,
+            key,
+            f"conflicting content: {key} version {item.version} was already "
+            "received with different text",
+        )
+        return "conflict"
+    raw_id = repo.insert_raw_item(
+        payload_id=payload_id,
+        source=item.source,
+        item_key=key,
+        version=item.version,
+        version_created=item.version_created,
+        pub_status=item.pub_status,
+        ed_stat=item.ed_stat,
+        content_sha256=sha,
+    )
+    if raw_id is None:  # the same content under another version label: one version
+        return "repeat"
+    known.setdefault((key, item.version), set()).add(sha)
+    cur = current.get(key)
+    if cur is not None and (
+        _order_key(item.version_created, item.version)
+        < _order_key(cur["version_created"], cur["version"])
+    ):
+        repo.run_sql("count_older_version", item_key=key)
+        return "older"
+    if item.killed and cur is not None:
+        repo.kill_article(
+            item_key=key,
+            pub_status=item.pub_status,
+            ed_stat=item.ed_stat,
+            raw_item_id=raw_id,
+            version=item.version,
+            version_created=item.version_created,
+        )
+        current[key] = dict(
+            cur, version=item.version, version_created=item.version_created, killed=True
+        )
+        return "killed"
+    art = analyse(item)
+    received = datetime.now(UTC)
+    aid = repo.upsert_article(
+        item_key=key,
+        source=item.source,
+        raw_item_id=raw_id,
+        format=item.format,
+        version=item.version,
+        version_created=item.version_created,
+        first_created=item.first_created,
+        published_at=item.first_created or item.version_created or received,
+        pub_status=item.pub_status,
+        ed_stat=item.ed_stat,
+        killed=item.killed,
+        headline=art.headline,
+        headline_tag=art.headline_tag,
+        story_text=art.story_text,
+        word_count=len(art.story_text.split()),
+        attributions=list(art.attributions),
+        read_more=list(art.read_more),
+        lineage=[list(x) for x in art.lineage],
+        content_sha256=sha,
+    )
+    texts[aid] = (
+        [(aid, p.ord, p.kind, p.text, p.norm) for p in art.paragraphs],
+        [
+            (aid, cp.ord, cp.text, cp.body, cp.credit, " ".join(caption_tokens(cp.text)))
+            for cp in art.captions
+        ],
+    )
+    current[key] = {
+        "item_key": key,
+        "id": aid,
+        "version": item.version,
+        "version_created": item.version_created,
+        "killed": item.killed,
+    }
+    if item.killed:
+        return "killed"
+    return "new" if cur is None else "updated"
+
+
+# ------------------------------------------------------------------------------------------
+# dedup stages
+# ------------------------------------------------------------------------------------------
+
+
+def _batch(repo: Repository, batch_key: str) -> dict:
+    b = repo.one("batch_by_key", key=batch_key)
+    if b is None:
+        raise JobError(f"no batch with key {batch_key!r}")
+    return b
+
+
+def open_batch(
+    repo: Repository, config: DedupConfig, key: str | None = None, limit: int = BATCH_LIMIT
+) -> Summary:
+    """Claim pending articles into a batch. An unfinished batch is resumed first, so a
+    crashed run is completed before new work is taken."""
+    with _stage(repo, "open_batch", key) as s:
+        with repo.transaction():
+            config_id = repo.config_id(config.fingerprint, config.to_json())
+            existing = repo.one("open_batch_existing")
+            if existing is not None:
+                s.batch_key = existing["key"]
+                s.counts.update(resumed=True, articles=_batch(repo, existing["key"])["articles"])
+                return s
+            if key is not None and repo.one("batch_by_key", key=key) is not None:
+                s.batch_key = key  # this key was already processed: nothing to do
+                s.counts.update(articles=0, already_done=True)
+                return s
+            new_key = key or (
+                datetime.now(UTC).strftime("b%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+            )
+            b = repo.one("create_batch", key=new_key, config_id=config_id)
+            n = repo.run_sql("claim_pending", batch_id=b["id"], limit=limit)
+            if n == 0:
+                repo.run_sql("set_batch_state", id=b["id"], state="empty")
+            s.batch_key = new_key
+            s.counts.update(articles=n)
+        return s
+
+
+def sign(
+    repo: Repository, batch_key: str, config: DedupConfig, shard: int = 0, shards: int = 1
+) -> Summary:
+    """MinHash signatures and LSH band hashes for the batch's articles and captions."""
+    b = _batch(repo, batch_key)
+    perms = Permutations(config.num_perm, config.seed)
+    k = config.shingle_size
+    with _stage(repo, "sign", batch_key) as s, repo.transaction():
+        rows = repo.rows("batch_texts", batch_id=b["id"], shard=shard, shards=shards)
+        ids = [r["id"] for r in rows]
+        texts = [r["story_text"] for r in rows]
+        published = [r["published_at"] for r in rows]
+        if rows:
+            sig = signatures(texts, k, k, perms)
+            counts = [len(t.split()) for t in texts]
+            repo.write_signatures(
+                b["config_id"],
+                "story",
+                ids,
+                sig,
+                counts,
+                band_hashes(sig, config.bands, config.rows),
+                published,
+            )
+            leads = [" ".join(t.split()[: config.lead_words]) for t in texts]
+            lsig = signatures(leads, k, k, perms)
+            repo.write_signatures(
+                b["config_id"],
+                "lead",
+                ids,
+                lsig,
+                [min(c, config.lead_words) for c in counts],
+                band_hashes(lsig, config.bands, config.rows),
+                published,
+            )
+        caps = repo.rows("batch_captions", batch_id=b["id"], shard=shard, shards=shards)
+        if caps:
+            cnorms = [r["norm"] for r in caps]
+            csig = signatures(cnorms, 1, 2, perms)
+            repo.write_signatures(
+                b["config_id"],
+                "caption",
+                [r["id"] for r in caps],
+                csig,
+                [len(t.split()) for t in cnorms],
+                band_hashes(csig, config.caption_bands, config.caption_rows),
+                [r["published_at"] for r in caps],
+            )
+        s.counts.update(articles=len(rows), captions=len(caps), shard=shard, shards=shards)
+        return s
+
+
+def candidates(repo: Repository, batch_key: str, config: DedupConfig) -> Summary:
+    """Candidate pairs: the batch's band hashes joined with history in the time window."""
+    b = _batch(repo, batch_key)
+    with _stage(repo, "candidates", batch_key) as s, repo.transaction():
+        for out_kind in ("story", "caption"):
+            repo.run_sql("delete_candidates", batch_id=b["id"], out_kind=out_kind)
+        for kind in ("story", "lead"):
+            repo.run_sql(
+                "insert_article_candidates",
+                batch_id=b["id"],
+                config_id=b["config_id"],
+                kind=kind,
+                window_days=config.window_days,
+            )
+        repo.run_sql(
+            "insert_caption_candidates",
+            batch_id=b["id"],
+            config_id=b["config_id"],
+            window_days=config.window_days,
+        )
+        got = {r["kind"]: r["n"] for r in repo.rows("count_candidates", batch_id=b["id"])}
+        s.counts.update(story_pairs=got.get("story", 0), caption_pairs=got.get("caption", 0))
+        return s
+
+
+def load_features(repo: Repository, ids: Iterable[int], config: DedupConfig) -> dict[int, Features]:
+    rows = repo.rows("body_paragraphs", ids=sorted(set(ids)))
+    return {r["article_id"]: features(r["article_id"], list(r["norms"]), config) for r in rows}
+
+
+def verify(
+    repo: Repository,
+    batch_key: str,
+    config: DedupConfig,
+    shard: int = 0,
+    shards: int = 1,
+    progress: Progress = _noop,
+) -> Summary:
+    """Decide every candidate pair of this shard; store scores, verdict and reason."""
+    b = _batch(repo, batch_key)
+    with _stage(repo, "verify", batch_key) as s:
+        c = s.counts
+        c.update(
+            pairs=0,
+            duplicate=0,
+            contributor=0,
+            distinct=0,
+            caption_pairs=0,
+            caption_duplicate=0,
+            shard=shard,
+            shards=shards,
+        )
+        pairs = [
+            (r["a"], r["b"])
+            for r in repo.rows(
+                "shard_candidates", batch_id=b["id"], kind="story", shard=shard, shards=shards
+            )
+        ]
+        for start in range(0, len(pairs), VERIFY_CHUNK):
+            chunk = pairs[start : start + VERIFY_CHUNK]
+            feats = load_features(repo, (x for p in chunk for x in p), config)
+            edges = []
+            for a, bb in chunk:
+                if a in feats and bb in feats:
+                    e = decide(feats[a], feats[bb], config)
+                    edges.append((e, b["id"]))
+                    _bump(c, e.verdict)
+            with repo.transaction():
+                repo.write_edges(edges)
+            c["pairs"] += len(chunk)
+            progress("verify", min(start + VERIFY_CHUNK, len(pairs)), len(pairs))
+        cpairs = [
+            (r["a"], r["b"])
+            for r in repo.rows(
+                "shard_candidates", batch_id=b["id"], kind="caption", shard=shard, shards=shards
+            )
+        ]
+        if cpairs:
+            norms = {
+                r["id"]: r["norm"].split()
+                for r in repo.rows("caption_norms", ids=sorted({x for p in cpairs for x in p}))
+            }
+            edges = []
+            for a, bb in cpairs:
+                e = _caption_edge(a, bb, norms.get(a, []), norms.get(bb, []), config)
+                edges.append((e, b["id"]))
+                if e.verdict == "duplicate":
+                    c["caption_duplicate"] += 1
+            with repo.transaction():
+                repo.write_edges(edges)
+            c["caption_pairs"] = len(cpairs)
+        return s
+
+
+def _caption_edge(a: int, b: int, ta: list[str], tb: list[str], config: DedupConfig):
+    from pipeline.model import Edge
+
+    j = token_jaccard(ta, tb)
+    sa, sb = set(ta), set(tb)
+    con = len(sa & sb) / min(len(sa), len(sb)) if sa and sb else 0.0
+    same = j >= config.caption_jaccard_min
+    reason = (
+        f"{'same photo' if same else 'different captions'}: token Jaccard {j:.2f}, "
+        f"containment {con:.2f}"
+    )
+    return Edge(
+        a=min(a, b),
+        b=max(a, b),
+        kind="caption",
+        verdict="duplicate" if same else "distinct",
+        jaccard=round(j, 4),
+        containment=round(con, 4),
+        fuzz=0.0,
+        reason=reason,
+    )
+
+
+def cluster_merge(repo: Repository, batch_key: str, config: DedupConfig) -> Summary:
+    """Re-cluster every story the batch touches; stage the new layout for publish."""
+    b = _batch(repo, batch_key)
+    with _stage(repo, "cluster_merge", batch_key) as s, repo.transaction():
+        repo.run_sql("delete_staged", batch_id=b["id"])
+        batch_ids = [r["id"] for r in repo.rows("batch_article_ids", batch_id=b["id"])]
+        if not batch_ids:
+            s.counts.update(stories=0)
+            return s
+        nbrs = {r["id"] for r in repo.rows("duplicate_neighbours", ids=batch_ids)}
+        first = set(batch_ids) | nbrs
+        story_ids = {r["story_id"] for r in repo.rows("stories_of", ids=sorted(first))}
+        members = {
+            r["article_id"] for r in repo.rows("members_of_stories", story_ids=sorted(story_ids))
+        }
+        nodes = sorted(first | members)
+        previous = {r["article_id"]: r["story_id"] for r in repo.rows("stories_of", ids=nodes)}
+        canon_prev = {
+            r["id"]: r["canonical_article_id"]
+            for r in repo.rows("canonicals_of", story_ids=sorted(set(previous.values())))
+        }
+        edge_rows = repo.rows("edges_among", ids=nodes)
+        dup = [
+            (e["a"], e["b"], max(e["jaccard"], e["containment"], e["para_overlap"]))
+            for e in edge_rows
+            if e["verdict"] == "duplicate"
+        ]
+        cannot, must = _override_links(repo, nodes)
+        para_rows = repo.rows("paragraphs_of", ids=nodes)
+        by_member: dict[int, list[prov.SourceText]] = {}
+        for r in para_rows:
+            by_member.setdefault(r["article_id"], []).append(
+                prov.SourceText(r["article_id"], r["ord"], r["text"], r["norm"])
+            )
+        shingles = _shingles_by_article(by_member, config)
+
+        def coherent(ga: set[int], gb: set[int]) -> bool:
+            ua = _union(shingles, ga)
+            ub = _union(shingles, gb)
+            return set_containment(ua, ub) >= COHERENCE_MIN
+
+        groups = clustering.cluster(
+            nodes, dup, cannot_link=cannot, must_link=must, coherent=coherent
+        )
+        ids, absorbed = clustering.assign_ids(groups, previous, canon_prev)
+        contrib_rows = repo.rows("contributor_edges", ids=nodes)
+        others = {x for e in contrib_rows for x in (e["a"], e["b"])} - set(nodes)
+        info = {r["id"]: r for r in repo.rows("member_info", ids=sorted(set(nodes) | others))}
+        group_of = {n: gi for gi, g in enumerate(groups) for n in g}
+        cap_rows = repo.rows("captions_of", ids=nodes)
+        caps_by_member: dict[int, list[prov.SourceText]] = {}
+        for r in cap_rows:
+            caps_by_member.setdefault(r["article_id"], []).append(
+                prov.SourceText(r["article_id"], r["ord"], r["text"], r["norm"])
+            )
+        borrowed_ids = sorted(others)
+        borrowed: dict[int, list[prov.SourceText]] = {}
+        for r in repo.rows("paragraphs_of", ids=borrowed_ids) if borrowed_ids else []:
+            borrowed.setdefault(r["article_id"], []).append(
+                prov.SourceText(r["article_id"], r["ord"], r["text"], r["norm"])
+            )
+        n_multi = 0
+        for gi, g in enumerate(groups):
+            payload = _merge_group(
+                g,
+                info,
+                edge_rows,
+                contrib_rows,
+                group_of,
+                gi,
+                by_member,
+                caps_by_member,
+                borrowed,
+                config,
+            )
+            if len(g) > 1:
+                n_multi += 1
+            repo.stage_story(b["id"], ids[gi] if ids[gi] is not None else -(gi + 1), payload)
+        meta = {
+            "absorbed": {
+                str(sid): (ids[gi] if ids[gi] is not None else -(gi + 1))
+                for sid, gi in absorbed.items()
+            },
+            "caption_groups": _caption_groups(repo, b["id"]),
+        }
+        repo.stage_story(b["id"], 0, meta)
+        s.counts.update(
+            articles=len(batch_ids),
+            nodes=len(nodes),
+            stories=len(groups),
+            multi_member=n_multi,
+            absorbed=len(absorbed),
+            caption_groups=len(meta["caption_groups"]),
+        )
+        return s
+
+
+def _override_links(repo: Repository, nodes: list[int]):
+    cannot, must = [], []
+    for o in repo.rows("overrides_touching", ids=nodes):
+        if o["article_b"] is None:
+            continue
+        pair = (o["article_a"], o["article_b"])
+        if o["kind"] == "merge":
+            must.append(pair)
+        else:  # split and never_merge both forbid the pair in one story
+            cannot.append(pair)
+    return cannot, must
+
+
+def _shingles_by_article(by_member, config: DedupConfig) -> dict[int, np.ndarray]:
+    ids = sorted(by_member)
+    texts = [" ".join(p.norm for p in by_member[i] if p.norm) for i in ids]
+    sets = shingle_sets(texts, config.shingle_size) if ids else []
+    return dict(zip(ids, sets, strict=True))
+
+
+def _union(shingles: dict[int, np.ndarray], group: set[int]) -> np.ndarray:
+    parts = [shingles[i] for i in group if i in shingles]
+    if not parts:
+        return np.empty(0, np.uint32)
+    return np.unique(np.concatenate(parts))
+
+
+def _merge_group(
+    g,
+    info,
+    edge_rows,
+    contrib_rows,
+    group_of,
+    gi,
+    by_member,
+    caps_by_member,
+    borrowed,
+    config: DedupConfig,
+) -> dict:
+    members = [_member(info[n]) for n in g if n in info]
+    chosen = canon.choose(members, config.canonical_rules)
+    cid = chosen.article_id if chosen else None
+    gset = set(g)
+    best: dict[int, tuple[tuple[bool, float], float, str]] = {}
+    for e in edge_rows:
+        if e["verdict"] != "duplicate" or e["a"] not in gset or e["b"] not in gset:
+            continue
+        strength = max(e["jaccard"], e["containment"], e["para_overlap"])
+        for x, y in ((e["a"], e["b"]), (e["b"], e["a"])):
+            # an edge to the canonical explains membership best; otherwise the strongest
+            rank = (y == cid, strength)
+            cur = best.get(x)
+            if cur is None or rank > cur[0]:
+                best[x] = (rank, strength, e["reason"])
+    order = [
+        m.article_id
+        for m in sorted(
+            members, key=lambda m: (canon._ts(m.first_created or m.version_created), m.article_id)
+        )
+    ]
+    rows = []
+    for m in members:
+        role = canon.role(m, chosen)
+        if m.article_id == cid:
+            rows.append([m.article_id, role, 1.0, "canonical: " + _why_canonical(config)])
+            continue
+        _, score, reason = best.get(m.article_id, (None, 0.0, "kept together by operator merge"))
+        rows.append([m.article_id, role, round(score, 4), reason])
+    contributors = []
+    for e in contrib_rows:
+        for x, y in ((e["a"], e["b"]), (e["b"], e["a"])):
+            if x in gset and y not in gset:
+                contributors.append([y, x, "borrowed text: " + e["reason"]])
+    for m in members:
+        for agency in info[m.article_id].get("attributions") or []:
+            for e in contrib_rows:
+                other = (
+                    e["b"] if e["a"] == m.article_id else e["a"] if e["b"] == m.article_id else None
+                )
+                if other is None or other in gset or other not in info:
+                    continue
+                if info[other]["source"].lower() == agency.lower():
+                    contributors.append(
+                        [other, m.article_id, f"named in (With input from {agency})"]
+                    )
+    seen_c = set()
+    contributors = [c for c in contributors if not (c[0] in seen_c or seen_c.add(c[0]))]
+    group_by = {m.article_id: by_member.get(m.article_id, []) for m in members}
+    paras = prov.paragraphs(
+        cid, order, group_by, {c[0]: borrowed.get(c[0], []) for c in contributors}
+    )
+    caps = prov.captions(
+        cid, order, {m.article_id: caps_by_member.get(m.article_id, []) for m in members}
+    )
+    live = [m for m in members if not m.killed]
+    return {
+        "canonical": cid,
+        "headline": chosen.headline if chosen else (members[0].headline if members else ""),
+        "members": rows,
+        "contributors": contributors,
+        "sources": sorted({m.source for m in members}),
+        "has_kill": any(m.killed for m in members),
+        "first_published": min(
+            (
+                info[m.article_id]["first_created"]
+                for m in live
+                if info[m.article_id]["first_created"]
+            ),
+            default=None,
+        ),
+        "provenance": [
+            [p.kind, p.ord, p.text, p.article_id, p.source_ord, p.in_canonical]
+            for p in (*paras, *caps)
+        ],
+    }
+
+
+def _why_canonical(config: DedupConfig) -> str:
+    return "chosen by rules " + " > ".join(config.canonical_rules)
+
+
+def _member(r: dict) -> Member:
+    return Member(
+        article_id=r["id"],
+        key=r["item_key"],
+        source=r["source"],
+        headline=r["headline"],
+        headline_tag=r["headline_tag"],
+        killed=r["killed"] or r["pub_status"] == "withheld",
+        first_created=r["first_created"],
+        version_created=r["version_created"],
+        word_count=r["word_count"],
+    )
+
+
+def _caption_groups(repo: Repository, batch_id: int) -> list[list]:
+    """Group the batch's captions with the captions they duplicate, across stories.
+
+    Returns [existing group id or None, label, [caption ids]] per affected group."""
+    batch_caps = repo.rows("batch_caption_ids", batch_id=batch_id)
+    if not batch_caps:
+        return []
+    ids = [r["id"] for r in batch_caps]
+    pairs = [(r["a"], r["b"]) for r in repo.rows("caption_neighbours", ids=ids)]
+    involved = sorted(set(ids) | {x for p in pairs for x in p})
+    rows = {r["id"]: r for r in repo.rows("caption_groups_of", ids=involved)}
+    groups = sorted({r["group_id"] for r in rows.values() if r["group_id"] is not None})
+    if groups:
+        for r in repo.rows("captions_in_groups", group_ids=groups):
+            rows[r["id"]] = r
+    uf = clustering.UnionFind(rows)
+    for a, b in pairs:
+        if a in rows and b in rows:
+            uf.union(a, b)
+    by_group: dict[int, int] = {}
+    for cid_, r in rows.items():
+        if r["group_id"] is not None:
+            if r["group_id"] in by_group:
+                uf.union(cid_, by_group[r["group_id"]])
+            else:
+                by_group[r["group_id"]] = cid_
+    out = []
+    for comp in uf.groups():
+        existing = sorted({rows[c]["group_id"] for c in comp if rows[c]["group_id"] is not None})
+        label = rows[comp[0]]["body"]
+        out.append([existing[0] if existing else None, label, comp])
+    return out
+
+
+def publish(repo: Repository, batch_key: str) -> Summary:
+    """Apply the staged layout in one transaction: stories, members, provenance, captions."""
+    b = _batch(repo, batch_key)
+    with _stage(repo, "publish", batch_key) as s:
+        if b["state"] == "published":
+            s.counts.update(already_published=True)
+            return s
+        with repo.transaction():
+            staged = repo.staged(b["id"])
+            meta = next(
+                (p for sid, p in staged if sid == 0), {"absorbed": {}, "caption_groups": []}
+            )
+            stories = [(sid, p) for sid, p in staged if sid != 0]
+            real: dict[int, int] = {}
+            created = updated = 0
+            for sid, p in stories:
+                params = {
+                    "canonical": p["canonical"],
+                    "headline": p["headline"],
+                    "member_count": len(p["members"]),
+                    "sources": p["sources"],
+                    "has_kill": p["has_kill"],
+                    "first_published": p["first_published"],
+                    "batch_id": b["id"],
+                }
+                if sid < 0:
+                    real[sid] = repo.one("insert_story", **params)["id"]
+                    created += 1
+                else:
+                    real[sid] = sid
+                    updated += repo.run_sql("update_story", id=sid, **params)
+            all_members = sorted({m[0] for _, p in stories for m in p["members"]})
+            story_ids = sorted(real.values())
+            repo.run_sql("delete_members_of_articles", ids=all_members)
+            repo.run_sql("delete_members_of_stories", story_ids=story_ids)
+            repo.run_sql("delete_provenance", story_ids=story_ids)
+            member_rows, prov_rows = [], []
+            for sid, p in stories:
+                rid = real[sid]
+                for aid, role, sim, reason in p["members"]:
+                    member_rows.append(
+                        {
+                            "story_id": rid,
+                            "article_id": aid,
+                            "role": role,
+                            "similarity": sim,
+                            "reason": reason,
+                        }
+                    )
+                own = {m[0] for m in p["members"]}
+                for other, via, reason in p["contributors"]:
+                    if other not in own:
+                        member_rows.append(
+                            {
+                                "story_id": rid,
+                                "article_id": other,
+                                "role": "contributor",
+                                "similarity": 0.0,
+                                "reason": f"{reason} (via article {via})",
+                            }
+                        )
+                for kind, ordn, text, aid, src_ord, in_can in p["provenance"]:
+                    prov_rows.append(
+                        {
+                            "story_id": rid,
+                            "kind": kind,
+                            "ord": ordn,
+                            "text": text,
+                            "article_id": aid,
+                            "source_ord": src_ord,
+                            "in_canonical": in_can,
+                        }
+                    )
+            with repo.conn.cursor() as cur:
+                if member_rows:
+                    cur.executemany(repo.q.insert_member, member_rows)
+                if prov_rows:
+                    cur.executemany(repo.q.insert_provenance, prov_rows)
+            for old, into in meta["absorbed"].items():
+                repo.run_sql("absorb_story", id=int(old), into=real.get(into, into))
+            for existing, label, cap_ids in meta["caption_groups"]:
+                gid = (
+                    existing
+                    if existing is not None
+                    else repo.one("insert_caption_group", label=label)["id"]
+                )
+                repo.run_sql("set_caption_group", group_id=gid, ids=cap_ids)
+            repo.run_sql("set_batch_state", id=b["id"], state="published")
+        s.counts.update(
+            stories_created=created,
+            stories_updated=updated,
+            members=len(member_rows),
+            absorbed=len(meta["absorbed"]),
+        )
+        return s
+
+
+# ------------------------------------------------------------------------------------------
+# whole runs
+# ------------------------------------------------------------------------------------------
+
+
+def dedup(repo: Repository, config: DedupConfig, progress: Progress = _noop) -> list[Summary]:
+    """Every pending article through sign -> publish, one bounded batch at a time."""
+    out: list[Summary] = []
+    while True:
+        opened = open_batch(repo, config)
+        out.append(opened)
+        if not opened.counts.get("articles"):
+            return out
+        key = opened.batch_key
+        out.append(sign(repo, key, config))
+        out.append(candidates(repo, key, config))
+        out.append(verify(repo, key, config, progress=progress))
+        out.append(cluster_merge(repo, key, config))
+        out.append(publish(repo, key))
+
+
+def run_inbox(
+    repo: Repository,
+    inbox: Path,
+    config: DedupConfig,
+    sources: Sequence[str] = ("reuters", "xinhua", "cgtn"),
+    progress: Progress = _noop,
+) -> list[Summary]:
+    out = []
+    for source in sources:
+        files = list_files(inbox / source)
+        if files:
+            out.append(ingest_files(repo, source, files, progress))
+    out.extend(dedup(repo, config, progress))
+    return out

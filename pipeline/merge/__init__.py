@@ -1,0 +1,1 @@
+"""Pure merge logic: canonical choice, member roles, provenance. No I/O."""

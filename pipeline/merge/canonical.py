@@ -1,0 +1,70 @@
+"""Choosing the canonical article of a story, and the role of every other member.
+
+The choice is a lexicographic sort by configurable rules (``DedupConfig.canonical_rules``),
+first rule first. The rules, in the order an editor weighs them by default:
+
+``not_killed``           a killed (or withheld) item is never canonical
+``original_source``      prefer the agency that published the story first
+``complete``             prefer members within 90% of the longest text (not an abridgement)
+``latest_version``       prefer the latest ``versionCreated``: an update or correction of
+                         the original agency supersedes its first take
+``earliest_first_created``  then the earliest first publication
+``most_words``           then the longest text
+
+Ties fall back to the smallest article id so the choice is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from pipeline.model import Member
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+COMPLETE_SHARE = 0.9
+
+
+def _ts(d: datetime | None) -> float:
+    return (d or _EPOCH).timestamp()
+
+
+def _origin_source(members: Sequence[Member]) -> str:
+    live = [m for m in members if not m.killed] or list(members)
+    first = min(live, key=lambda m: (_ts(m.first_created or m.version_created), m.article_id))
+    return first.source
+
+
+RuleFn = Callable[[Member, dict], float]
+
+RULES: dict[str, RuleFn] = {
+    "not_killed": lambda m, ctx: 0.0 if m.killed else 1.0,
+    "original_source": lambda m, ctx: 1.0 if m.source == ctx["origin"] else 0.0,
+    "complete": lambda m, ctx: 1.0 if m.word_count >= COMPLETE_SHARE * ctx["max_words"] else 0.0,
+    "latest_version": lambda m, ctx: _ts(m.version_created or m.first_created),
+    "earliest_first_created": lambda m, ctx: -_ts(m.first_created or m.version_created),
+    "most_words": lambda m, ctx: float(m.word_count),
+}
+
+
+def choose(members: Sequence[Member], rules: Sequence[str]) -> Member | None:
+    """The canonical member, or None when every member is killed."""
+    live = [m for m in members if not m.killed]
+    if not live:
+        return None
+    ctx = {"origin": _origin_source(members), "max_words": max(m.word_count for m in live)}
+    fns = [RULES[r] for r in rules]
+    return max(live, key=lambda m: (*(f(m, ctx) for f in fns), -m.article_id))
+
+
+def role(member: Member, canonical: Member | None) -> str:
+    """'canonical', 'version' (same agency, a versioned take of the same story), 'duplicate'."""
+    if canonical is None:
+        return "duplicate"
+    if member.article_id == canonical.article_id:
+        return "canonical"
+    if member.source == canonical.source and (member.headline_tag or canonical.headline_tag):
+        return "version"
+    if member.source == canonical.source and member.headline == canonical.headline:
+        return "version"
+    return "duplicate"

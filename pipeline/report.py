@@ -1,0 +1,132 @@
+"""Human and machine views of the store: the run report, the story export, ``explain``."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from pipeline.store.repository import Repository
+
+STAGE_ORDER = (
+    "ingest",
+    "requeue",
+    "open_batch",
+    "sign",
+    "candidates",
+    "verify",
+    "cluster_merge",
+    "publish",
+)
+
+
+def render_report(repo: Repository, summaries) -> tuple[str, int]:
+    """The end-of-run report and the number of items quarantined during this run."""
+    lines = []
+    ingests = [s for s in summaries if s.stage.startswith("ingest:")]
+    quarantined = sum(s.counts.get("quarantined", 0) for s in ingests)
+    if ingests:
+        lines.append(
+            f"{'source':<10}{'files':>7}{'new':>6}{'updated':>9}{'killed':>8}{'quarantined':>13}"
+        )
+        for s in ingests:
+            c = s.counts
+            lines.append(
+                f"{s.stage.split(':', 1)[1]:<10}{c.get('files', 0):>7}"
+                f"{c.get('items_new', 0):>6}{c.get('items_updated', 0):>9}"
+                f"{c.get('killed', 0):>8}{c.get('quarantined', 0):>13}"
+            )
+    t = repo.one("story_totals")
+    caps = repo.one("repeated_caption_groups")
+    per_source = repo.rows("articles_per_source")
+    lines.append("")
+    lines.append(
+        "articles in store: "
+        + ", ".join(
+            f"{r['source']} {r['articles']}" + (f" ({r['killed']} killed)" if r["killed"] else "")
+            for r in per_source
+        )
+    )
+    lines.append(
+        f"stories: {t['stories']} ({t['multi']} with more than one copy), "
+        f"duplicates linked: {t['duplicates']}, repeated caption groups: "
+        f"{caps['groups']}"
+    )
+    timings: dict[str, float] = defaultdict(float)
+    for s in summaries:
+        timings[s.stage.split(":", 1)[0]] += s.seconds
+    lines.append(
+        "time per stage: "
+        + ", ".join(f"{k} {timings[k]:.2f}s" for k in STAGE_ORDER if k in timings)
+    )
+    if quarantined:
+        lines.append(
+            f"quarantined: {quarantined} item(s) or file(s); see `newsdedup "
+            "quarantine` for the reasons"
+        )
+    else:
+        lines.append("quarantined: 0")
+    return "\n".join(lines), quarantined
+
+
+def export_stories(repo: Repository) -> Iterator[dict]:
+    """One record per live story in the contract format of DESIGN.md."""
+    captions: dict[int, list[dict]] = defaultdict(list)
+    seen: dict[int, set[str]] = defaultdict(set)
+    for r in repo.rows("export_captions"):
+        key = r["text"]
+        if key in seen[r["story_id"]]:
+            continue
+        seen[r["story_id"]].add(key)
+        captions[r["story_id"]].append(
+            {"text": r["text"], "group": f"g{r['group_id']}" if r["group_id"] is not None else None}
+        )
+    for r in repo.rows("export_stories"):
+        if not r["members"]:
+            continue
+        yield {
+            "story_id": f"s{r['story_id']}",
+            "canonical": r["canonical"],
+            "members": list(r["members"]),
+            "contributors": list(r["contributors"]),
+            "captions": captions.get(r["story_id"], []),
+        }
+
+
+def explain(repo: Repository, key: str) -> str | None:
+    a = repo.one("article_by_key", key=key)
+    if a is None:
+        return None
+    out = [
+        f"{key}",
+        f"  headline: {a['headline']}" + (f"  [{a['headline_tag']}]" if a["headline_tag"] else ""),
+        f"  source {a['source']}, format {a['format']}, first created "
+        f"{a['first_created']}, {a['word_count']} words" + (", KILLED" if a["killed"] else ""),
+    ]
+    versions = repo.rows("article_versions", key=key)
+    out.append(f"  versions received: {len(versions)}")
+    for v in versions:
+        out.append(
+            f"    v{v['version'] or '-'} {v['version_created']} {v['pub_status']}"
+            f"{' edStat ' + v['ed_stat'] if v['ed_stat'] else ''}  ({v['origin']})"
+        )
+    if a["attributions"]:
+        out.append("  credits: with input from " + ", ".join(a["attributions"]))
+    m = repo.one("membership_of", id=a["id"])
+    if m is None:
+        out.append("  story: none yet (waiting for the next dedup batch)")
+    else:
+        out.append(f"  story s{m['story_id']} ({m['member_count']} members), role {m['role']}")
+        out.append(f"    why: {m['reason']}")
+        if m["canonical_key"] and m["canonical_key"] != key:
+            out.append(f'    canonical: {m["canonical_key"]} "{m["canonical_headline"]}"')
+        for mm in repo.rows("story_members_brief", story_id=m["story_id"]):
+            flag = " killed" if mm["killed"] else ""
+            out.append(f"      {mm['role']:<11} {mm['similarity']:.2f} {mm['item_key']}{flag}")
+    edges = repo.rows("edges_of", id=a["id"])
+    if edges:
+        out.append(f"  verified pairs: {len(edges)}")
+        for e in edges[:20]:
+            out.append(f"    {e['verdict']:<11} {e['other']}\n      {e['reason']}")
+    else:
+        out.append("  verified pairs: none (no LSH candidate shared enough bands)")
+    return "\n".join(out)

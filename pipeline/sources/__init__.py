@@ -1,0 +1,1 @@
+"""Bytes -> WireItem. One module per format; ``registry`` sniffs and dispatches."""

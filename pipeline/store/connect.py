@@ -1,0 +1,125 @@
+"""Database URL resolution, the embedded PostgreSQL default, and connections.
+
+With ``NEWSDEDUP_DATABASE_URL`` (or ``--database-url``) we connect there. With neither, a
+PostgreSQL server shipped inside the ``pgserver`` wheel is started in
+``<data dir>/pgdata`` (initialised on first use, listening on a Unix socket only) and
+stopped when the last process using it exits; a newcomer needs no server of their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+from psycopg.rows import dict_row
+
+from pipeline.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DB = "newsdedup"
+
+# Session settings for every connection: JIT compilation costs more than it saves on the
+# short, index-driven queries this pipeline runs (the band join included).
+SESSION_SETTINGS = {"jit": "off"}
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be reached or used; a one-line message for the CLI."""
+
+
+_embedded: dict[Path, object] = {}
+
+
+def embedded_url(data_dir: Path) -> str:
+    """Start (or join) the embedded server in ``data_dir`` and return its URL."""
+    pgdata = (data_dir / "pgdata").resolve()
+    server = _embedded.get(pgdata)
+    if server is None:
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigError(f"cannot create data directory {data_dir}: {e.strerror}") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            try:
+                import pgserver
+            except ImportError:  # pragma: no cover - pgserver is a core dependency
+                raise DatabaseError(
+                    "no database URL given and the embedded PostgreSQL (pgserver) is not "
+                    "installed; set NEWSDEDUP_DATABASE_URL"
+                ) from None
+            logging.getLogger("pgserver").setLevel(logging.WARNING)
+            try:
+                server = pgserver.get_server(pgdata, cleanup_mode="stop")
+            except Exception as e:  # pgserver raises bare exceptions with the server log
+                raise DatabaseError(
+                    f"embedded PostgreSQL failed to start in {pgdata}: {e}".splitlines()[0]
+                ) from None
+        _embedded[pgdata] = server
+        uri = server.get_uri()
+        _ensure_database(uri, EMBEDDED_DB)
+    return server.get_uri(EMBEDDED_DB)
+
+
+def _ensure_database(admin_uri: str, name: str) -> None:
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+
+
+def resolve_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    return embedded_url(settings.data_dir)
+
+
+def describe(url: str) -> str:
+    """Where the data lives, for humans, without a password."""
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "<unparsable database URL>"
+    host = info.get("host") or "localhost"
+    where = host if host.startswith("/") else f"{host}:{info.get('port') or 5432}"
+    return f"postgresql database {info.get('dbname') or '?'} at {where}"
+
+
+def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection:
+    """A psycopg connection with dict rows and this pipeline's session settings."""
+    try:
+        conn = psycopg.connect(url, autocommit=autocommit, row_factory=dict_row)
+    except psycopg.OperationalError as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else "connection failed"
+        raise DatabaseError(f"cannot connect to {describe(url)}: {msg}") from None
+    except psycopg.ProgrammingError as e:
+        raise DatabaseError(f"bad database URL: {e}") from None
+    with conn.cursor() as cur:
+        for k, v in SESSION_SETTINGS.items():
+            cur.execute("SELECT set_config(%s, %s, false)", (k, v))
+    if not autocommit:
+        conn.commit()
+    return conn
+
+
+@contextlib.contextmanager
+def connection(url: str) -> Iterator[psycopg.Connection]:
+    conn = connect(url)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def sql_dir() -> Path:
+    """The project's sql/ folder (NEWSDEDUP_SQL_DIR overrides, e.g. in an image)."""
+    env = os.environ.get("NEWSDEDUP_SQL_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "sql"

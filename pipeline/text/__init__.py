@@ -1,0 +1,1 @@
+"""Pure text processing: normalisation, captions, article analysis. No I/O."""

@@ -1,0 +1,150 @@
+"""Pure text normalisation: Unicode, whitespace, entities, datelines, headline tags, tokens.
+
+Two different "normal" forms exist and must not be confused:
+
+* ``clean``: what a reader sees. NFKC, entities decoded, whitespace collapsed. Stored.
+* ``similarity_tokens``: what similarity sees. Lower case, punctuation gone, wire
+  abbreviations spelled out (``pct`` -> ``percent``), thousands separators dropped, so a
+  Xinhua rewrite of a Reuters story is compared on words, not on house style.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
+_SPACES = re.compile(r"\s+")
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+    }
+)
+
+
+def clean(text: str) -> str:
+    """Reader-facing normal form of one line or paragraph."""
+    if not text:
+        return ""
+    # Wire HTML is sometimes escaped twice (&amp;amp;); two rounds undo that without
+    # touching a literal ampersand.
+    s = html.unescape(html.unescape(text)) if "&" in text else text
+    s = unicodedata.normalize("NFKC", s).translate(_INVISIBLE)
+    return _SPACES.sub(" ", s).strip()
+
+
+def fold(text: str) -> str:
+    """``clean`` plus typographic quotes and dashes folded to ASCII; for matching rules."""
+    return clean(text).translate(_QUOTES)
+
+
+# --- headline tags -------------------------------------------------------------------------
+
+# Reuters puts version markers in front of the headline: "UPDATE 2-", "CORRECTED-",
+# "REFILE-", "REPEAT-", sometimes several ("UPDATE 1-CORRECTED-").
+_TAG = re.compile(
+    r"^\s*((?:UPDATE|WRAPUP)\s*\d+|CORRECTED(?:\s*\(OFFICIAL\))?|REFILE|REPEAT|RPT|"
+    r"CORRECTION|RECASTS?|ADVISORY)\s*[-:\u2013\u2014]\s*",
+    re.I,
+)
+
+
+def split_headline_tags(headline: str) -> tuple[str, str]:
+    """('UPDATE 1-CORRECTED-Foo') -> ('UPDATE 1/CORRECTED', 'Foo')."""
+    tags = []
+    h = clean(headline)
+    while True:
+        m = _TAG.match(h)
+        if not m:
+            break
+        tags.append(_SPACES.sub(" ", m.group(1).upper()))
+        h = h[m.end() :]
+    return "/".join(tags), h.strip()
+
+
+# --- datelines -----------------------------------------------------------------------------
+
+_AGENCIES = (
+    r"Reuters|Xinhua|CGTN|AP|AFP|Bloomberg|IFR|dpa|ANSA|Kyodo|Yonhap|TASS|"
+    r"Reuters Breakingviews|China Daily|CNA|UPI|PTI|IANS|Anadolu"
+)
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+# "MOSCOW (Reuters) - ", "BEIJING, June 29 (Xinhua) -- ", "NEW YORK, March 3 (Reuters) -",
+# "Osaka, Japan, June 29 (CGTN) --", and the bare "LONDON - " some agencies use.
+_DATELINE = re.compile(
+    r"^(?P<dl>[A-Z][\w.'\-]*(?:[ /][A-Z][\w.'\-]*){0,4}"
+    r"(?:,\s*[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){0,3})?"
+    rf"(?:,\s*{_MONTH}\s+\d{{1,2}})?"
+    rf"\s*\((?:{_AGENCIES})\))\s*[-\u2013\u2014]{{1,2}}\s*"
+)
+_BARE_DATELINE = re.compile(r"^(?P<dl>[A-Z]{3,}(?: [A-Z]{2,}){0,3})\s+[-\u2013\u2014]{1,2}\s+")
+
+
+def split_dateline(paragraph: str) -> tuple[str, str]:
+    """Return (dateline, rest); dateline is "" when the paragraph does not start with one."""
+    m = _DATELINE.match(paragraph) or _BARE_DATELINE.match(paragraph)
+    if not m:
+        return "", paragraph
+    return m.group("dl").strip(), paragraph[m.end() :].lstrip()
+
+
+# --- similarity tokens ---------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['.][^\W\d_]+)*")
+# Spelled-out forms of the abbreviations wire desks use; both sides map to one token so a
+# house-style rewrite does not look like new text.
+_ABBREV = {
+    "pct": "percent",
+    "mln": "million",
+    "mn": "million",
+    "bln": "billion",
+    "bn": "billion",
+    "trln": "trillion",
+    "dlrs": "dollars",
+    "dlr": "dollar",
+    "u.s": "us",
+    "usd": "dollars",
+    "stg": "sterling",
+    "yr": "year",
+    "yrs": "years",
+    "qtr": "quarter",
+    "vs": "versus",
+}
+
+
+def similarity_tokens(text: str) -> list[str]:
+    """Lower-case word tokens for shingling; numbers keep their digits, not their commas."""
+    s = fold(text).lower().replace("%", " percent ")
+    out = []
+    for t in _TOKEN.findall(s):
+        if t[0].isdigit():
+            # "1,000" and "1000" are one number; a decimal point stays
+            t = t.replace(",", "")
+        out.append(_ABBREV.get(t, t))
+    return out
+
+
+def similarity_text(paragraphs) -> str:
+    """Space-joined similarity tokens of several paragraphs (the stored ``story_text``)."""
+    return " ".join(t for p in paragraphs for t in similarity_tokens(p))
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def figures(text: str) -> list[str]:
+    """Every number in a text, thousands separators dropped, in order of appearance."""
+    return [n.replace(",", "") for n in _NUMBER.findall(text)]

@@ -1,0 +1,122 @@
+-- Dedup: configs, batches, signatures, bands, candidates, edges.
+
+-- name: upsert_config
+INSERT INTO dedup_config (fingerprint, config) VALUES (%(fingerprint)s, %(config)s)
+ON CONFLICT (fingerprint) DO UPDATE SET fingerprint = EXCLUDED.fingerprint
+RETURNING id
+
+-- name: open_batch_existing
+SELECT id, key FROM batch WHERE state = 'open' ORDER BY id LIMIT 1 FOR UPDATE
+
+-- name: create_batch
+INSERT INTO batch (key, config_id) VALUES (%(key)s, %(config_id)s) RETURNING id, key
+
+-- name: claim_pending
+-- Move every pending article into the batch, oldest first, at most %(limit)s of them.
+WITH claimed AS (
+    UPDATE article SET pending = false
+    WHERE id IN (SELECT id FROM article WHERE pending ORDER BY id LIMIT %(limit)s
+                 FOR UPDATE SKIP LOCKED)
+    RETURNING id
+)
+INSERT INTO batch_article (batch_id, article_id) SELECT %(batch_id)s, id FROM claimed
+
+-- name: batch_by_key
+SELECT b.id, b.key, b.state, b.config_id, (SELECT count(*) FROM batch_article ba
+                                           WHERE ba.batch_id = b.id) AS articles
+FROM batch b WHERE b.key = %(key)s
+
+-- name: set_batch_state
+UPDATE batch SET state = %(state)s,
+       published_at = CASE WHEN %(state)s = 'published' THEN now() ELSE published_at END
+WHERE id = %(id)s
+
+-- name: batch_texts
+-- Articles of one shard of a batch that have text to sign.
+SELECT a.id, a.story_text, a.published_at
+FROM batch_article ba JOIN article a ON a.id = ba.article_id
+WHERE ba.batch_id = %(batch_id)s AND a.story_text <> ''
+  AND ba.article_id %% %(shards)s = %(shard)s
+ORDER BY a.id
+
+-- name: batch_captions
+SELECT c.id, c.norm, a.published_at
+FROM batch_article ba JOIN article a ON a.id = ba.article_id JOIN caption c ON c.article_id = a.id
+WHERE ba.batch_id = %(batch_id)s AND c.norm <> '' AND ba.article_id %% %(shards)s = %(shard)s
+ORDER BY c.id
+
+-- name: delete_signatures
+DELETE FROM signature WHERE config_id = %(config_id)s AND kind = %(kind)s AND object_id = ANY(%(ids)s)
+
+-- name: delete_bands
+DELETE FROM band WHERE object_id = ANY(%(ids)s) AND kind = %(kind)s AND config_id = %(config_id)s
+
+-- name: copy_signatures
+COPY signature (config_id, kind, object_id, minhash, shingles) FROM STDIN
+
+-- name: copy_bands
+COPY band (config_id, kind, band, hash, object_id, published_at) FROM STDIN
+
+-- name: delete_candidates
+DELETE FROM candidate WHERE batch_id = %(batch_id)s AND kind = %(out_kind)s
+
+-- name: insert_article_candidates
+-- One join of the batch's band hashes against all history inside the time window. The
+-- (config_id, kind, band, hash) index drives it; LSH is tuned for recall, so these are
+-- proposals for verify, not verdicts.
+INSERT INTO candidate (batch_id, kind, a, b)
+SELECT DISTINCT %(batch_id)s, 'story', LEAST(n.object_id, h.object_id), GREATEST(n.object_id, h.object_id)
+FROM batch_article ba
+JOIN band n ON n.object_id = ba.article_id AND n.config_id = %(config_id)s AND n.kind = %(kind)s
+JOIN band h ON h.config_id = n.config_id AND h.kind = n.kind AND h.band = n.band AND h.hash = n.hash
+WHERE ba.batch_id = %(batch_id)s
+  AND h.object_id <> n.object_id
+  AND h.published_at BETWEEN n.published_at - make_interval(days => %(window_days)s)
+                         AND n.published_at + make_interval(days => %(window_days)s)
+ON CONFLICT DO NOTHING
+
+-- name: insert_caption_candidates
+INSERT INTO candidate (batch_id, kind, a, b)
+SELECT DISTINCT %(batch_id)s, 'caption', LEAST(n.object_id, h.object_id), GREATEST(n.object_id, h.object_id)
+FROM batch_article ba
+JOIN caption c ON c.article_id = ba.article_id
+JOIN band n ON n.object_id = c.id AND n.config_id = %(config_id)s AND n.kind = 'caption'
+JOIN band h ON h.config_id = n.config_id AND h.kind = 'caption' AND h.band = n.band AND h.hash = n.hash
+WHERE ba.batch_id = %(batch_id)s
+  AND h.object_id <> n.object_id
+  AND h.published_at BETWEEN n.published_at - make_interval(days => %(window_days)s)
+                         AND n.published_at + make_interval(days => %(window_days)s)
+ON CONFLICT DO NOTHING
+
+-- name: count_candidates
+SELECT kind, count(*) AS n FROM candidate WHERE batch_id = %(batch_id)s GROUP BY kind
+
+-- name: shard_candidates
+SELECT a, b FROM candidate
+WHERE batch_id = %(batch_id)s AND kind = %(kind)s AND (a + b) %% %(shards)s = %(shard)s
+ORDER BY a, b
+
+-- name: body_paragraphs
+SELECT article_id, array_agg(norm ORDER BY ord) AS norms
+FROM paragraph WHERE article_id = ANY(%(ids)s) AND kind = 'body'
+GROUP BY article_id
+
+-- name: caption_norms
+SELECT id, norm FROM caption WHERE id = ANY(%(ids)s)
+
+-- name: create_edge_stage
+CREATE TEMP TABLE IF NOT EXISTS edge_stage (LIKE edge INCLUDING DEFAULTS) ON COMMIT DROP
+
+-- name: copy_edge_stage
+COPY edge_stage (kind, a, b, verdict, jaccard, containment, fuzz, para_overlap, reason, batch_id)
+FROM STDIN
+
+-- name: upsert_edges
+INSERT INTO edge (kind, a, b, verdict, jaccard, containment, fuzz, para_overlap, reason, batch_id)
+SELECT kind, a, b, verdict, jaccard, containment, fuzz, para_overlap, reason, batch_id
+FROM edge_stage
+ON CONFLICT (kind, a, b) DO UPDATE SET
+    verdict = EXCLUDED.verdict, jaccard = EXCLUDED.jaccard,
+    containment = EXCLUDED.containment, fuzz = EXCLUDED.fuzz,
+    para_overlap = EXCLUDED.para_overlap, reason = EXCLUDED.reason,
+    batch_id = EXCLUDED.batch_id, decided_at = now()

@@ -1,0 +1,118 @@
+-- Cluster, merge and publish.
+
+-- name: batch_article_ids
+SELECT article_id AS id FROM batch_article WHERE batch_id = %(batch_id)s ORDER BY article_id
+
+-- name: duplicate_neighbours
+SELECT CASE WHEN a = ANY(%(ids)s) THEN b ELSE a END AS id
+FROM edge WHERE kind = 'story' AND verdict = 'duplicate' AND (a = ANY(%(ids)s) OR b = ANY(%(ids)s))
+
+-- name: stories_of
+SELECT article_id, story_id FROM story_member
+WHERE article_id = ANY(%(ids)s) AND role <> 'contributor'
+
+-- name: members_of_stories
+SELECT article_id FROM story_member WHERE story_id = ANY(%(story_ids)s) AND role <> 'contributor'
+
+-- name: canonicals_of
+SELECT id, canonical_article_id FROM story WHERE id = ANY(%(story_ids)s)
+
+-- name: edges_among
+SELECT a, b, verdict, jaccard, containment, para_overlap, reason FROM edge
+WHERE kind = 'story' AND a = ANY(%(ids)s) AND b = ANY(%(ids)s)
+
+-- name: contributor_edges
+-- Partial borrowing between a member and an article of another story.
+SELECT a, b, para_overlap, reason FROM edge
+WHERE kind = 'story' AND verdict = 'contributor' AND (a = ANY(%(ids)s) OR b = ANY(%(ids)s))
+
+-- name: overrides_touching
+SELECT id, kind, article_a, article_b FROM override
+WHERE article_a = ANY(%(ids)s) OR article_b = ANY(%(ids)s)
+ORDER BY id
+
+-- name: member_info
+SELECT id, item_key, source, headline, headline_tag, killed, pub_status, first_created,
+       version_created, word_count, attributions
+FROM article WHERE id = ANY(%(ids)s)
+
+-- name: paragraphs_of
+SELECT article_id, ord, text, norm FROM paragraph
+WHERE article_id = ANY(%(ids)s) AND kind = 'body' ORDER BY article_id, ord
+
+-- name: captions_of
+SELECT id, article_id, ord, text, norm, group_id FROM caption
+WHERE article_id = ANY(%(ids)s) ORDER BY article_id, ord
+
+-- name: delete_staged
+DELETE FROM staged_story WHERE batch_id = %(batch_id)s
+
+-- name: insert_staged
+INSERT INTO staged_story (batch_id, story_id, payload) VALUES (%(batch_id)s, %(story_id)s, %(payload)s)
+
+-- name: staged
+SELECT story_id, payload FROM staged_story WHERE batch_id = %(batch_id)s ORDER BY story_id
+
+-- name: caption_neighbours
+SELECT a, b FROM edge
+WHERE kind = 'caption' AND verdict = 'duplicate' AND (a = ANY(%(ids)s) OR b = ANY(%(ids)s))
+
+-- name: batch_caption_ids
+SELECT c.id, c.group_id, c.body FROM batch_article ba JOIN caption c ON c.article_id = ba.article_id
+WHERE ba.batch_id = %(batch_id)s
+
+-- name: caption_groups_of
+SELECT id, group_id, body FROM caption WHERE id = ANY(%(ids)s)
+
+-- name: captions_in_groups
+SELECT id, group_id, body FROM caption WHERE group_id = ANY(%(group_ids)s)
+
+-- name: insert_story
+INSERT INTO story (canonical_article_id, headline, member_count, sources, has_kill,
+                   first_published, batch_id)
+VALUES (%(canonical)s, %(headline)s, %(member_count)s, %(sources)s, %(has_kill)s,
+        %(first_published)s, %(batch_id)s)
+RETURNING id
+
+-- name: update_story
+UPDATE story SET canonical_article_id = %(canonical)s, headline = %(headline)s,
+       member_count = %(member_count)s, sources = %(sources)s, has_kill = %(has_kill)s,
+       first_published = %(first_published)s, batch_id = %(batch_id)s, merged_into = NULL,
+       updated_at = now()
+WHERE id = %(id)s AND (canonical_article_id IS DISTINCT FROM %(canonical)s
+                       OR headline IS DISTINCT FROM %(headline)s
+                       OR member_count IS DISTINCT FROM %(member_count)s
+                       OR sources IS DISTINCT FROM %(sources)s
+                       OR has_kill IS DISTINCT FROM %(has_kill)s
+                       OR first_published IS DISTINCT FROM %(first_published)s
+                       OR merged_into IS NOT NULL)
+
+-- name: absorb_story
+UPDATE story SET merged_into = %(into)s, member_count = 0, canonical_article_id = NULL,
+       updated_at = now()
+WHERE id = %(id)s
+
+-- name: delete_members_of_articles
+DELETE FROM story_member WHERE article_id = ANY(%(ids)s) AND role <> 'contributor'
+
+-- name: delete_members_of_stories
+DELETE FROM story_member WHERE story_id = ANY(%(story_ids)s)
+
+-- name: insert_member
+INSERT INTO story_member (story_id, article_id, role, similarity, reason)
+VALUES (%(story_id)s, %(article_id)s, %(role)s, %(similarity)s, %(reason)s)
+ON CONFLICT (story_id, article_id) DO UPDATE SET role = EXCLUDED.role,
+    similarity = EXCLUDED.similarity, reason = EXCLUDED.reason
+
+-- name: delete_provenance
+DELETE FROM provenance WHERE story_id = ANY(%(story_ids)s)
+
+-- name: insert_provenance
+INSERT INTO provenance (story_id, kind, ord, text, article_id, source_ord, in_canonical)
+VALUES (%(story_id)s, %(kind)s, %(ord)s, %(text)s, %(article_id)s, %(source_ord)s, %(in_canonical)s)
+
+-- name: insert_caption_group
+INSERT INTO caption_group (label) VALUES (%(label)s) RETURNING id
+
+-- name: set_caption_group
+UPDATE caption SET group_id = %(group_id)s WHERE id = ANY(%(ids)s) AND group_id IS DISTINCT FROM %(group_id)s

@@ -1,0 +1,98 @@
+-- Runs, reports, export, explain.
+
+-- name: start_run
+INSERT INTO run (stage, batch_key, host) VALUES (%(stage)s, %(batch_key)s, %(host)s) RETURNING id
+
+-- name: finish_run
+UPDATE run SET finished_at = now(), status = %(status)s, counts = %(counts)s,
+       seconds = %(seconds)s, error = %(error)s
+WHERE id = %(id)s
+
+-- name: articles_per_source
+SELECT source, count(*) AS articles, count(*) FILTER (WHERE killed) AS killed
+FROM article GROUP BY source ORDER BY source
+
+-- name: payloads_per_source
+SELECT source, count(*) AS payloads, count(*) FILTER (WHERE status = 'quarantined') AS quarantined
+FROM payload GROUP BY source ORDER BY source
+
+-- name: story_totals
+SELECT count(*) AS stories,
+       count(*) FILTER (WHERE member_count > 1) AS multi,
+       coalesce(sum(member_count - 1) FILTER (WHERE member_count > 1), 0) AS duplicates
+FROM story WHERE merged_into IS NULL AND member_count > 0
+
+-- name: repeated_caption_groups
+SELECT count(*) AS groups FROM (
+    SELECT c.group_id FROM caption c WHERE c.group_id IS NOT NULL
+    GROUP BY c.group_id HAVING count(*) > 1
+) g
+
+-- name: export_stories
+SELECT s.id AS story_id, ca.item_key AS canonical,
+       array_agg(a.item_key ORDER BY (m.role = 'canonical') DESC, a.published_at, a.id)
+           FILTER (WHERE m.role <> 'contributor') AS members,
+       coalesce(array_agg(a.item_key ORDER BY a.id) FILTER (WHERE m.role = 'contributor'),
+                '{}') AS contributors
+FROM story s
+JOIN story_member m ON m.story_id = s.id
+JOIN article a ON a.id = m.article_id
+LEFT JOIN article ca ON ca.id = s.canonical_article_id
+WHERE s.merged_into IS NULL AND s.member_count > 0
+GROUP BY s.id, ca.item_key
+ORDER BY s.id
+
+-- name: export_captions
+SELECT m.story_id, c.text, c.group_id
+FROM story_member m JOIN caption c ON c.article_id = m.article_id
+JOIN story s ON s.id = m.story_id
+WHERE m.role <> 'contributor' AND s.merged_into IS NULL
+ORDER BY m.story_id, c.article_id, c.ord
+
+-- name: article_by_key
+SELECT * FROM article WHERE item_key = %(key)s
+
+-- name: article_versions
+SELECT r.version, r.version_created, r.pub_status, r.ed_stat, r.received_at, p.origin
+FROM raw_item r JOIN payload p ON p.id = r.payload_id
+WHERE r.item_key = %(key)s ORDER BY r.version_created NULLS FIRST, r.id
+
+-- name: membership_of
+SELECT m.story_id, m.role, m.similarity, m.reason, s.canonical_article_id, s.member_count,
+       ca.item_key AS canonical_key, ca.headline AS canonical_headline
+FROM story_member m JOIN story s ON s.id = m.story_id
+LEFT JOIN article ca ON ca.id = s.canonical_article_id
+WHERE m.article_id = %(id)s AND m.role <> 'contributor'
+
+-- name: edges_of
+SELECT e.kind, e.verdict, e.jaccard, e.containment, e.fuzz, e.para_overlap, e.reason,
+       o.item_key AS other, o.headline AS other_headline
+FROM edge e JOIN article o ON o.id = CASE WHEN e.a = %(id)s THEN e.b ELSE e.a END
+WHERE e.kind = 'story' AND (e.a = %(id)s OR e.b = %(id)s)
+ORDER BY (e.verdict = 'duplicate') DESC, e.jaccard DESC
+
+-- name: story_members_brief
+SELECT a.item_key, a.source, m.role, m.similarity, a.killed, a.headline
+FROM story_member m JOIN article a ON a.id = m.article_id
+WHERE m.story_id = %(story_id)s
+ORDER BY (m.role = 'canonical') DESC, a.published_at, a.id
+
+-- name: story_provenance
+SELECT p.kind, p.ord, p.text, p.in_canonical, a.item_key
+FROM provenance p JOIN article a ON a.id = p.article_id
+WHERE p.story_id = %(story_id)s ORDER BY p.kind DESC, p.ord
+
+-- name: table_counts
+SELECT 'payload' AS t, count(*) AS n FROM payload
+UNION ALL SELECT 'raw_item', count(*) FROM raw_item
+UNION ALL SELECT 'article', count(*) FROM article
+UNION ALL SELECT 'paragraph', count(*) FROM paragraph
+UNION ALL SELECT 'caption', count(*) FROM caption
+UNION ALL SELECT 'signature', count(*) FROM signature
+UNION ALL SELECT 'band', count(*) FROM band
+UNION ALL SELECT 'edge', count(*) FROM edge
+UNION ALL SELECT 'story', count(*) FROM story
+UNION ALL SELECT 'story_member', count(*) FROM story_member
+UNION ALL SELECT 'provenance', count(*) FROM provenance
+UNION ALL SELECT 'quarantine', count(*) FROM quarantine
+UNION ALL SELECT 'caption_group', count(*) FROM caption_group
