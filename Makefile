@@ -39,9 +39,11 @@ $(VENV)/.all: $(UV) requirements/all.lock pyproject.toml
 run: $(VENV)/.core
 	$(BIN)/newsdedup run
 
+# The machine's PostgreSQL when it answers (started if installed), else the embedded one.
 test: $(VENV)/.all
-	@scripts/test-services
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@url=$$(scripts/test-services $(BIN)/python); \
+	  export NEWSDEDUP_TEST_DATABASE_URL="$${NEWSDEDUP_TEST_DATABASE_URL:-$$url}"; \
+	  $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.all
 	$(BIN)/ruff check .

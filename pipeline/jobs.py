@@ -240,10 +240,15 @@ def _apply_item(repo, payload_id, item: WireItem, current, known, texts) -> str:
         return "repeat"
     known.setdefault((key, item.version), set()).add(sha)
     cur = current.get(key)
-    if cur is not None and (
+    older = cur is not None and (
         _order_key(item.version_created, item.version)
         < _order_key(cur["version_created"], cur["version"])
-    ):
+    )
+    # An older version changes nothing, except when a kill arrived before any text: the
+    # older usable version then supplies the text (the item still has to be placed in its
+    # story) while the kill stays in force.
+    fills_kill = older and cur["killed"] and not cur.get("word_count") and not item.killed
+    if older and not fills_kill:
         repo.run_sql("count_older_version", item_key=key)
         return "older"
     if item.killed and cur is not None:
@@ -260,28 +265,33 @@ def _apply_item(repo, payload_id, item: WireItem, current, known, texts) -> str:
         )
         return "killed"
     art = analyse(item)
-    received = datetime.now(UTC)
-    aid = repo.upsert_article(
+    fields = dict(
         item_key=key,
-        source=item.source,
-        raw_item_id=raw_id,
-        format=item.format,
-        version=item.version,
-        version_created=item.version_created,
-        first_created=item.first_created,
-        published_at=item.first_created or item.version_created or received,
-        pub_status=item.pub_status,
-        ed_stat=item.ed_stat,
-        killed=item.killed,
         headline=art.headline,
         headline_tag=art.headline_tag,
         story_text=art.story_text,
         word_count=len(art.story_text.split()),
         attributions=list(art.attributions),
         read_more=list(art.read_more),
-        lineage=[list(x) for x in art.lineage],
-        content_sha256=sha,
+        first_created=item.first_created,
+        published_at=item.first_created or item.version_created or datetime.now(UTC),
     )
+    if fills_kill:
+        aid = repo.one("fill_killed_text", **fields)["id"]
+    else:
+        aid = repo.upsert_article(
+            **fields,
+            source=item.source,
+            raw_item_id=raw_id,
+            format=item.format,
+            version=item.version,
+            version_created=item.version_created,
+            pub_status=item.pub_status,
+            ed_stat=item.ed_stat,
+            killed=item.killed,
+            lineage=[list(x) for x in art.lineage],
+            content_sha256=sha,
+        )
     texts[aid] = (
         [(aid, p.ord, p.kind, p.text, p.norm) for p in art.paragraphs],
         [
@@ -289,12 +299,16 @@ def _apply_item(repo, payload_id, item: WireItem, current, known, texts) -> str:
             for cp in art.captions
         ],
     )
+    if fills_kill:
+        current[key] = dict(cur, word_count=fields["word_count"])
+        return "updated"
     current[key] = {
         "item_key": key,
         "id": aid,
         "version": item.version,
         "version_created": item.version_created,
         "killed": item.killed,
+        "word_count": fields["word_count"],
     }
     if item.killed:
         return "killed"

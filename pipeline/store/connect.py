@@ -67,6 +67,13 @@ def embedded_url(data_dir: Path) -> str:
     return server.get_uri(EMBEDDED_DB)
 
 
+def stop_embedded(data_dir: Path) -> None:
+    """Stop the embedded server of ``data_dir`` if this process started or joined it."""
+    server = _embedded.pop((data_dir / "pgdata").resolve(), None)
+    if server is not None:
+        server.cleanup()
+
+
 def _ensure_database(admin_uri: str, name: str) -> None:
     with psycopg.connect(admin_uri, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()

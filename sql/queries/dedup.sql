@@ -65,7 +65,7 @@ DELETE FROM candidate WHERE batch_id = %(batch_id)s AND kind = %(out_kind)s
 -- (config_id, kind, band, hash) index drives it; LSH is tuned for recall, so these are
 -- proposals for verify, not verdicts.
 INSERT INTO candidate (batch_id, kind, a, b)
-SELECT DISTINCT %(batch_id)s, 'story', LEAST(n.object_id, h.object_id), GREATEST(n.object_id, h.object_id)
+SELECT DISTINCT %(batch_id)s::bigint, 'story', LEAST(n.object_id, h.object_id), GREATEST(n.object_id, h.object_id)
 FROM batch_article ba
 JOIN band n ON n.object_id = ba.article_id AND n.config_id = %(config_id)s AND n.kind = %(kind)s
 JOIN band h ON h.config_id = n.config_id AND h.kind = n.kind AND h.band = n.band AND h.hash = n.hash
@@ -77,7 +77,7 @@ ON CONFLICT DO NOTHING
 
 -- name: insert_caption_candidates
 INSERT INTO candidate (batch_id, kind, a, b)
-SELECT DISTINCT %(batch_id)s, 'caption', LEAST(n.object_id, h.object_id), GREATEST(n.object_id, h.object_id)
+SELECT DISTINCT %(batch_id)s::bigint, 'caption', LEAST(n.object_id, h.object_id), GREATEST(n.object_id, h.object_id)
 FROM batch_article ba
 JOIN caption c ON c.article_id = ba.article_id
 JOIN band n ON n.object_id = c.id AND n.config_id = %(config_id)s AND n.kind = 'caption'

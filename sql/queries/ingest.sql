@@ -41,7 +41,8 @@ INSERT INTO quarantine (payload_id, item_key, reason) VALUES (%(payload_id)s, %(
 ON CONFLICT (payload_id, coalesce(item_key, '')) WHERE resolved_at IS NULL DO NOTHING
 
 -- name: current_articles
-SELECT a.item_key, a.id, a.version, a.version_created, a.killed, r.id AS raw_item_id
+SELECT a.item_key, a.id, a.version, a.version_created, a.killed, a.word_count,
+       r.id AS raw_item_id
 FROM article a JOIN raw_item r ON r.id = a.raw_item_id
 WHERE a.item_key = ANY(%(keys)s)
 
@@ -86,6 +87,18 @@ UPDATE article SET killed = true, pub_status = %(pub_status)s, ed_stat = %(ed_st
        raw_item_id = %(raw_item_id)s, version = %(version)s,
        version_created = %(version_created)s, version_count = version_count + 1,
        updated_at = now(), pending = true
+WHERE item_key = %(item_key)s
+RETURNING id
+
+-- name: fill_killed_text
+-- A kill that arrived before the text it kills: an older usable version supplies the text
+-- (the item still has to be placed in its story) while the kill's status stays.
+UPDATE article SET headline = %(headline)s, headline_tag = %(headline_tag)s,
+       story_text = %(story_text)s, word_count = %(word_count)s,
+       attributions = %(attributions)s, read_more = %(read_more)s,
+       first_created = LEAST(first_created, %(first_created)s),
+       published_at = LEAST(published_at, %(published_at)s),
+       version_count = version_count + 1, updated_at = now(), pending = true
 WHERE item_key = %(item_key)s
 RETURNING id
 

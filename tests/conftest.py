@@ -1,0 +1,157 @@
+"""Shared fixtures.
+
+PostgreSQL comes from ``NEWSDEDUP_TEST_DATABASE_URL`` (an admin URL of a real server, e.g.
+the machine's ``postgresql://postgres@127.0.0.1:5432/postgres``; ``make test`` sets it
+when that server answers) or, without it, from an embedded server started once per test
+session in a temporary directory. Every test that needs a database gets a fresh one,
+cloned from a migrated template, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+SAMPLES = SHARED / "samples"
+EVAL_DEV = SHARED / "eval" / "dev"
+SAMPLE_INBOX = ROOT / "pipeline" / "samples" / "inbox"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_report_header(config):
+    url = os.environ.get("NEWSDEDUP_TEST_DATABASE_URL")
+    return f"newsdedup test database: {'server ' + _redact(url) if url else 'embedded (pgserver)'}"
+
+
+def _redact(url: str) -> str:
+    try:
+        info = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "<unparsable>"
+    info.pop("password", None)
+    return psycopg.conninfo.make_conninfo(**info)
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url():
+    url = os.environ.get("NEWSDEDUP_TEST_DATABASE_URL")
+    if url:
+        try:
+            with psycopg.connect(url, connect_timeout=5):
+                pass
+        except psycopg.OperationalError as e:
+            pytest.fail(f"NEWSDEDUP_TEST_DATABASE_URL is set but unreachable: {e}")
+        yield url
+        return
+    from pipeline.store.connect import stop_embedded
+
+    # a short path: the embedded server's Unix socket path must stay under ~100 bytes
+    data = Path(tempfile.mkdtemp(prefix="ndt-"))
+    yield _embedded(data)
+    stop_embedded(data)
+    shutil.rmtree(data, ignore_errors=True)
+
+
+def _embedded(data: Path) -> str:
+    from pipeline.store.connect import embedded_url
+
+    url = embedded_url(data)
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = "postgres"
+    return psycopg.conninfo.make_conninfo(**info)
+
+
+def _with_db(url: str, name: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = name
+    return psycopg.conninfo.make_conninfo(**info)
+
+
+class Databases:
+    """Creates uniquely named databases on the test server and drops them afterwards."""
+
+    def __init__(self, admin_url: str):
+        self.admin_url = admin_url
+        self.created: list[str] = []
+
+    def create(self, template: str | None = None) -> str:
+        name = f"ndtest_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(self.admin_url, autocommit=True) as c:
+            q = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+            if template:
+                q = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template)
+                )
+            c.execute(q)
+        self.created.append(name)
+        return _with_db(self.admin_url, name)
+
+    def drop_all(self) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as c:
+            for name in reversed(self.created):
+                c.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
+        self.created.clear()
+
+
+@pytest.fixture(scope="session")
+def databases(pg_admin_url):
+    dbs = Databases(pg_admin_url)
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(databases) -> str:
+    """Name of a database with every migration applied, used as a CREATE DATABASE template."""
+    from pipeline.store import migrate
+    from pipeline.store.connect import connect
+
+    url = databases.create()
+    with connect(url) as conn:
+        migrate.migrate(conn)
+    return psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+
+
+@pytest.fixture
+def empty_db_url(databases) -> str:
+    """A brand-new database without any schema."""
+    return databases.create()
+
+
+@pytest.fixture
+def db_url(databases, migrated_template) -> str:
+    """A fresh database with the current schema."""
+    return databases.create(template=migrated_template)
+
+
+@pytest.fixture
+def repo(db_url):
+    from pipeline.store.repository import Repository
+
+    r = Repository.open(db_url)
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def config():
+    from pipeline.config import DedupConfig
+
+    return DedupConfig()
+
+
+def shared_or_skip(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} not present (../shared is optional outside this workplace)")
+    return path

@@ -1,0 +1,140 @@
+"""The whole pipeline on a real PostgreSQL: idempotence, versions, kills, quarantine,
+rollback."""
+
+import shutil
+
+import pytest
+
+from pipeline import jobs
+from pipeline.report import export_stories
+from tests.conftest import SAMPLE_INBOX
+
+STABLE_TABLES = (
+    "payload",
+    "raw_item",
+    "article",
+    "paragraph",
+    "caption",
+    "signature",
+    "band",
+    "edge",
+    "story",
+    "story_member",
+    "provenance",
+    "quarantine",
+    "caption_group",
+)
+
+
+def _snapshot(repo):
+    counts = {k: v for k, v in repo.table_counts().items() if k in STABLE_TABLES}
+    stories = sorted(
+        (s["story_id"], s["canonical"], tuple(sorted(s["members"]))) for s in export_stories(repo)
+    )
+    return counts, stories
+
+
+def test_sample_inbox_twice_changes_nothing(repo, config):
+    jobs.run_inbox(repo, SAMPLE_INBOX, config)
+    first = _snapshot(repo)
+    assert first[0]["story"] >= 5
+    again = jobs.run_inbox(repo, SAMPLE_INBOX, config)
+    assert _snapshot(repo) == first
+    opened = [s for s in again if s.stage == "open_batch"]
+    assert opened[-1].counts["articles"] == 0
+
+
+def test_versions_kills_and_stories(repo, config):
+    jobs.run_inbox(repo, SAMPLE_INBOX, config)
+    stories = {s["canonical"]: s for s in export_stories(repo)}
+    corrected = "reuters:tag:reuters.com,2026:newsml_L1N3CU0QQ"
+    first_take = "reuters:tag:reuters.com,2026:newsml_L1N3CU0PP"
+    # UPDATE 1 replaced the first take (one item, one article), the correction is canonical
+    assert corrected in stories
+    copper = stories[corrected]["members"]
+    assert first_take in copper
+    assert "cgtn:2026-06-11-CuChile7x" in copper
+    assert "xinhua:http://english.news.cn/2026-06/11/c_1310001.htm" in copper
+    art = repo.one("article_by_key", key=first_take)
+    assert art["headline_tag"] == "UPDATE 1" and art["version_count"] == 2
+    # the kill: stored, killed, never canonical
+    killed = repo.one("article_by_key", key="reuters:tag:reuters.com,2026:newsml_L5N3CW1AA")
+    assert killed["killed"]
+    assert all(s["canonical"] != killed["item_key"] for s in export_stories(repo))
+    # the two weekly power reports are different stories
+    power = [s for s in stories if s and "L4N3C" in s]
+    assert len(power) == 2
+    # the satellite caption is one photo group across Xinhua and CGTN
+    sat = next(s for s in export_stories(repo) if "cgtn:2026-06-12-Fy5BsatLch" in s["members"])
+    assert len({c["group"] for c in sat["captions"]}) == 1 and len(sat["captions"]) == 2
+
+
+def test_order_of_arrival_does_not_matter(repo, config, tmp_path):
+    """A kill or update that arrives before the version it supersedes still wins."""
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLE_INBOX, inbox)
+    (inbox / "reuters" / "2026-06-15T113000Z_2_L5N3CW1AA_PORTUGAL-AIRLINE-KILL.xml").rename(
+        inbox / "reuters" / "0000-kill-first.xml"
+    )
+    jobs.run_inbox(repo, inbox, config)
+    killed = repo.one("article_by_key", key="reuters:tag:reuters.com,2026:newsml_L5N3CW1AA")
+    # killed, and still carrying the text of its last usable version so it sits in its story
+    assert killed["killed"] and killed["word_count"] > 0
+
+
+def test_broken_file_quarantined_and_run_goes_on(repo, config, tmp_path):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(SAMPLE_INBOX, inbox)
+    (inbox / "reuters" / "truncated.xml").write_bytes(b"<newsMessage><itemSet><newsItem guid='x'")
+    (inbox / "cgtn" / "empty.txt").write_bytes(b"")
+    out = jobs.run_inbox(repo, inbox, config)
+    q = sum(s.counts.get("quarantined", 0) for s in out)
+    assert q == 2
+    rows = repo.rows("open_quarantine", limit=10, offset=0)
+    reasons = {r["origin"].rsplit("/", 1)[1]: r["reason"] for r in rows}
+    assert "not well-formed" in reasons["truncated.xml"]
+    assert reasons["empty.txt"] == "empty payload"
+    # stored verbatim all the same
+    assert repo.table_counts()["payload"] == sum(1 for p in inbox.rglob("*") if p.is_file())
+    assert repo.table_counts()["story"] >= 5
+
+
+def test_publish_is_one_transaction(repo, config, monkeypatch):
+    for source in ("reuters", "xinhua", "cgtn"):
+        jobs.ingest_files(repo, source, jobs.list_files(SAMPLE_INBOX / source))
+    key = jobs.open_batch(repo, config).batch_key
+    jobs.sign(repo, key, config)
+    jobs.candidates(repo, key, config)
+    jobs.verify(repo, key, config)
+    jobs.cluster_merge(repo, key, config)
+    real = repo.run_sql
+
+    def failing(name, **params):
+        if name == "set_caption_group":
+            raise RuntimeError("disk full")
+        return real(name, **params)
+
+    monkeypatch.setattr(repo, "run_sql", failing)
+    with pytest.raises(RuntimeError):
+        jobs.publish(repo, key)
+    monkeypatch.setattr(repo, "run_sql", real)
+    assert repo.table_counts()["story"] == 0 and repo.table_counts()["story_member"] == 0
+    failed = repo.conn.execute("SELECT status, error FROM run WHERE stage = 'publish'").fetchone()
+    assert failed["status"] == "failed" and "disk full" in failed["error"]
+    jobs.publish(repo, key)  # the stage re-runs alone
+    assert repo.table_counts()["story"] >= 5
+
+
+def test_every_stage_is_idempotent_when_rerun(repo, config):
+    for source in ("reuters", "xinhua", "cgtn"):
+        jobs.ingest_files(repo, source, jobs.list_files(SAMPLE_INBOX / source))
+    key = jobs.open_batch(repo, config).batch_key
+    for stage in (jobs.sign, jobs.candidates, jobs.verify, jobs.cluster_merge):
+        stage(repo, key, config)
+        before = repo.table_counts()
+        stage(repo, key, config)
+        assert repo.table_counts() == before, stage.__name__
+    jobs.publish(repo, key)
+    snap = _snapshot(repo)
+    jobs.publish(repo, key)
+    assert _snapshot(repo) == snap

@@ -1,0 +1,88 @@
+from datetime import UTC, datetime, timedelta
+
+from pipeline.dedup.cluster import assign_ids, cluster
+from pipeline.merge import provenance as prov
+from pipeline.merge.canonical import choose, role
+from pipeline.model import Member
+
+T0 = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def test_cluster_unions_and_respects_cannot_link():
+    edges = [(1, 2, 0.9), (2, 3, 0.8), (4, 5, 0.7)]
+    assert cluster(range(1, 7), edges) == [[1, 2, 3], [4, 5], [6]]
+    assert cluster(range(1, 7), edges, cannot_link=[(1, 3)]) == [[1, 2], [3], [4, 5], [6]]
+    assert cluster(range(1, 7), edges, must_link=[(3, 6)]) == [[1, 2, 3, 6], [4, 5]]
+
+
+def test_one_weak_edge_does_not_fuse_two_stories():
+    a = [(1, 2, 0.9), (2, 3, 0.9)]
+    b = [(4, 5, 0.9), (5, 6, 0.9)]
+    bridge = [(3, 4, 0.55)]
+    story = {1: "A", 2: "A", 3: "A", 4: "B", 5: "B", 6: "B"}
+
+    def coherent(ga, gb):  # groups agree only when they are about the same story
+        return {story[x] for x in ga} == {story[x] for x in gb}
+
+    groups = cluster(range(1, 7), a + b + bridge, coherent=coherent)
+    assert groups == [[1, 2, 3], [4, 5, 6]]
+    assert cluster(range(1, 7), a + b + bridge) == [[1, 2, 3, 4, 5, 6]]
+
+
+def test_assign_ids_keeps_old_ids_and_reports_absorbed():
+    previous = {1: 10, 2: 10, 3: 11, 4: 12}
+    ids, absorbed = assign_ids([[1, 2, 3], [4], [5]], previous, {10: 1, 11: 3, 12: 4})
+    assert ids == [10, 12, None]
+    assert absorbed == {11: 0}
+    # a split keeps the id with the part holding the old canonical
+    ids, absorbed = assign_ids([[1], [2, 3]], {1: 10, 2: 10, 3: 10}, {10: 1})
+    assert ids == [10, None] and absorbed == {}
+
+
+def _m(aid, source, *, killed=False, created=0, version=None, words=300, tag="", headline="H"):
+    return Member(
+        article_id=aid,
+        key=f"{source}:{aid}",
+        source=source,
+        headline=headline,
+        headline_tag=tag,
+        killed=killed,
+        first_created=T0 + timedelta(hours=created),
+        version_created=T0 + timedelta(hours=version if version is not None else created),
+        word_count=words,
+    )
+
+
+RULES = ("not_killed", "original_source", "complete", "latest_version", "earliest_first_created")
+
+
+def test_killed_never_canonical_and_correction_wins():
+    original = _m(1, "reuters", created=0, version=2, tag="UPDATE 1")
+    corrected = _m(2, "reuters", created=3, tag="CORRECTED")
+    rewrite = _m(3, "xinhua", created=1, words=310)
+    abridged = _m(4, "reuters", created=4, words=80)
+    assert choose([original, corrected, rewrite, abridged], RULES).article_id == 2
+    killed = _m(5, "reuters", killed=True, created=5)
+    assert choose([original, killed], RULES).article_id == 1
+    assert choose([killed], RULES) is None
+    assert role(corrected, original) == "version"
+    assert role(rewrite, original) == "duplicate"
+
+
+def test_paragraph_provenance_credits_earliest_carrier_and_extra_text():
+    S = prov.SourceText
+    members = {
+        1: [
+            S(1, 0, "Para one.", "para one is about the copper output in chile today"),
+            S(1, 1, "Para two.", "para two adds the figures for the el teniente mine now"),
+        ],
+        2: [
+            S(2, 0, "Para one.", "para one is about the copper output in chile today"),
+            S(2, 1, "Para two.", "para two adds the figures for the el teniente mine now"),
+            S(2, 2, "New para.", "a brand new paragraph about water permits in the north"),
+        ],
+    }
+    out = prov.paragraphs(2, [1, 2], members)
+    assert [(p.article_id, p.in_canonical) for p in out] == [(1, True), (1, True), (2, True)]
+    out = prov.paragraphs(1, [1, 2], members)
+    assert out[-1].article_id == 2 and not out[-1].in_canonical

@@ -1,0 +1,32 @@
+import pytest
+
+from pipeline.config import ConfigError, DedupConfig, load_settings
+
+
+def test_fingerprint_tracks_signature_fields_only():
+    base = DedupConfig()
+    assert DedupConfig(jaccard_min=0.6).fingerprint == base.fingerprint
+    assert DedupConfig(num_perm=256, bands=64, rows=4).fingerprint != base.fingerprint
+
+
+def test_eager_validation():
+    with pytest.raises(ConfigError):
+        DedupConfig(bands=50, rows=3)
+    with pytest.raises(ConfigError):
+        DedupConfig(canonical_rules=("not_killed", "coin_flip"))
+    with pytest.raises(ConfigError):
+        DedupConfig(jaccard_min=1.5)
+
+
+def test_settings_from_env_and_toml(tmp_path, monkeypatch):
+    toml = tmp_path / "newsdedup.toml"
+    toml.write_text('[dedup]\nwindow_days = 7\n[sources.reuters]\nurls = ["http://127.0.0.1/x"]\n')
+    monkeypatch.setenv("NEWSDEDUP_DATA_DIR", str(tmp_path / "data"))
+    s = load_settings(config_file=toml)
+    assert s.dedup.window_days == 7
+    assert s.data_dir == tmp_path / "data"
+    assert s.source("reuters").urls == ("http://127.0.0.1/x",)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[dedup]\nnum_perms = 3\n")
+    with pytest.raises(ConfigError, match="num_perms"):
+        load_settings(config_file=bad)

@@ -1,0 +1,96 @@
+"""Signatures must be bit-identical to datasketch for the same hash function and seed."""
+
+import numpy as np
+import pytest
+from datasketch import MinHash
+
+from pipeline.dedup.bands import band_hashes, candidate_probability
+from pipeline.dedup.minhash import (
+    Permutations,
+    estimate_jaccard,
+    set_jaccard,
+    shingle_hash,
+    shingle_sets,
+    shingles,
+    signatures,
+)
+from pipeline.text.normalize import similarity_text
+from tests.conftest import SAMPLE_INBOX, SAMPLES
+
+
+def _real_texts() -> list[str]:
+    texts = []
+    seed = SAMPLES / "seed" / "cgtn-putin-trump-osaka.txt"
+    if seed.exists():
+        texts.append(similarity_text(seed.read_text(encoding="utf-8").split("\n\n")))
+    for f in sorted((SAMPLE_INBOX / "cgtn").glob("*.txt")):
+        texts.append(similarity_text(f.read_text(encoding="utf-8").split("\n\n")))
+    return texts
+
+
+def _datasketch(text: str, kmin: int, kmax: int, num_perm: int, seed: int) -> np.ndarray:
+    m = MinHash(num_perm=num_perm, seed=seed, hashfunc=shingle_hash)
+    for s in shingles(text, kmin, kmax):
+        m.update(s)
+    return m.hashvalues
+
+
+@pytest.mark.parametrize("num_perm,seed,k", [(128, 1, 3), (256, 7, 5), (64, 42, 1)])
+def test_identical_to_datasketch_on_real_text(num_perm, seed, k):
+    texts = _real_texts()
+    assert len(texts) >= 3
+    ours = signatures(texts, k, k, Permutations(num_perm, seed))
+    for text, row in zip(texts, ours, strict=True):
+        np.testing.assert_array_equal(row, _datasketch(text, k, k, num_perm, seed))
+
+
+def test_identical_for_caption_shingles_and_edge_cases():
+    texts = ["a b c d e", "short", "", "two words", "ünïcödé ß straße 中文 text"]
+    ours = signatures(texts, 1, 2, Permutations(128, 1))
+    for text, row in zip(texts, ours, strict=True):
+        np.testing.assert_array_equal(row, _datasketch(text, 1, 2, 128, 1))
+
+
+def test_short_text_is_one_shingle_and_empty_matches_nothing():
+    assert shingles("only two", 3) == [b"only two"]
+    sig = signatures(["", "x y z"], 3, 3, Permutations(32, 1))
+    assert (sig[0] == 0xFFFFFFFF).all()
+    assert not (sig[1] == 0xFFFFFFFF).all()
+
+
+def test_shingle_sets_match_python_shingles():
+    text = "the quick brown fox jumps over the lazy dog the quick brown fox"
+    got = shingle_sets([text], 3)[0]
+    want = np.unique(np.array([shingle_hash(s) for s in shingles(text, 3)], dtype=np.uint32))
+    np.testing.assert_array_equal(got, want)
+
+
+def test_estimate_tracks_exact_jaccard():
+    rng = np.random.default_rng(3)
+    vocab = [f"w{i}" for i in range(3000)]
+    base = list(rng.choice(vocab, 400))
+    other = base[:300] + list(rng.choice(vocab, 100))
+    sa, sb = shingle_sets([" ".join(base), " ".join(other)], 3)
+    exact = set_jaccard(sa, sb)
+    sig = signatures([" ".join(base), " ".join(other)], 3, 3, Permutations(256, 1))
+    assert abs(estimate_jaccard(sig[0], sig[1]) - exact) < 0.1
+
+
+def test_bad_shingle_range_is_rejected():
+    with pytest.raises(ValueError):
+        signatures(["a"], 3, 2, Permutations(16, 1))
+
+
+def test_band_hashes_equal_only_for_equal_bands():
+    sig = signatures(["a b c d e f g", "a b c d e f g", "z y x w v"], 3, 3, Permutations(64, 1))
+    bands = band_hashes(sig, 16, 4)
+    assert bands.shape == (3, 16) and bands.dtype == np.int64
+    assert (bands[0] == bands[1]).all()
+    assert not (bands[0] == bands[2]).any()
+    with pytest.raises(ValueError):
+        band_hashes(sig, 17, 4)
+
+
+def test_candidate_probability_is_monotonic():
+    ps = [candidate_probability(s / 10, 42, 3) for s in range(11)]
+    assert ps == sorted(ps) and ps[0] == 0.0 and ps[-1] == 1.0

@@ -1,0 +1,55 @@
+from pipeline.config import DedupConfig
+from pipeline.dedup.verify import decide, features
+from pipeline.text.normalize import similarity_tokens
+
+CFG = DedupConfig()
+
+
+def _f(aid, paragraphs):
+    return features(aid, [" ".join(similarity_tokens(p)) for p in paragraphs], CFG)
+
+
+STORY = [
+    "Copper output at Chile's state-run mines fell 4.2 pct in May from a year earlier to 412,300 tonnes, as heavy rain halted trucks.",
+    "The commission said production at the El Teniente division dropped to 36,100 tonnes, its lowest monthly figure since 2019.",
+    "Chile is the world's largest copper producer and the weaker figures pushed benchmark copper up 1.1 pct in afternoon trade.",
+    "Officials said roads to the affected pits reopened on May 24 and that output in June was expected to recover strongly.",
+]
+OTHER = [
+    "The central bank left its main interest rate unchanged at 3.5 percent on Tuesday, saying inflation was slowing as expected.",
+    "Economists polled last week had expected no change, though two had forecast a quarter-point cut before the summer break.",
+    "The bank will publish new forecasts in September together with its quarterly report on financial stability in the region.",
+]
+
+
+def test_abridged_copy_is_duplicate_by_containment():
+    e = decide(_f(1, STORY), _f(2, STORY[:2]), CFG)
+    assert e.verdict == "duplicate", e.reason
+    assert e.containment > 0.95 and e.jaccard < 0.6
+    assert "containment" in e.reason
+
+
+def test_unrelated_is_distinct_and_borrowing_is_contributor():
+    assert decide(_f(1, STORY), _f(2, OTHER), CFG).verdict == "distinct"
+    composite = [*OTHER, STORY[1]]
+    e = decide(_f(1, STORY), _f(2, composite), CFG)
+    assert e.verdict == "contributor", e.reason
+
+
+def test_templated_reports_with_other_figures_are_vetoed():
+    week1 = [
+        "Electricity output rose 2.3 pct in the week ended June 6 to 18,512 million kwh from 18,096 million a year earlier, the federation said.",
+        "Demand from factories accounted for 41 pct of the total in the week, the federation said in its weekly report.",
+    ]
+    week2 = [
+        "Electricity output rose 1.6 pct in the week ended June 13 to 18,871 million kwh from 18,574 million a year earlier, the federation said.",
+        "Demand from factories accounted for 39 pct of the total in the week, the federation said in its weekly report.",
+    ]
+    e = decide(_f(1, week1), _f(2, week2), CFG)
+    assert e.verdict == "distinct" and "figures differ" in e.reason
+
+
+def test_correction_of_one_figure_is_still_duplicate():
+    corrected = [STORY[0], STORY[1].replace("36,100", "38,100"), *STORY[2:]]
+    e = decide(_f(1, STORY), _f(2, corrected), CFG)
+    assert e.verdict == "duplicate", e.reason
