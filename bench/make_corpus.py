@@ -40,7 +40,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-VERSION = 3  # bump when the generated corpus changes, so caches are rebuilt
+VERSION = 4  # bump when the generated corpus changes, so caches are rebuilt
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = Path(os.environ.get("NEWSDEDUP_CORPORA", ROOT.parent / "shared" / "corpora"))
 CACHE = Path(
@@ -75,7 +75,8 @@ def _reuters_bases() -> list[Base]:
             b, t = _BODY.search(doc), _TITLE.search(doc)
             if not b or not t:
                 continue
-            body = _SGML_ENTITY.sub("", html.unescape(b.group(1)))
+            # Reuters-21578 marks company names as <Name>; a page would not show the brackets
+            body = _SGML_ENTITY.sub("", html.unescape(b.group(1))).replace("<", "").replace(">", "")
             body = re.sub(r"\s*Reuter\s*$", "", body.strip())
             paras = [" ".join(p.split()) for p in re.split(r"\n\s{3,}", body)]
             paras = [p for p in paras if len(p.split()) >= 4]
@@ -83,7 +84,8 @@ def _reuters_bases() -> list[Base]:
                 continue
             d = _DATELINE.search(doc)
             city = d.group(1).strip().title() if d else "London"
-            title = " ".join(html.unescape(t.group(1)).split()).title()
+            title = " ".join(html.unescape(t.group(1)).replace("<", "").replace(">", "").split())
+            title = title.title()
             out.append(Base(title, paras, city))
     return out
 
