@@ -223,8 +223,9 @@ def generate(n_articles: int, seed: int = 1) -> tuple[list[Item], dict]:
     items: list[Item] = []
     keys = 0
     story = 0
-    counts = dict(stories=0, versions_same_guid=0, kills=0, corrected=0, rewrites=0, cgtn=0,
-                  abridged=0)
+    counts = dict(
+        stories=0, versions_same_guid=0, kills=0, corrected=0, rewrites=0, cgtn=0, abridged=0
+    )
     span = timedelta(days=max(20, n_articles // 2500))  # ~2,500 articles a day
     n_stories_est = max(1, int(n_articles / 1.73))
     while keys < n_articles:
@@ -251,36 +252,91 @@ def generate(n_articles: int, seed: int = 1) -> tuple[list[Item], dict]:
 
         if origin == "reuters":
             lead = f"{city} (Reuters) - {paras[0]}"
-            emit(Item("reuters", _guid(sid), title, [lead, *paras[1:],
-                      "(Reporting by Ann Lee; Editing by Tom Hale)"], t0))
+            emit(
+                Item(
+                    "reuters",
+                    _guid(sid),
+                    title,
+                    [lead, *paras[1:], "(Reporting by Ann Lee; Editing by Tom Hale)"],
+                    t0,
+                )
+            )
             if rng.random() < 0.15:
                 counts["versions_same_guid"] += 1
                 new_lead = f"{city} (Reuters) - {ci(rng.choice(bases).paragraphs[0])}"
-                emit(Item("reuters", _guid(sid), "UPDATE 1-" + title,
-                          [new_lead, paras[0], *paras[1:]], t0 + timedelta(hours=2), version=2))
+                emit(
+                    Item(
+                        "reuters",
+                        _guid(sid),
+                        "UPDATE 1-" + title,
+                        [new_lead, paras[0], *paras[1:]],
+                        t0 + timedelta(hours=2),
+                        version=2,
+                    )
+                )
             if rng.random() < 0.01:
                 counts["kills"] += 1
-                emit(Item("reuters", _guid(sid), "KILL-" + title, [], t0 + timedelta(hours=3),
-                          version=3, killed=True))
+                emit(
+                    Item(
+                        "reuters",
+                        _guid(sid),
+                        "KILL-" + title,
+                        [],
+                        t0 + timedelta(hours=3),
+                        version=3,
+                        killed=True,
+                    )
+                )
             if rng.random() < 0.12:
                 counts["corrected"] += 1
                 fixed = change_figure([lead, *paras[1:]], rng)
-                emit(Item("reuters", _guid(10_000_000 + sid), "CORRECTED-" + title,
-                          [*fixed, "(Corrects figure in paragraph 1)"], t0 + timedelta(hours=4)))
+                emit(
+                    Item(
+                        "reuters",
+                        _guid(10_000_000 + sid),
+                        "CORRECTED-" + title,
+                        [*fixed, "(Corrects figure in paragraph 1)"],
+                        t0 + timedelta(hours=4),
+                    )
+                )
         elif origin == "xinhua":
-            emit(Item("xinhua", f"http://www.xinhuanet.com/english/2019/c_{sid}.htm", title,
-                      [f"{city}, June 17 (Xinhua) -- {xinhua_style(paras[0], rng)}",
-                       *(xinhua_style(p, rng) for p in paras[1:])], t0))
+            emit(
+                Item(
+                    "xinhua",
+                    f"http://www.xinhuanet.com/english/2019/c_{sid}.htm",
+                    title,
+                    [
+                        f"{city}, June 17 (Xinhua) -- {xinhua_style(paras[0], rng)}",
+                        *(xinhua_style(p, rng) for p in paras[1:]),
+                    ],
+                    t0,
+                )
+            )
         else:
-            emit(Item("cgtn", f"c{sid:08d}", title, list(paras), t0,
-                      extra={"captions": _captions(rng, bases, ci), "read_more": None}))
+            emit(
+                Item(
+                    "cgtn",
+                    f"c{sid:08d}",
+                    title,
+                    list(paras),
+                    t0,
+                    extra={"captions": _captions(rng, bases, ci), "read_more": None},
+                )
+            )
         if origin != "xinhua" and rng.random() < 0.30:
             counts["rewrites"] += 1
             keep = max(1, round(len(paras) * rng.uniform(0.5, 0.9)))
             body = drop_sentence([xinhua_style(p, rng) for p in paras[:keep]], rng)
             body[0] = f"{city.title()}, June 18 (Xinhua) -- {body[0]}"
-            emit(Item("xinhua", f"http://www.xinhuanet.com/english/2019/r_{sid}.htm", title,
-                      body, t0 + timedelta(hours=rng.randint(1, 20))))
+            emit(
+                Item(
+                    "xinhua",
+                    f"http://www.xinhuanet.com/english/2019/r_{sid}.htm",
+                    title,
+                    body,
+                    t0 + timedelta(hours=rng.randint(1, 20)),
+                )
+            )
         if origin != "cgtn" and rng.random() < 0.25:
             counts["cgtn"] += 1
             body = list(paras)
@@ -290,10 +346,20 @@ def generate(n_articles: int, seed: int = 1) -> tuple[list[Item], dict]:
                 i = rng.randrange(1, len(body) - 1)
                 body[i], body[i + 1] = body[i + 1], body[i]
             other = ci(rng.choice(bases).title)
-            emit(Item("cgtn", f"r{sid:08d}", "Explainer: " + title, body,
-                      t0 + timedelta(hours=rng.randint(2, 30)),
-                      extra={"captions": _captions(rng, bases, ci), "read_more": other,
-                             "with_input": "Reuters" if origin == "reuters" else "Xinhua"}))
+            emit(
+                Item(
+                    "cgtn",
+                    f"r{sid:08d}",
+                    "Explainer: " + title,
+                    body,
+                    t0 + timedelta(hours=rng.randint(2, 30)),
+                    extra={
+                        "captions": _captions(rng, bases, ci),
+                        "read_more": other,
+                        "with_input": "Reuters" if origin == "reuters" else "Xinhua",
+                    },
+                )
+            )
         if rng.random() < 0.12:
             counts["abridged"] += 1
             k = min(len(paras), rng.randint(2, 4))
@@ -302,11 +368,26 @@ def generate(n_articles: int, seed: int = 1) -> tuple[list[Item], dict]:
             if src == "xinhua":
                 body = [xinhua_style(p, rng) for p in paras[:k]]
                 body[0] = f"{city.title()}, June 19 (Xinhua) -- {body[0]}"
-                emit(Item("xinhua", f"http://www.xinhuanet.com/english/2019/a_{sid}.htm",
-                          title, body, at))
+                emit(
+                    Item(
+                        "xinhua",
+                        f"http://www.xinhuanet.com/english/2019/a_{sid}.htm",
+                        title,
+                        body,
+                        at,
+                    )
+                )
             else:
-                emit(Item("cgtn", f"a{sid:08d}", title, paras[:k], at,
-                          extra={"captions": [], "read_more": None}))
+                emit(
+                    Item(
+                        "cgtn",
+                        f"a{sid:08d}",
+                        title,
+                        paras[:k],
+                        at,
+                        extra={"captions": [], "read_more": None},
+                    )
+                )
     # the last story may overshoot by a few keys; that is fine for a benchmark
     items.sort(key=lambda it: it.at)
     counts["articles"] = keys

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import time
 import uuid
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline import prepare
 from pipeline.config import DedupConfig
 from pipeline.dedup import cluster as clustering
 from pipeline.dedup.bands import band_hashes
@@ -37,18 +37,17 @@ from pipeline.dedup.minhash import Permutations, set_containment, shingle_sets, 
 from pipeline.dedup.verify import Features, decide, features
 from pipeline.merge import canonical as canon
 from pipeline.merge import provenance as prov
-from pipeline.model import Member, WireItem
-from pipeline.sources.base import Parsed
-from pipeline.sources.registry import parse_payload
+from pipeline.model import Member
+from pipeline.prepare import content_sha  # noqa: F401  (kept importable from here)
 from pipeline.store.repository import Repository
-from pipeline.text.article import analyse
-from pipeline.text.captions import caption_tokens, token_jaccard
+from pipeline.text.captions import token_jaccard
 
 log = logging.getLogger("newsdedup")
 
 Progress = Callable[[str, int, int], None]
 
-INGEST_CHUNK = 500
+INGEST_CHUNK = 1000  # files per ingest transaction
+INGEST_CHUNK_BYTES = 8 << 20  # ... or this many bytes, whichever comes first
 BATCH_LIMIT = 20000  # articles per dedup batch: memory is bounded by this, not by history
 VERIFY_CHUNK = 2000
 COHERENCE_MIN = 0.5  # two multi-member groups join only if this much of the smaller is shared
@@ -114,23 +113,6 @@ def list_files(folder: Path) -> list[Path]:
     )
 
 
-def content_sha(item: WireItem) -> bytes:
-    """Identity of one version's content: the same item re-sent byte-differently but with
-    the same text and status is the same version."""
-    blob = json.dumps(
-        [
-            item.headline,
-            list(item.paragraphs),
-            list(item.captions),
-            item.pub_status,
-            item.version,
-            item.version_created.isoformat() if item.version_created else None,
-        ],
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(blob.encode("utf-8")).digest()
-
-
 def _order_key(version_created: datetime | None, version: str) -> tuple:
     # versionCreated orders versions; opaque integer versions only break ties
     vc = version_created.timestamp() if version_created else float("-inf")
@@ -140,31 +122,61 @@ def _order_key(version_created: datetime | None, version: str) -> tuple:
 def ingest_files(
     repo: Repository, source: str, files: Sequence[Path], progress: Progress = _noop
 ) -> Summary:
-    """Store every file verbatim, parse new ones, apply their items. Idempotent."""
+    """Store every file verbatim, parse new ones, apply their items. Idempotent.
+
+    Chunks overlap: while chunk n is written to the database, chunk n+1 is parsed and
+    analysed in worker processes (``pipeline.prepare``)."""
     with _stage(repo, f"ingest:{source}", None) as s:
         c = s.counts
         for k in ("files", "payloads_new", "items_new", "items_updated", "killed", "quarantined"):
             c[k] = 0
-        for start in range(0, len(files), INGEST_CHUNK):
-            chunk = files[start : start + INGEST_CHUNK]
-            rows = []
-            for f in chunk:
-                try:
-                    body = f.read_bytes()
-                except OSError as e:
-                    _bump(c, "unreadable")
-                    log.error("cannot read %s: %s", f, e.strerror)
-                    continue
-                rows.append((hashlib.sha256(body).digest(), source, str(f), len(body), body))
+        pending: tuple[prepare.Pending, int] | None = None
+        done = 0
+        for chunk in _file_chunks(files, c):
+            rows = [(sha, source, *rest) for _f, (sha, _s, *rest) in chunk]
             with repo.transaction():
                 states = repo.store_payloads(rows)
             c["files"] += len(rows)
-            todo = sorted({st["id"] for st in states.values() if st["status"] == "new"})
+            # bytes already in hand: parse them instead of reading them back from the database
+            todo: dict[int, tuple] = {}
+            for sha, src, origin, _size, body in rows:
+                st = states.get(sha)
+                if st is not None and st["status"] == "new" and st["id"] not in todo:
+                    todo[st["id"]] = (st["id"], body, src, origin)
             c["payloads_new"] += len(todo)
-            if todo:
-                _parse_and_apply(repo, repo.payloads_to_parse(todo), c)
-            progress(f"ingest {source}", min(start + INGEST_CHUNK, len(files)), len(files))
+            nxt = prepare.submit([todo[i] for i in sorted(todo)]) if todo else None
+            done += len(chunk)
+            if pending is not None:
+                _apply_prepared(repo, pending[0].result(), c)
+                progress(f"ingest {source}", pending[1], len(files))
+            pending = (nxt, done) if nxt else None
+            if nxt is None:
+                progress(f"ingest {source}", done, len(files))
+        if pending is not None:
+            _apply_prepared(repo, pending[0].result(), c)
+            progress(f"ingest {source}", pending[1], len(files))
         return s
+
+
+def _file_chunks(files: Sequence[Path], c: dict) -> Iterator[list[tuple[Path, tuple]]]:
+    """Chunks of (file, payload row), at most INGEST_CHUNK files or INGEST_CHUNK_BYTES:
+    memory stays bounded whether a source sends many small files or a few big feeds."""
+    chunk: list[tuple[Path, tuple]] = []
+    size = 0
+    for f in files:
+        try:
+            body = f.read_bytes()
+        except OSError as e:
+            _bump(c, "unreadable")
+            log.error("cannot read %s: %s", f, e.strerror)
+            continue
+        chunk.append((f, (hashlib.sha256(body).digest(), None, str(f), len(body), body)))
+        size += len(body)
+        if len(chunk) >= INGEST_CHUNK or size >= INGEST_CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
 
 
 def ingest_pending(repo: Repository, source: str | None = None) -> Summary:
@@ -173,146 +185,242 @@ def ingest_pending(repo: Repository, source: str | None = None) -> Summary:
         ids = [r["id"] for r in repo.rows("new_payload_ids", source=source)]
         s.counts.update(payloads=len(ids), items_new=0, items_updated=0, killed=0, quarantined=0)
         for start in range(0, len(ids), INGEST_CHUNK):
-            _parse_and_apply(
-                repo, repo.payloads_to_parse(ids[start : start + INGEST_CHUNK]), s.counts
-            )
+            payloads = repo.payloads_to_parse(ids[start : start + INGEST_CHUNK])
+            todo = [(p["id"], bytes(p["body"]), p["source"], p["origin"]) for p in payloads]
+            _apply_prepared(repo, prepare.submit(todo).result(), s.counts)
         return s
 
 
-def _parse_and_apply(repo: Repository, payloads: list[dict], c: dict) -> None:
-    parsed: list[tuple[dict, Parsed]] = [
-        (p, parse_payload(bytes(p["body"]), p["source"], Path(p["origin"]).name)) for p in payloads
-    ]
-    keys = sorted({it.key for _, pr in parsed for it in pr.items})
+_OUTCOME_COUNT = {"new": "items_new", "updated": "items_updated", "killed": "killed"}
+
+
+def _apply_prepared(repo: Repository, prepared: list[prepare.PreparedPayload], c: dict) -> None:
+    """Decide every item of a chunk in memory, then write the chunk set-based (COPY and
+    one statement per table) in one transaction."""
+    keys = sorted({pi.item.key for pp in prepared for pi in pp.items})
     with repo.transaction():
-        current = repo.current_articles(keys)
-        known = repo.known_versions(keys)
-        texts: dict[int, tuple[list, list]] = {}
-        for payload, pr in parsed:
-            for problem in pr.problems:
-                repo.quarantine(payload["id"], problem.item_key, problem.reason)
+        plan = IngestPlan(repo.articles_by_keys(keys), repo.known_versions(keys))
+        n_items = sum(len(pp.items) for pp in prepared)
+        plan.raw_ids = repo.allocate_ids("raw_item", n_items)
+        plan.article_ids = repo.allocate_ids(
+            "article", sum(1 for k in keys if k not in plan.articles)
+        )
+        for pp in prepared:
+            for problem in pp.problems:
+                plan.quarantine(pp.payload_id, problem.item_key, problem.reason)
                 _bump(c, "quarantined")
             applied = 0
-            for item in pr.items:
-                outcome = _apply_item(repo, payload["id"], item, current, known, texts)
+            for pi in pp.items:
+                outcome = plan.apply(pp.payload_id, pi)
                 if outcome == "conflict":
                     _bump(c, "quarantined")
                 else:
                     applied += 1
-                    _bump(
-                        c,
-                        {"new": "items_new", "updated": "items_updated", "killed": "killed"}.get(
-                            outcome, "items_" + outcome
-                        ),
-                    )
-            status = "parsed" if applied or not pr.problems else "quarantined"
-            repo.mark_payload(payload["id"], status, pr.format, len(pr.items))
-        para_rows = [r for aid in sorted(texts) for r in texts[aid][0]]
-        cap_rows = [r for aid in sorted(texts) for r in texts[aid][1]]
-        repo.replace_text(para_rows, cap_rows, sorted(texts))
+                    _bump(c, _OUTCOME_COUNT.get(outcome, "items_" + outcome))
+            status = "parsed" if applied or not pp.problems else "quarantined"
+            plan.marks.append((pp.payload_id, status, pp.format, len(pp.items)))
+        repo.write_ingest(plan)
 
 
-def _apply_item(repo, payload_id, item: WireItem, current, known, texts) -> str:
-    key = item.key
-    sha = content_sha(item)
-    same_version = known.get((key, item.version))
-    if same_version is not None and sha in same_version:
-        return "repeat"
-    if item.version and same_version:
-        repo.quarantine(
-            payload_id,
-            key,
-            f"conflicting content: {key} version {item.version} was already "
-            "received with different text",
+# Columns of ``article`` that ingest writes; the rest keep their defaults.
+ARTICLE_COLUMNS = (
+    "id",
+    "item_key",
+    "source",
+    "raw_item_id",
+    "format",
+    "version",
+    "version_created",
+    "first_created",
+    "published_at",
+    "pub_status",
+    "ed_stat",
+    "killed",
+    "headline",
+    "headline_tag",
+    "story_text",
+    "word_count",
+    "attributions",
+    "read_more",
+    "lineage",
+    "content_sha256",
+    "version_count",
+    "pending",
+)
+
+
+def _least(a, b):
+    # PostgreSQL's LEAST ignores NULLs
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+class IngestPlan:
+    """The writes of one ingest chunk, decided item by item in arrival order.
+
+    This is the row-at-a-time logic the pipeline always had (versions, kills that arrive
+    first, older versions, conflicts), run against an in-memory copy of the affected
+    ``article`` rows so that the chunk is then written with a few set-based statements
+    instead of several round trips per item."""
+
+    def __init__(self, articles: dict[str, dict], known: dict[tuple[str, str], set[bytes]]):
+        self.articles = articles  # item_key -> full article row (existing or planned)
+        self.existing = set(articles)  # keys whose row is already in the database
+        self.known = known
+        self.key_shas: dict[str, set[bytes]] = {}
+        for (key, _v), shas in known.items():
+            self.key_shas.setdefault(key, set()).update(shas)
+        self.changed: set[str] = set()  # keys whose row changed
+        self.touched: set[str] = set()  # ... and whose updated_at must move
+        self.raw_rows: list[tuple] = []
+        self.texts: dict[int, tuple[list, list]] = {}
+        self.quarantines: list[tuple[int, str | None, str]] = []
+        self.marks: list[tuple[int, str, str, int]] = []
+        self.raw_ids: list[int] = []
+        self.article_ids: list[int] = []
+
+    def quarantine(self, payload_id: int, key: str | None, reason: str) -> None:
+        self.quarantines.append((payload_id, key, " ".join(reason.split())[:500]))
+
+    def _bump_versions(self, row: dict) -> None:
+        row["version_count"] = row["version_count"] + 1
+        self.changed.add(row["item_key"])
+
+    def apply(self, payload_id: int, pi: prepare.PreparedItem) -> str:
+        item = pi.item
+        key = item.key
+        sha = pi.sha
+        same_version = self.known.get((key, item.version))
+        if same_version is not None and sha in same_version:
+            return "repeat"
+        if item.version and same_version:
+            self.quarantine(
+                payload_id,
+                key,
+                f"conflicting content: {key} version {item.version} was already "
+                "received with different text",
+            )
+            return "conflict"
+        if sha in self.key_shas.get(key, ()):
+            return "repeat"  # the same content under another version label: one version
+        raw_id = self.raw_ids.pop()
+        self.raw_rows.append(
+            (
+                raw_id,
+                payload_id,
+                item.source,
+                key,
+                item.version,
+                item.version_created,
+                item.pub_status,
+                item.ed_stat,
+                sha,
+            )
         )
-        return "conflict"
-    raw_id = repo.insert_raw_item(
-        payload_id=payload_id,
-        source=item.source,
-        item_key=key,
-        version=item.version,
-        version_created=item.version_created,
-        pub_status=item.pub_status,
-        ed_stat=item.ed_stat,
-        content_sha256=sha,
-    )
-    if raw_id is None:  # the same content under another version label: one version
-        return "repeat"
-    known.setdefault((key, item.version), set()).add(sha)
-    cur = current.get(key)
-    older = cur is not None and (
-        _order_key(item.version_created, item.version)
-        < _order_key(cur["version_created"], cur["version"])
-    )
-    # An older version changes nothing, except when a kill arrived before any text: the
-    # older usable version then supplies the text (the item still has to be placed in its
-    # story) while the kill stays in force.
-    fills_kill = older and cur["killed"] and not cur.get("word_count") and not item.killed
-    if older and not fills_kill:
-        repo.run_sql("count_older_version", item_key=key)
-        return "older"
-    if item.killed and cur is not None:
-        repo.kill_article(
-            item_key=key,
-            pub_status=item.pub_status,
-            ed_stat=item.ed_stat,
-            raw_item_id=raw_id,
-            version=item.version,
-            version_created=item.version_created,
+        self.known.setdefault((key, item.version), set()).add(sha)
+        self.key_shas.setdefault(key, set()).add(sha)
+        cur = self.articles.get(key)
+        older = cur is not None and (
+            _order_key(item.version_created, item.version)
+            < _order_key(cur["version_created"], cur["version"])
         )
-        current[key] = dict(
-            cur, version=item.version, version_created=item.version_created, killed=True
+        # An older version changes nothing, except when a kill arrived before any text: the
+        # older usable version then supplies the text (the item still has to be placed in
+        # its story) while the kill stays in force.
+        fills_kill = older and cur["killed"] and not cur.get("word_count") and not item.killed
+        if older and not fills_kill:
+            self._bump_versions(cur)
+            return "older"
+        if item.killed and cur is not None:
+            cur.update(
+                killed=True,
+                pub_status=item.pub_status,
+                ed_stat=item.ed_stat,
+                raw_item_id=raw_id,
+                version=item.version,
+                version_created=item.version_created,
+                pending=True,
+            )
+            self._bump_versions(cur)
+            self.touched.add(key)
+            return "killed"
+        art = pi.article
+        published = item.first_created or item.version_created or datetime.now(UTC)
+        text_fields = dict(
+            headline=art.headline,
+            headline_tag=art.headline_tag,
+            story_text=art.story_text,
+            word_count=len(art.story_text.split()),
+            attributions=list(art.attributions),
+            read_more=list(art.read_more),
         )
-        return "killed"
-    art = analyse(item)
-    fields = dict(
-        item_key=key,
-        headline=art.headline,
-        headline_tag=art.headline_tag,
-        story_text=art.story_text,
-        word_count=len(art.story_text.split()),
-        attributions=list(art.attributions),
-        read_more=list(art.read_more),
-        first_created=item.first_created,
-        published_at=item.first_created or item.version_created or datetime.now(UTC),
-    )
-    if fills_kill:
-        aid = repo.one("fill_killed_text", **fields)["id"]
-    else:
-        aid = repo.upsert_article(
-            **fields,
-            source=item.source,
-            raw_item_id=raw_id,
-            format=item.format,
-            version=item.version,
-            version_created=item.version_created,
-            pub_status=item.pub_status,
-            ed_stat=item.ed_stat,
-            killed=item.killed,
-            lineage=[list(x) for x in art.lineage],
-            content_sha256=sha,
+        if fills_kill:
+            cur.update(
+                text_fields,
+                first_created=_least(cur["first_created"], item.first_created),
+                published_at=_least(cur["published_at"], published),
+                pending=True,
+            )
+            self._bump_versions(cur)
+            aid = cur["id"]
+        else:
+            version_fields = dict(
+                text_fields,
+                raw_item_id=raw_id,
+                format=item.format,
+                version=item.version,
+                version_created=item.version_created,
+                pub_status=item.pub_status,
+                ed_stat=item.ed_stat,
+                killed=item.killed,
+                lineage=[list(x) for x in art.lineage],
+                content_sha256=sha,
+                pending=True,
+            )
+            if cur is None:
+                aid = self.article_ids.pop()
+                self.articles[key] = dict(
+                    version_fields,
+                    id=aid,
+                    item_key=key,
+                    source=item.source,
+                    first_created=item.first_created,
+                    published_at=published,
+                    version_count=1,
+                )
+            else:
+                aid = cur["id"]
+                cur.update(
+                    version_fields,
+                    first_created=_least(cur["first_created"], item.first_created),
+                    published_at=_least(cur["published_at"], published),
+                )
+                self._bump_versions(cur)
+        self.touched.add(key)
+        self.texts[aid] = (
+            [(aid, *p) for p in pi.paragraphs],
+            [(aid, *cp) for cp in pi.captions],
         )
-    texts[aid] = (
-        [(aid, p.ord, p.kind, p.text, p.norm) for p in art.paragraphs],
-        [
-            (aid, cp.ord, cp.text, cp.body, cp.credit, " ".join(caption_tokens(cp.text)))
-            for cp in art.captions
-        ],
-    )
-    if fills_kill:
-        current[key] = dict(cur, word_count=fields["word_count"])
-        return "updated"
-    current[key] = {
-        "item_key": key,
-        "id": aid,
-        "version": item.version,
-        "version_created": item.version_created,
-        "killed": item.killed,
-        "word_count": fields["word_count"],
-    }
-    if item.killed:
-        return "killed"
-    return "new" if cur is None else "updated"
+        if fills_kill:
+            return "updated"
+        if item.killed:
+            return "killed"
+        return "new" if cur is None else "updated"
+
+    def article_rows(self) -> tuple[list[tuple], list[tuple]]:
+        """(new rows, changed existing rows) as tuples in ARTICLE_COLUMNS order; a changed
+        row carries one more value: whether its updated_at moves."""
+        new, changed = [], []
+        for key, row in self.articles.items():
+            values = tuple(row[c] for c in ARTICLE_COLUMNS)
+            if key not in self.existing:
+                new.append(values)
+            elif key in self.changed or key in self.touched:
+                changed.append((*values, key in self.touched))
+        return new, changed
 
 
 # ------------------------------------------------------------------------------------------

@@ -166,6 +166,64 @@ class Repository:
         if captions:
             self.copy_rows("copy_captions", captions)
 
+    # --- bulk ingest -----------------------------------------------------------------------
+
+    def allocate_ids(self, table: str, n: int) -> list[int]:
+        """n fresh identity values of ``table``, in descending order (callers pop())."""
+        if n <= 0:
+            return []
+        got = [r["id"] for r in self.rows("allocate_ids", table=table, n=n)]
+        got.sort(reverse=True)
+        return got
+
+    def articles_by_keys(self, keys: list[str]) -> dict[str, dict]:
+        return {r["item_key"]: r for r in self.rows("articles_by_keys", keys=keys)}
+
+    def write_ingest(self, plan) -> None:
+        """Write one ingest chunk decided by ``jobs.IngestPlan``: raw items, articles, their
+        text, quarantine entries and payload statuses, set-based."""
+        if plan.quarantines:
+            self.run_sql(
+                "quarantine_many",
+                payload_ids=[q[0] for q in plan.quarantines],
+                item_keys=[q[1] for q in plan.quarantines],
+                reasons=[q[2] for q in plan.quarantines],
+            )
+        if plan.raw_rows:
+            self.conn.execute(self.q.create_raw_item_stage)
+            self.copy_rows("copy_raw_item_stage", plan.raw_rows)
+            self.conn.execute(self.q.insert_staged_raw_items)
+        new, changed = plan.article_rows()
+        if new or changed:
+            self.conn.execute(self.q.create_article_stage)
+            lineage = 18  # index of the jsonb column in ARTICLE_COLUMNS
+            self.copy_rows(
+                "copy_article_stage",
+                ((*r[:lineage], Jsonb(r[lineage] or []), *r[lineage + 1 :], None) for r in new),
+            )
+            self.copy_rows(
+                "copy_article_stage",
+                ((*r[:lineage], Jsonb(r[lineage] or []), *r[lineage + 1 :]) for r in changed),
+            )
+            if new:
+                self.conn.execute(self.q.insert_staged_articles)
+            if changed:
+                self.conn.execute(self.q.update_staged_articles)
+        ids = sorted(plan.texts)
+        self.replace_text(
+            [r for aid in ids for r in plan.texts[aid][0]],
+            [r for aid in ids for r in plan.texts[aid][1]],
+            ids,
+        )
+        if plan.marks:
+            self.run_sql(
+                "mark_payloads",
+                ids=[m[0] for m in plan.marks],
+                statuses=[m[1] for m in plan.marks],
+                formats=[m[2] for m in plan.marks],
+                counts=[m[3] for m in plan.marks],
+            )
+
     # --- dedup -----------------------------------------------------------------------------
 
     def config_id(self, fingerprint: str, config: dict) -> int:

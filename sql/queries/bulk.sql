@@ -1,0 +1,81 @@
+-- Set-based writes for large batches: ids allocated up front, rows COPYed into temporary
+-- staging tables (no WAL, private to the session), then one statement per target table.
+
+-- name: allocate_ids
+-- Identity values taken in bulk so rows can reference each other before they are written
+-- (raw_item -> article -> paragraph). Sequences are not transactional: a rolled-back
+-- chunk leaves a gap in the ids, nothing else.
+SELECT nextval(pg_get_serial_sequence(%(table)s, 'id')) AS id FROM generate_series(1, %(n)s)
+
+-- name: articles_by_keys
+SELECT * FROM article WHERE item_key = ANY(%(keys)s)
+
+-- name: create_raw_item_stage
+CREATE TEMP TABLE IF NOT EXISTS raw_item_stage (
+    id bigint, payload_id bigint, source text, item_key text, version text,
+    version_created timestamptz, pub_status text, ed_stat text, content_sha256 bytea
+) ON COMMIT DELETE ROWS
+
+-- name: copy_raw_item_stage
+COPY raw_item_stage (id, payload_id, source, item_key, version, version_created, pub_status,
+                     ed_stat, content_sha256) FROM STDIN
+
+-- name: insert_staged_raw_items
+INSERT INTO raw_item (id, payload_id, source, item_key, version, version_created, pub_status,
+                      ed_stat, content_sha256)
+OVERRIDING SYSTEM VALUE
+SELECT id, payload_id, source, item_key, version, version_created, pub_status, ed_stat,
+       content_sha256
+FROM raw_item_stage ORDER BY id
+
+-- name: create_article_stage
+CREATE TEMP TABLE IF NOT EXISTS article_stage (
+    id bigint, item_key text, source text, raw_item_id bigint, format text, version text,
+    version_created timestamptz, first_created timestamptz, published_at timestamptz,
+    pub_status text, ed_stat text, killed boolean, headline text, headline_tag text,
+    story_text text, word_count integer, attributions text[], read_more text[], lineage jsonb,
+    content_sha256 bytea, version_count integer, pending boolean, touch boolean
+) ON COMMIT DELETE ROWS
+
+-- name: copy_article_stage
+COPY article_stage (id, item_key, source, raw_item_id, format, version, version_created,
+                    first_created, published_at, pub_status, ed_stat, killed, headline,
+                    headline_tag, story_text, word_count, attributions, read_more, lineage,
+                    content_sha256, version_count, pending, touch) FROM STDIN
+
+-- name: insert_staged_articles
+INSERT INTO article (id, item_key, source, raw_item_id, format, version, version_created,
+                     first_created, published_at, pub_status, ed_stat, killed, headline,
+                     headline_tag, story_text, word_count, attributions, read_more, lineage,
+                     content_sha256, version_count, pending)
+OVERRIDING SYSTEM VALUE
+SELECT id, item_key, source, raw_item_id, format, version, version_created, first_created,
+       published_at, pub_status, ed_stat, killed, headline, headline_tag, story_text,
+       word_count, attributions, read_more, lineage, content_sha256, version_count, pending
+FROM article_stage WHERE touch IS NULL ORDER BY id
+
+-- name: update_staged_articles
+-- Existing articles, with the state the chunk's versions left them in (decided in order of
+-- arrival by jobs.IngestPlan, exactly as the per-item statements in ingest.sql would).
+UPDATE article a SET raw_item_id = s.raw_item_id, format = s.format, version = s.version,
+       version_created = s.version_created, first_created = s.first_created,
+       published_at = s.published_at, pub_status = s.pub_status, ed_stat = s.ed_stat,
+       killed = s.killed, headline = s.headline, headline_tag = s.headline_tag,
+       story_text = s.story_text, word_count = s.word_count, attributions = s.attributions,
+       read_more = s.read_more, lineage = s.lineage, content_sha256 = s.content_sha256,
+       version_count = s.version_count, pending = s.pending,
+       updated_at = CASE WHEN s.touch THEN now() ELSE a.updated_at END
+FROM article_stage s
+WHERE s.touch IS NOT NULL AND a.id = s.id
+
+-- name: mark_payloads
+UPDATE payload p SET status = u.status, format = u.format, item_count = u.item_count,
+       parsed_at = now()
+FROM unnest(%(ids)s::bigint[], %(statuses)s::text[], %(formats)s::text[],
+            %(counts)s::integer[]) AS u(id, status, format, item_count)
+WHERE p.id = u.id
+
+-- name: quarantine_many
+INSERT INTO quarantine (payload_id, item_key, reason)
+SELECT * FROM unnest(%(payload_ids)s::bigint[], %(item_keys)s::text[], %(reasons)s::text[])
+ON CONFLICT (payload_id, coalesce(item_key, '')) WHERE resolved_at IS NULL DO NOTHING
