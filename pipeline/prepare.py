@@ -20,10 +20,10 @@ import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from pipeline.model import Article, WireItem
+from pipeline.model import WireItem
 from pipeline.sources.base import Problem
 from pipeline.sources.registry import parse_payload
 from pipeline.text.article import analyse
@@ -36,10 +36,24 @@ TASK_BYTES = 256 << 10  # bytes of payload per task: amortises pickling, balance
 
 
 @dataclass(frozen=True)
+class ArticleText:
+    """What ingest stores of an analysed article besides its paragraphs and captions."""
+
+    headline: str
+    headline_tag: str
+    story_text: str
+    attributions: tuple[str, ...]
+    read_more: tuple[str, ...]
+    lineage: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class PreparedItem:
+    # the item's metadata; its paragraphs travel once, analysed, in ``paragraphs`` (what
+    # crosses the process boundary is pickled, so nothing is sent twice)
     item: WireItem
     sha: bytes  # content identity of this version (see content_sha)
-    article: Article
+    article: ArticleText
     paragraphs: tuple[tuple, ...]  # (ord, kind, text, norm)
     captions: tuple[tuple, ...]  # (ord, text, body, credit, tokens)
 
@@ -72,9 +86,16 @@ def content_sha(item: WireItem) -> bytes:
 def prepare_item(item: WireItem) -> PreparedItem:
     art = analyse(item)
     return PreparedItem(
-        item=item,
+        item=replace(item, paragraphs=(), captions=()),
         sha=content_sha(item),
-        article=art,
+        article=ArticleText(
+            art.headline,
+            art.headline_tag,
+            art.story_text,
+            art.attributions,
+            art.read_more,
+            art.lineage,
+        ),
         paragraphs=tuple((p.ord, p.kind, p.text, p.norm) for p in art.paragraphs),
         captions=tuple(
             (cp.ord, cp.text, cp.body, cp.credit, " ".join(caption_tokens(cp.text)))
@@ -119,11 +140,12 @@ def _get_pool() -> Executor | None:
         return None
     if _pool is None:
         try:
-            # forkserver: workers start from a clean process, never from a fork of one that
-            # holds database connections or threads
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["pipeline.prepare"])
-            _pool = ProcessPoolExecutor(n, mp_context=ctx)
+            # fork: workers start at once with everything imported, and never re-run the
+            # caller's __main__ (spawn/forkserver do, which breaks scripts and is slow).
+            # They inherit the parent's database socket but never touch it, and leave
+            # with os._exit, so no finaliser can close it under the parent.
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            _pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context(method))
             atexit.register(shutdown)
         except (OSError, ValueError, AssertionError) as e:  # e.g. inside a daemonic worker
             log.warning("no process pool (%s); parsing in this process", e)

@@ -39,8 +39,11 @@ def clean(text: str) -> str:
     # Wire HTML is sometimes escaped twice (&amp;amp;); two rounds undo that without
     # touching a literal ampersand.
     s = html.unescape(html.unescape(text)) if "&" in text else text
-    s = unicodedata.normalize("NFKC", s).translate(_INVISIBLE)
-    return _SPACES.sub(" ", s).strip()
+    if not s.isascii():  # NFKC and the invisibles only ever change non-ASCII text
+        s = unicodedata.normalize("NFKC", s).translate(_INVISIBLE)
+    # str.split() splits on exactly the characters \s matches: same result as
+    # _SPACES.sub(" ", s).strip(), at a fraction of the cost (this runs per paragraph)
+    return " ".join(s.split())
 
 
 def fold(text: str) -> str:
