@@ -79,3 +79,9 @@ WHERE p.id = u.id
 INSERT INTO quarantine (payload_id, item_key, reason)
 SELECT * FROM unnest(%(payload_ids)s::bigint[], %(item_keys)s::text[], %(reasons)s::text[])
 ON CONFLICT (payload_id, coalesce(item_key, '')) WHERE resolved_at IS NULL DO NOTHING
+
+-- name: copy_signatures_binary
+COPY signature (config_id, kind, object_id, minhash, shingles) FROM STDIN (FORMAT binary)
+
+-- name: copy_bands_binary
+COPY band (config_id, kind, band, hash, object_id, published_at) FROM STDIN (FORMAT binary)
