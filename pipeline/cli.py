@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.config import ConfigError, Settings, load_settings
+from pipeline.config import Settings, load_settings
+from pipeline.errors import ConfigError, UserError
 
 SAMPLE_INBOX = Path(__file__).resolve().parent / "samples" / "inbox"
 
@@ -126,13 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as e:
-        from pipeline.jobs import JobError
-        from pipeline.store.connect import DatabaseError
-
-        if isinstance(e, ConfigError | DatabaseError | JobError):
-            print(f"newsdedup: error: {e}", file=sys.stderr)
-            return EXIT_USAGE
+    except UserError as e:
+        print(f"newsdedup: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as e:  # the one place that turns unexpected errors into an exit code
         if debug:
             raise
         print(

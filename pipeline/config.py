@@ -19,15 +19,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.errors import ConfigError
+
 ENV_PREFIX = "NEWSDEDUP_"
 
 # Bumped whenever text normalisation changes what goes into a signature: the fingerprint
 # then changes and stale signatures are recomputed instead of being compared with new ones.
 TEXT_PIPELINE_VERSION = "text-2"
-
-
-class ConfigError(ValueError):
-    """A user-facing configuration mistake; the CLI prints it as one line and exits 2."""
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from pipeline.dedup import cluster as clustering
 from pipeline.dedup.bands import band_hashes
 from pipeline.dedup.minhash import Permutations, set_containment, shingle_sets, signatures
 from pipeline.dedup.verify import Features, Meta, decide, features
+from pipeline.errors import JobError
 from pipeline.merge import canonical as canon
 from pipeline.merge import provenance as prov
 from pipeline.model import Member, WireItem
@@ -43,6 +44,7 @@ from pipeline.sources.registry import parse_payload
 from pipeline.store.repository import Repository
 from pipeline.text.article import analyse
 from pipeline.text.captions import caption_tokens, token_jaccard
+from pipeline.text.normalize import split_headline_tags
 
 log = logging.getLogger("newsdedup")
 
@@ -51,10 +53,6 @@ Progress = Callable[[str, int, int], None]
 INGEST_CHUNK = 500
 BATCH_LIMIT = 20000  # articles per dedup batch: memory is bounded by this, not by history
 VERIFY_CHUNK = 2000
-
-
-class JobError(RuntimeError):
-    """A stage was asked to do something impossible (unknown batch key...)."""
 
 
 @dataclass
@@ -248,7 +246,13 @@ def _apply_item(repo, payload_id, item: WireItem, current, known, texts) -> str:
     # story) while the kill stays in force.
     fills_kill = older and cur["killed"] and not cur.get("word_count") and not item.killed
     if older and not fills_kill:
-        repo.run_sql("count_older_version", item_key=key)
+        repo.run_sql(
+            "older_version_seen",
+            item_key=key,
+            version_created=item.version_created,
+            ed_stat=item.ed_stat,
+            headline_tag=split_headline_tags(item.headline)[0],
+        )
         return "older"
     if item.killed and cur is not None:
         repo.kill_article(
@@ -472,8 +476,8 @@ def _meta(r: dict) -> Meta:
     return Meta(
         source=r["source"],
         item_id=r["item_key"].split(":", 1)[1],
-        ed_stat=r["ed_stat"],
-        headline_tag=r["headline_tag"],
+        ed_stat=r["origin_ed_stat"],
+        headline_tag=r["origin_tag"],
         lineage=frozenset(t for _, t in (r["lineage"] or [])),
     )
 

@@ -31,8 +31,9 @@ tuned on stored scores without recomputing them.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -47,6 +48,11 @@ MIN_PARAGRAPH_TOKENS = 8
 PARAGRAPH_MATCH_SCORE = 85.0
 # Two unmarked first takes this similar are one story sent twice, not two stories.
 REPEAT_JACCARD = 0.9
+# Texts this alike once numbers are masked are the same template; only then do differing
+# figures mean "another edition of a recurring report" rather than "a different draft".
+TEMPLATE_CONTAINMENT = 0.8
+_NUMBER = re.compile(r"\b\d[\d.,]*\b")
+_EMPTY = np.empty(0, np.uint32)
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,8 @@ class Features:
     figures: tuple[str, ...]
     tokens: int
     meta: Meta = Meta()
+    # shingles of the text with every number masked
+    template: np.ndarray = field(default_factory=lambda: _EMPTY)
 
     @property
     def text(self) -> str:
@@ -86,14 +94,20 @@ def features(
     article_id: int, paragraphs: list[str], config: DedupConfig, meta: Meta | None = None
 ) -> Features:
     text = " ".join(p for p in paragraphs if p)
-    sh = shingle_sets([text], config.shingle_size)[0] if text else np.empty(0, np.uint32)
+    nums = tuple(figures(text))
+    if text:
+        masked = _NUMBER.sub("#", text) if nums else text
+        sh, tpl = shingle_sets([text, masked], config.shingle_size)
+    else:
+        sh = tpl = _EMPTY
     return Features(
         article_id=article_id,
         paragraphs=tuple(p for p in paragraphs if p),
         shingles=sh,
-        figures=tuple(figures(text)),
+        figures=nums,
         tokens=len(text.split()),
         meta=meta or Meta(),
+        template=tpl,
     )
 
 
@@ -106,6 +120,7 @@ class Scores:
     fuzz: float
     figures_shared: int
     figures_compared: int  # figures on the side with fewer; < 3 means "not comparable"
+    template_containment: float = 0.0  # containment with every number masked
 
 
 def paragraph_overlap(a: Features, b: Features) -> tuple[float, int]:
@@ -131,6 +146,8 @@ def score(a: Features, b: Features) -> Scores:
     union = a.shingles.size + b.shingles.size - inter
     small = min(a.shingles.size, b.shingles.size)
     overlap, matched = paragraph_overlap(a, b)
+    t_inter = _shared(a.template, b.template)
+    t_small = min(a.template.size, b.template.size)
     fa, fb = Counter(a.figures), Counter(b.figures)
     fsmall, fbig = (fa, fb) if sum(fa.values()) <= sum(fb.values()) else (fb, fa)
     return Scores(
@@ -141,21 +158,35 @@ def score(a: Features, b: Features) -> Scores:
         fuzz=fuzz.token_set_ratio(a.text, b.text) if a.text and b.text else 0.0,
         figures_shared=sum((fsmall & fbig).values()),
         figures_compared=sum(fsmall.values()),
+        template_containment=t_inter / t_small if t_small else 0.0,
     )
 
 
 def _figures_differ(s: Scores) -> bool:
-    """Most of the shorter side's figures missing from the longer (a templated report for
-    another period). A correction changes one figure and an abridgement drops some; both
-    keep most of them."""
+    """Most of the shorter side's figures missing from the longer. A correction changes one
+    figure and an abridgement drops some; both keep most of them."""
     return s.figures_compared >= 3 and s.figures_shared / s.figures_compared < 0.5
 
 
-def _unmarked_takes(a: Meta, b: Meta) -> bool:
-    if not (a.source and a.source == b.source and a.first_take and b.first_take):
+def _templated(s: Scores) -> bool:
+    """Same wording, other figures: another edition of a recurring report. When the words
+    differ too (a first take against a later, fuller version) the figures prove nothing."""
+    return _figures_differ(s) and s.template_containment >= TEMPLATE_CONTAINMENT
+
+
+def _separate_takes(a: Meta, b: Meta) -> bool:
+    """Two items of one version-marking agency that its own markers say are different
+    stories: both began as unmarked first takes, or one is a version linked (derivedFrom,
+    evolvedFrom) to a story other than the other's, and no lineage joins the two."""
+    if not (a.source and a.source == b.source and a.ed_stat and b.ed_stat):
         return False
-    linked = (a.item_id and a.item_id in b.lineage) or (b.item_id and b.item_id in a.lineage)
-    return not linked
+    if (a.item_id and a.item_id in b.lineage) or (b.item_id and b.item_id in a.lineage):
+        return False
+    if a.lineage & b.lineage:
+        return False  # two versions of one story
+    if a.first_take and b.first_take:
+        return True
+    return (a.first_take and bool(b.lineage)) or (b.first_take and bool(a.lineage))
 
 
 def judge(s: Scores, a: Meta, b: Meta, config: DedupConfig) -> tuple[str, str]:
@@ -168,17 +199,20 @@ def judge(s: Scores, a: Meta, b: Meta, config: DedupConfig) -> tuple[str, str]:
     if s.figures_compared >= 3:
         word = "differ" if _figures_differ(s) else "match"
         parts.append(f"figures {word} ({s.figures_shared} of {s.figures_compared} shared)")
+        if _figures_differ(s):
+            parts.append(f"wording without numbers {s.template_containment:.2f}")
     detail = ", ".join(parts)
     similar = (
         s.jaccard >= config.jaccard_min
         or (s.containment >= config.containment_min and s.fuzz >= config.fuzz_min)
         or (s.para_overlap >= config.para_match_min and s.containment >= config.containment_min / 2)
     )
-    if similar and _figures_differ(s):
+    if similar and _templated(s):
         return "conflict", f"templated report, figures differ: {detail}"
-    if similar and _unmarked_takes(a, b) and s.jaccard < REPEAT_JACCARD:
+    if similar and _separate_takes(a, b) and s.jaccard < REPEAT_JACCARD:
         return "conflict", (
-            f"two first takes from {a.source} without a version marker or lineage link: {detail}"
+            f"two stories by {a.source}'s own version markers (first takes or versions of "
+            f"other stories, no lineage link): {detail}"
         )
     if similar:
         return "duplicate", f"same story: {detail}"

@@ -133,7 +133,7 @@ ORDER BY a, b
 -- What verification needs per article: body paragraphs in similarity form plus the wire
 -- metadata that changes how similarity is judged.
 SELECT p.article_id, array_agg(p.norm ORDER BY p.ord) AS norms, a.source, a.item_key,
-       a.ed_stat, a.headline_tag, a.lineage
+       a.origin_ed_stat, a.origin_tag, a.lineage
 FROM paragraph p JOIN article a ON a.id = p.article_id
 WHERE p.article_id = ANY(%(ids)s) AND p.kind = 'body'
 GROUP BY p.article_id, a.id

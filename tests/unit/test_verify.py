@@ -69,7 +69,7 @@ def test_unmarked_first_takes_of_one_agency_conflict():
     a = features(1, [" ".join(similarity_tokens(p)) for p in STORY], CFG, first)
     b = features(2, [" ".join(similarity_tokens(p)) for p in later], CFG, other)
     e = decide(a, b, CFG)
-    assert e.verdict == "conflict" and "without a version marker" in e.reason
+    assert e.verdict == "conflict" and "version markers" in e.reason
     c = features(3, [" ".join(similarity_tokens(p)) for p in later], CFG, update)
     assert decide(a, c, CFG).verdict == "duplicate"
     linked = Meta(source="reuters", item_id="B", ed_stat="N", lineage=frozenset({"A"}))
@@ -90,3 +90,27 @@ def test_unmarked_first_takes_of_one_agency_conflict():
         ).verdict
         == "duplicate"
     )
+
+
+def test_version_linked_to_another_story_conflicts_with_a_first_take():
+    from pipeline.dedup.verify import Meta
+
+    first = Meta(source="reuters", item_id="B", ed_stat="N")
+    correction_of_a = Meta(
+        source="reuters",
+        item_id="C",
+        ed_stat="C",
+        headline_tag="CORRECTED",
+        lineage=frozenset({"A"}),
+    )
+    correction_of_b = Meta(
+        source="reuters",
+        item_id="D",
+        ed_stat="C",
+        headline_tag="CORRECTED",
+        lineage=frozenset({"B"}),
+    )
+    text = [" ".join(similarity_tokens(p)) for p in STORY]
+    b = features(1, text, CFG, first)
+    assert decide(b, features(2, text[:3], CFG, correction_of_a), CFG).verdict == "conflict"
+    assert decide(b, features(3, text[:3], CFG, correction_of_b), CFG).verdict == "duplicate"
