@@ -60,6 +60,7 @@ class DedupConfig:
         "not_killed",
         "original_source",
         "complete",
+        "corrections_first",
         "latest_version",
         "earliest_first_created",
     )

@@ -835,6 +835,7 @@ def _member(r: dict) -> Member:
         first_created=r["first_created"],
         version_created=r["version_created"],
         word_count=r["word_count"],
+        ed_stat=r["ed_stat"],
     )
 
 

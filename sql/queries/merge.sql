@@ -34,8 +34,8 @@ WHERE article_a = ANY(%(ids)s) OR article_b = ANY(%(ids)s)
 ORDER BY id
 
 -- name: member_info
-SELECT id, item_key, source, headline, headline_tag, killed, pub_status, first_created,
-       version_created, published_at, word_count, attributions
+SELECT id, item_key, source, headline, headline_tag, ed_stat, killed, pub_status,
+       first_created, version_created, published_at, word_count, attributions
 FROM article WHERE id = ANY(%(ids)s)
 
 -- name: paragraphs_of
