@@ -241,29 +241,40 @@ class Repository:
         published: Sequence[datetime],
     ) -> None:
         ids = np.asarray(ids, dtype=np.int64)
-        id_list = ids.tolist()
-        self.run_sql("delete_signatures", config_id=config_id, kind=kind, ids=id_list)
-        self.run_sql("delete_bands", config_id=config_id, kind=kind, ids=id_list)
+        self.run_sql("delete_signatures", config_id=config_id, kind=kind, ids=ids.tolist())
         n = len(ids)
-        if n == 0:
-            return
-        kind_b = kind.encode()
-        le = np.ascontiguousarray(sigs.astype("<u4", copy=False)).view(np.uint8)
-        self.copy_binary(
-            "copy_signatures_binary",
-            copybin.build(
-                [
-                    ("int2", config_id),
-                    ("bytes", kind_b),
-                    ("int8", ids),
-                    ("bytes", le.reshape(n, -1)),
-                    ("int4", np.asarray(shingle_counts, dtype=np.int64)),
-                ],
-                n,
-            ),
-        )
+        if n:
+            le = np.ascontiguousarray(sigs.astype("<u4", copy=False)).view(np.uint8)
+            self.copy_binary(
+                "copy_signatures_binary",
+                copybin.build(
+                    [
+                        ("int2", config_id),
+                        ("bytes", kind.encode()),
+                        ("int8", ids),
+                        ("bytes", le.reshape(n, -1)),
+                        ("int4", np.asarray(shingle_counts, dtype=np.int64)),
+                    ],
+                    n,
+                ),
+            )
+        self.write_bands(config_id, kind, ids, bands, published)
+
+    def write_bands(
+        self,
+        config_id: int,
+        kind: str,
+        ids: Sequence[int],
+        bands: np.ndarray,
+        published: Sequence[datetime],
+    ) -> None:
+        """Replace the band rows of these objects; ``ids`` may repeat (one row of bands per
+        paragraph of an article)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        self.run_sql("delete_bands", config_id=config_id, kind=kind, ids=np.unique(ids).tolist())
+        n = len(ids)
         nb = bands.shape[1] if bands.ndim == 2 else 0
-        if nb == 0:
+        if n == 0 or nb == 0:
             return
         band_no = np.tile(np.arange(nb, dtype=np.int64), n)
         hashes = bands.reshape(-1)
@@ -276,7 +287,7 @@ class Repository:
             copybin.build(
                 [
                     ("int2", config_id),
-                    ("bytes", kind_b),
+                    ("bytes", kind.encode()),
                     ("int2", band_no[order]),
                     ("int8", hashes[order]),
                     ("int8", np.repeat(ids, nb)[order]),

@@ -34,24 +34,28 @@ CREATE TEMP TABLE IF NOT EXISTS article_stage (
     version_created timestamptz, first_created timestamptz, published_at timestamptz,
     pub_status text, ed_stat text, killed boolean, headline text, headline_tag text,
     story_text text, word_count integer, attributions text[], read_more text[], lineage jsonb,
-    content_sha256 bytea, version_count integer, pending boolean, touch boolean
+    content_sha256 bytea, version_count integer, pending boolean, origin_ed_stat text,
+    origin_tag text, origin_version_created timestamptz, touch boolean
 ) ON COMMIT DELETE ROWS
 
 -- name: copy_article_stage
 COPY article_stage (id, item_key, source, raw_item_id, format, version, version_created,
                     first_created, published_at, pub_status, ed_stat, killed, headline,
                     headline_tag, story_text, word_count, attributions, read_more, lineage,
-                    content_sha256, version_count, pending, touch) FROM STDIN
+                    content_sha256, version_count, pending, origin_ed_stat, origin_tag,
+                    origin_version_created, touch) FROM STDIN
 
 -- name: insert_staged_articles
 INSERT INTO article (id, item_key, source, raw_item_id, format, version, version_created,
                      first_created, published_at, pub_status, ed_stat, killed, headline,
                      headline_tag, story_text, word_count, attributions, read_more, lineage,
-                     content_sha256, version_count, pending)
+                     content_sha256, version_count, pending, origin_ed_stat, origin_tag,
+                     origin_version_created)
 OVERRIDING SYSTEM VALUE
 SELECT id, item_key, source, raw_item_id, format, version, version_created, first_created,
        published_at, pub_status, ed_stat, killed, headline, headline_tag, story_text,
-       word_count, attributions, read_more, lineage, content_sha256, version_count, pending
+       word_count, attributions, read_more, lineage, content_sha256, version_count, pending,
+       origin_ed_stat, origin_tag, origin_version_created
 FROM article_stage WHERE touch IS NULL ORDER BY id
 
 -- name: update_staged_articles
@@ -64,6 +68,8 @@ UPDATE article a SET raw_item_id = s.raw_item_id, format = s.format, version = s
        story_text = s.story_text, word_count = s.word_count, attributions = s.attributions,
        read_more = s.read_more, lineage = s.lineage, content_sha256 = s.content_sha256,
        version_count = s.version_count, pending = s.pending,
+       origin_ed_stat = s.origin_ed_stat, origin_tag = s.origin_tag,
+       origin_version_created = s.origin_version_created,
        updated_at = CASE WHEN s.touch THEN now() ELSE a.updated_at END
 FROM article_stage s
 WHERE s.touch IS NOT NULL AND a.id = s.id
