@@ -152,6 +152,7 @@ def ingest_files(
         if pending is not None:
             _apply_prepared(repo, pending[0].result(), c)
             progress(f"ingest {source}", pending[1], len(files))
+        repo.analyze_if_grown(("payload", "raw_item", "article", "paragraph", "caption"))
         return s
 
 
@@ -487,10 +488,11 @@ def sign(
         ids = [r["id"] for r in rows]
         texts = [r["story_text"] for r in rows]
         published = [r["published_at"] for r in rows]
+        signed_before: list[int] = []  # articles re-signed (their old bands must go)
         if rows:
             sig = signatures(texts, k, k, perms)
             counts = [len(t.split()) for t in texts]
-            repo.write_signatures(
+            signed_before = repo.write_signatures(
                 b["config_id"],
                 "story",
                 ids,
@@ -525,6 +527,7 @@ def sign(
                 [r["article_id"] for r in paras],
                 band_hashes(psig, config.para_bands, config.para_rows),
                 [r["published_at"] for r in paras],
+                previous=signed_before,
             )
         caps = repo.rows("batch_captions", batch_id=b["id"], shard=shard, shards=shards)
         if caps:
@@ -539,6 +542,7 @@ def sign(
                 band_hashes(csig, config.caption_bands, config.caption_rows),
                 [r["published_at"] for r in caps],
             )
+        repo.analyze_if_grown(("signature", "band"))
         s.counts.update(
             articles=len(rows),
             paragraphs=len(paras),
@@ -576,6 +580,7 @@ def candidates(repo: Repository, batch_key: str, config: DedupConfig) -> Summary
             config_id=b["config_id"],
             window_days=config.window_days,
         )
+        repo.analyze_if_grown(("candidate",))
         got = {r["kind"]: r["n"] for r in repo.rows("count_candidates", batch_id=b["id"])}
         s.counts.update(story_pairs=got.get("story", 0), caption_pairs=got.get("caption", 0))
         return s
@@ -699,11 +704,19 @@ def cluster_merge(repo: Repository, batch_key: str, config: DedupConfig) -> Summ
         ids, absorbed = clustering.assign_ids(groups, ctx.previous, ctx.canon_prev)
         group_of = {n: gi for gi, g in enumerate(groups) for n in g}
         credits = _credits(ctx, group_of)
+        # each group's own duplicate edges, in ctx.edges order (ties in _merge_group keep
+        # the first edge): scanning every edge for every group was quadratic in the batch
+        edges_of: dict[int, list[dict]] = {}
+        for e in ctx.edges:
+            ga = group_of.get(e["a"])
+            if e["verdict"] == "duplicate" and ga is not None and ga == group_of.get(e["b"]):
+                edges_of.setdefault(ga, []).append(e)
         n_multi = 0
+        staged = []
         for gi, g in enumerate(groups):
-            payload = _merge_group(g, credits.get(gi, []), ctx, config)
+            payload = _merge_group(g, credits.get(gi, []), ctx, config, edges_of.get(gi, []))
             n_multi += len(g) > 1
-            repo.stage_story(b["id"], ids[gi] if ids[gi] is not None else -(gi + 1), payload)
+            staged.append((ids[gi] if ids[gi] is not None else -(gi + 1), payload))
         meta = {
             "absorbed": {
                 str(sid): (ids[gi] if ids[gi] is not None else -(gi + 1))
@@ -711,7 +724,8 @@ def cluster_merge(repo: Repository, batch_key: str, config: DedupConfig) -> Summ
             },
             "caption_groups": _caption_groups(repo, b["id"]),
         }
-        repo.stage_story(b["id"], 0, meta)
+        staged.append((0, meta))
+        repo.stage_stories(b["id"], staged)
         s.counts.update(
             articles=len(batch_ids),
             nodes=len(ctx.nodes),
@@ -828,11 +842,16 @@ def _credits(ctx: _Neighbourhood, group_of: dict[int, int]) -> dict[int, list[li
             out.setdefault(gx, {}).setdefault(y, [y, x, "borrowed text: " + e["reason"]])
     # "(With input from Reuters)" credits the named agency's articles the member shares text
     # with, in this story or another; only other stories' articles are contributors
+    touching: dict[int, list[dict]] = {}  # node -> its borrowing edges, in order
+    for e in ctx.borrowing:
+        touching.setdefault(e["a"], []).append(e)
+        if e["b"] != e["a"]:
+            touching.setdefault(e["b"], []).append(e)
     for x, gx in group_of.items():
         named = {a.lower() for a in (ctx.info[x].get("attributions") or [])}
         if not named:
             continue
-        for e in ctx.borrowing:
+        for e in touching.get(x, ()):
             y = e["b"] if e["a"] == x else e["a"] if e["b"] == x else None
             if y is None or group_of.get(y) == gx or y not in ctx.info:
                 continue
@@ -874,15 +893,20 @@ def _union(shingles: dict[int, np.ndarray], group: set[int]) -> np.ndarray:
 
 
 def _merge_group(
-    g: list[int], contributors: list[list], ctx: _Neighbourhood, config: DedupConfig
+    g: list[int],
+    contributors: list[list],
+    ctx: _Neighbourhood,
+    config: DedupConfig,
+    edges: list[dict] | None = None,
 ) -> dict:
+    """``edges``: the group's duplicate edges (default: all of ctx.edges, filtered here)."""
     info = ctx.info
     members = [_member(info[n]) for n in g if n in info]
     chosen = canon.choose(members, config.canonical_rules)
     cid = chosen.article_id if chosen else None
     gset = set(g)
     best: dict[int, tuple[tuple[bool, float], float, str]] = {}
-    for e in ctx.edges:
+    for e in ctx.edges if edges is None else edges:
         if e["verdict"] != "duplicate" or e["a"] not in gset or e["b"] not in gset:
             continue
         strength = _strength(e)
@@ -1002,24 +1026,25 @@ def publish(repo: Repository, batch_key: str) -> Summary:
                 (p for sid, p in staged if sid == 0), {"absorbed": {}, "caption_groups": []}
             )
             stories = [(sid, p) for sid, p in staged if sid != 0]
-            real: dict[int, int] = {}
-            created = updated = 0
-            for sid, p in stories:
-                params = {
-                    "canonical": p["canonical"],
-                    "headline": p["headline"],
-                    "member_count": len(p["members"]),
-                    "sources": p["sources"],
-                    "has_kill": p["has_kill"],
-                    "first_published": p["first_published"],
-                    "batch_id": b["id"],
-                }
-                if sid < 0:
-                    real[sid] = repo.one("insert_story", **params)["id"]
-                    created += 1
-                else:
-                    real[sid] = sid
-                    updated += repo.run_sql("update_story", id=sid, **params)
+            # new stories get ids up front (in staged order, as one INSERT each did), so
+            # every table is then written with one statement
+            fresh = iter(reversed(repo.allocate_ids("story", sum(sid < 0 for sid, _ in stories))))
+            real: dict[int, int] = {sid: (next(fresh) if sid < 0 else sid) for sid, _ in stories}
+            story_rows = [
+                (
+                    real[sid],
+                    sid < 0,
+                    p["canonical"],
+                    p["headline"],
+                    len(p["members"]),
+                    p["sources"],
+                    p["has_kill"],
+                    p["first_published"],
+                    b["id"],
+                )
+                for sid, p in stories
+            ]
+            created, updated = repo.write_stories(story_rows)
             all_members = sorted({m[0] for _, p in stories for m in p["members"]})
             story_ids = sorted(real.values())
             repo.run_sql("delete_members_of_articles", ids=all_members)
@@ -1029,54 +1054,40 @@ def publish(repo: Repository, batch_key: str) -> Summary:
             for sid, p in stories:
                 rid = real[sid]
                 for aid, role, sim, reason in p["members"]:
-                    member_rows.append(
-                        {
-                            "story_id": rid,
-                            "article_id": aid,
-                            "role": role,
-                            "similarity": sim,
-                            "reason": reason,
-                        }
-                    )
+                    member_rows.append((rid, aid, role, sim, reason))
                 own = {m[0] for m in p["members"]}
                 for other, via, reason in p["contributors"]:
                     if other not in own:
                         member_rows.append(
-                            {
-                                "story_id": rid,
-                                "article_id": other,
-                                "role": "contributor",
-                                "similarity": 0.0,
-                                "reason": f"{reason} (via article {via})",
-                            }
+                            (rid, other, "contributor", 0.0, f"{reason} (via article {via})")
                         )
                 for kind, ordn, text, aid, src_ord, in_can in p["provenance"]:
-                    prov_rows.append(
-                        {
-                            "story_id": rid,
-                            "kind": kind,
-                            "ord": ordn,
-                            "text": text,
-                            "article_id": aid,
-                            "source_ord": src_ord,
-                            "in_canonical": in_can,
-                        }
-                    )
-            with repo.conn.cursor() as cur:
-                if member_rows:
-                    cur.executemany(repo.q.insert_member, member_rows)
-                if prov_rows:
-                    cur.executemany(repo.q.insert_provenance, prov_rows)
+                    prov_rows.append((rid, kind, ordn, text, aid, src_ord, in_can))
+            repo.write_members(member_rows)
+            if prov_rows:
+                repo.copy_rows("copy_provenance", prov_rows)
             for old, into in meta["absorbed"].items():
                 repo.run_sql("absorb_story", id=int(old), into=real.get(into, into))
-            for existing, label, cap_ids in meta["caption_groups"]:
-                gid = (
-                    existing
-                    if existing is not None
-                    else repo.one("insert_caption_group", label=label)["id"]
+            groups = meta["caption_groups"]
+            new_labels = [label for existing, label, _ in groups if existing is None]
+            fresh = iter(reversed(repo.allocate_ids("caption_group", len(new_labels))))
+            gids = [existing if existing is not None else next(fresh) for existing, _, _ in groups]
+            if new_labels:
+                repo.run_sql(
+                    "insert_caption_groups",
+                    ids=[g for g, (e, _, _) in zip(gids, groups, strict=True) if e is None],
+                    labels=new_labels,
                 )
-                repo.run_sql("set_caption_group", group_id=gid, ids=cap_ids)
+            if groups:
+                repo.run_sql(
+                    "set_caption_group",
+                    ids=[c for _, _, cap_ids in groups for c in cap_ids],
+                    group_ids=[
+                        g for g, (_, _, cap_ids) in zip(gids, groups, strict=True) for _ in cap_ids
+                    ],
+                )
             repo.run_sql("set_batch_state", id=b["id"], state="published")
+        repo.analyze_if_grown(("story", "story_member", "provenance", "edge", "caption_group"))
         s.counts.update(
             stories_created=created,
             stories_updated=updated,

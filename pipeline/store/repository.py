@@ -14,6 +14,7 @@ from datetime import datetime
 
 import numpy as np
 import psycopg
+import psycopg.sql
 from psycopg.types.json import Jsonb
 
 from pipeline.store import copybin
@@ -239,9 +240,15 @@ class Repository:
         shingle_counts: Sequence[int],
         bands: np.ndarray,
         published: Sequence[datetime],
-    ) -> None:
+    ) -> list[int]:
+        """Replace signatures and band rows; returns the ids that had a signature before."""
         ids = np.asarray(ids, dtype=np.int64)
-        self.run_sql("delete_signatures", config_id=config_id, kind=kind, ids=ids.tolist())
+        old = [
+            r["object_id"]
+            for r in self.rows(
+                "delete_signatures_of", config_id=config_id, kind=kind, ids=ids.tolist()
+            )
+        ]
         n = len(ids)
         if n:
             le = np.ascontiguousarray(sigs.astype("<u4", copy=False)).view(np.uint8)
@@ -258,7 +265,8 @@ class Repository:
                     n,
                 ),
             )
-        self.write_bands(config_id, kind, ids, bands, published)
+        self.write_bands(config_id, kind, ids, bands, published, previous=old)
+        return old
 
     def write_bands(
         self,
@@ -267,11 +275,16 @@ class Repository:
         ids: Sequence[int],
         bands: np.ndarray,
         published: Sequence[datetime],
+        previous: Sequence[int] | None = None,
     ) -> None:
         """Replace the band rows of these objects; ``ids`` may repeat (one row of bands per
-        paragraph of an article)."""
+        paragraph of an article). ``previous``: the ids that may have rows already (those
+        signed before); a first signing then deletes nothing, which at 20,000 new articles
+        a batch is most of the work of a delete."""
         ids = np.asarray(ids, dtype=np.int64)
-        self.run_sql("delete_bands", config_id=config_id, kind=kind, ids=np.unique(ids).tolist())
+        stale = np.unique(ids) if previous is None else np.unique(np.asarray(previous, np.int64))
+        if stale.size:
+            self.run_sql("delete_bands_of", config_id=config_id, kind=kind, ids=stale.tolist())
         n = len(ids)
         nb = bands.shape[1] if bands.ndim == 2 else 0
         if n == 0 or nb == 0:
@@ -296,6 +309,20 @@ class Repository:
                 n * nb,
             ),
         )
+
+    def analyze_if_grown(self, tables: Sequence[str], share: float = 0.2) -> list[str]:
+        """ANALYZE the tables that changed by more than ``share`` since their statistics
+        were taken. Autovacuum does the same, but a minute later: a 20,000-article batch
+        planned on the statistics of an empty table turns index lookups into scans."""
+        done = []
+        for r in self.rows("tables_needing_analyze", tables=list(tables), share=share):
+            # the name comes from pg_stat_user_tables, checked against our own list
+            if r["relname"] in tables:
+                self.conn.execute(
+                    psycopg.sql.SQL("ANALYZE {}").format(psycopg.sql.Identifier(r["relname"]))
+                )
+                done.append(r["relname"])
+        return done
 
     def copy_binary(self, name: str, data: bytes) -> None:
         with self.conn.cursor() as cur, cur.copy(getattr(self.q, name)) as cp:
@@ -333,6 +360,34 @@ class Repository:
             story_id=story_id,
             payload=Jsonb(payload, dumps=dumps),
         )
+
+    def stage_stories(self, batch_id: int, stories: list[tuple[int, dict]]) -> None:
+        """Many staged stories in one COPY (one INSERT each was a round trip per story)."""
+        self.copy_rows(
+            "copy_staged",
+            ((batch_id, sid, Jsonb(p, dumps=dumps)) for sid, p in stories),
+        )
+
+    def write_stories(self, rows: list[tuple]) -> tuple[int, int]:
+        """(id, is_new, canonical, headline, member_count, sources, has_kill,
+        first_published, batch_id) rows: new ones inserted, existing ones updated when
+        something changed. Returns (created, updated)."""
+        if not rows:
+            return 0, 0
+        self.conn.execute(self.q.create_story_stage)
+        self.copy_rows("copy_story_stage", rows)
+        created = self.run_sql("insert_staged_stories")
+        updated = self.run_sql("update_staged_stories")
+        return created, updated
+
+    def write_members(self, rows: list[tuple]) -> None:
+        """(story_id, article_id, role, similarity, reason) rows; a repeated pair keeps
+        its last row, as one upsert per row did."""
+        if not rows:
+            return
+        self.conn.execute(self.q.create_member_stage)
+        self.copy_rows("copy_member_stage", ((i, *r) for i, r in enumerate(rows)))
+        self.conn.execute(self.q.insert_staged_members)
 
     def staged(self, batch_id: int) -> list[tuple[int, dict]]:
         return [(r["story_id"], r["payload"]) for r in self.rows("staged", batch_id=batch_id)]

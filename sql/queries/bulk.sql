@@ -91,3 +91,76 @@ COPY signature (config_id, kind, object_id, minhash, shingles) FROM STDIN (FORMA
 
 -- name: copy_bands_binary
 COPY band (config_id, kind, band, hash, object_id, published_at) FROM STDIN (FORMAT binary)
+
+-- name: copy_staged
+COPY staged_story (batch_id, story_id, payload) FROM STDIN
+
+-- name: create_story_stage
+CREATE TEMP TABLE IF NOT EXISTS story_stage (
+    id bigint, is_new boolean, canonical bigint, headline text, member_count integer,
+    sources text[], has_kill boolean, first_published timestamptz, batch_id bigint
+) ON COMMIT DELETE ROWS
+
+-- name: copy_story_stage
+COPY story_stage (id, is_new, canonical, headline, member_count, sources, has_kill,
+                  first_published, batch_id) FROM STDIN
+
+-- name: insert_staged_stories
+INSERT INTO story (id, canonical_article_id, headline, member_count, sources, has_kill,
+                   first_published, batch_id)
+OVERRIDING SYSTEM VALUE
+SELECT id, canonical, headline, member_count, sources, has_kill, first_published, batch_id
+FROM story_stage WHERE is_new ORDER BY id
+
+-- name: update_staged_stories
+-- Only stories whose layout changed are touched (updated_at keeps meaning "changed").
+UPDATE story s SET canonical_article_id = t.canonical, headline = t.headline,
+       member_count = t.member_count, sources = t.sources, has_kill = t.has_kill,
+       first_published = t.first_published, batch_id = t.batch_id, merged_into = NULL,
+       updated_at = now()
+FROM story_stage t
+WHERE NOT t.is_new AND s.id = t.id
+  AND (s.canonical_article_id IS DISTINCT FROM t.canonical
+       OR s.headline IS DISTINCT FROM t.headline
+       OR s.member_count IS DISTINCT FROM t.member_count
+       OR s.sources IS DISTINCT FROM t.sources
+       OR s.has_kill IS DISTINCT FROM t.has_kill
+       OR s.first_published IS DISTINCT FROM t.first_published
+       OR s.merged_into IS NOT NULL)
+
+-- name: create_member_stage
+CREATE TEMP TABLE IF NOT EXISTS member_stage (
+    seq integer, story_id bigint, article_id bigint, role text, similarity real, reason text
+) ON COMMIT DELETE ROWS
+
+-- name: copy_member_stage
+COPY member_stage (seq, story_id, article_id, role, similarity, reason) FROM STDIN
+
+-- name: insert_staged_members
+INSERT INTO story_member (story_id, article_id, role, similarity, reason)
+SELECT DISTINCT ON (story_id, article_id) story_id, article_id, role, similarity, reason
+FROM member_stage ORDER BY story_id, article_id, seq DESC
+ON CONFLICT (story_id, article_id) DO UPDATE SET role = EXCLUDED.role,
+    similarity = EXCLUDED.similarity, reason = EXCLUDED.reason
+
+-- name: copy_provenance
+COPY provenance (story_id, kind, ord, text, article_id, source_ord, in_canonical) FROM STDIN
+
+-- name: insert_caption_groups
+INSERT INTO caption_group (id, label) OVERRIDING SYSTEM VALUE
+SELECT * FROM unnest(%(ids)s::bigint[], %(labels)s::text[])
+
+-- name: delete_signatures_of
+-- A join on the id list (not "= ANY"): one index probe per id whatever the statistics say.
+DELETE FROM signature s USING unnest(%(ids)s::bigint[]) AS u(id)
+WHERE s.config_id = %(config_id)s AND s.kind = %(kind)s AND s.object_id = u.id
+RETURNING s.object_id
+
+-- name: delete_bands_of
+DELETE FROM band b USING unnest(%(ids)s::bigint[]) AS u(id)
+WHERE b.object_id = u.id AND b.kind = %(kind)s AND b.config_id = %(config_id)s
+
+-- name: tables_needing_analyze
+SELECT relname FROM pg_stat_user_tables
+WHERE relname = ANY(%(tables)s)
+  AND n_mod_since_analyze > %(share)s * greatest(n_live_tup - n_mod_since_analyze, 1000)

@@ -117,4 +117,7 @@ VALUES (%(story_id)s, %(kind)s, %(ord)s, %(text)s, %(article_id)s, %(source_ord)
 INSERT INTO caption_group (label) VALUES (%(label)s) RETURNING id
 
 -- name: set_caption_group
-UPDATE caption SET group_id = %(group_id)s WHERE id = ANY(%(ids)s) AND group_id IS DISTINCT FROM %(group_id)s
+-- Every caption of the batch's groups at once: parallel arrays of caption id and group id.
+UPDATE caption c SET group_id = u.group_id
+FROM unnest(%(ids)s::bigint[], %(group_ids)s::bigint[]) AS u(id, group_id)
+WHERE c.id = u.id AND c.group_id IS DISTINCT FROM u.group_id
