@@ -527,6 +527,32 @@ def inbox_for(n_articles: int, seed: int = 1) -> Path:
     return inbox
 
 
+def inbox_pair(n_old: int, n_new: int, seed: int = 1) -> tuple[Path, Path]:
+    """Two inboxes cut from one generated corpus at a point in time: the first
+    ``n_old`` articles, then the next ~``n_new`` (later rewrites, versions and reprints of
+    earlier stories among them, as in a live feed)."""
+    root = CACHE / f"pair-v{VERSION}-{n_old}-{n_new}-s{seed}"
+    old, new = root / "old", root / "new"
+    if (root / "manifest.json").exists():
+        return old, new
+    if root.exists():
+        shutil.rmtree(root)
+    items, _ = generate(n_old + n_new, seed)
+    seen: set[tuple[str, str]] = set()
+    cut = len(items)
+    for i, it in enumerate(items):
+        seen.add((it.source, it.key_id))
+        if len(seen) > n_old:
+            cut = i
+            break
+    write_inbox(items[:cut], old)
+    write_inbox(items[cut:], new)
+    (root / "manifest.json").write_text(
+        json.dumps({"old_items": cut, "new_items": len(items) - cut})
+    )
+    return old, new
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--articles", type=int, default=100_000)

@@ -152,7 +152,7 @@ def ingest_files(
         if pending is not None:
             _apply_prepared(repo, pending[0].result(), c)
             progress(f"ingest {source}", pending[1], len(files))
-        repo.analyze_if_grown(("payload", "raw_item", "article", "paragraph", "caption"))
+        repo.analyze_written()
         return s
 
 
@@ -197,6 +197,7 @@ def _apply_prepared(repo: Repository, prepared: list[prepare.PreparedPayload], c
     one statement per table) in one transaction."""
     keys = sorted({pi.item.key for pp in prepared for pi in pp.items})
     with repo.transaction():
+        repo.bulk_settings()
         plan = IngestPlan(repo.articles_by_keys(keys), repo.known_versions(keys))
         n_items = sum(len(pp.items) for pp in prepared)
         plan.raw_ids = repo.allocate_ids("raw_item", n_items)
@@ -484,6 +485,7 @@ def sign(
     perms = Permutations(config.num_perm, config.seed)
     k = config.shingle_size
     with _stage(repo, "sign", batch_key) as s, repo.transaction():
+        repo.bulk_settings()
         rows = repo.rows("batch_texts", batch_id=b["id"], shard=shard, shards=shards)
         ids = [r["id"] for r in rows]
         texts = [r["story_text"] for r in rows]
@@ -542,7 +544,7 @@ def sign(
                 band_hashes(csig, config.caption_bands, config.caption_rows),
                 [r["published_at"] for r in caps],
             )
-        repo.analyze_if_grown(("signature", "band"))
+        repo.analyze_written()
         s.counts.update(
             articles=len(rows),
             paragraphs=len(paras),
@@ -557,6 +559,7 @@ def candidates(repo: Repository, batch_key: str, config: DedupConfig) -> Summary
     """Candidate pairs: the batch's band hashes joined with history in the time window."""
     b = _batch(repo, batch_key)
     with _stage(repo, "candidates", batch_key) as s, repo.transaction():
+        repo.bulk_settings()
         for out_kind in ("story", "caption"):
             repo.run_sql("delete_candidates", batch_id=b["id"], out_kind=out_kind)
         for kind in ("story", "lead"):
@@ -580,7 +583,7 @@ def candidates(repo: Repository, batch_key: str, config: DedupConfig) -> Summary
             config_id=b["config_id"],
             window_days=config.window_days,
         )
-        repo.analyze_if_grown(("candidate",))
+        repo.analyze_written()
         got = {r["kind"]: r["n"] for r in repo.rows("count_candidates", batch_id=b["id"])}
         s.counts.update(story_pairs=got.get("story", 0), caption_pairs=got.get("caption", 0))
         return s
@@ -1087,7 +1090,7 @@ def publish(repo: Repository, batch_key: str) -> Summary:
                     ],
                 )
             repo.run_sql("set_batch_state", id=b["id"], state="published")
-        repo.analyze_if_grown(("story", "story_member", "provenance", "edge", "caption_group"))
+        repo.analyze_written()
         s.counts.update(
             stories_created=created,
             stories_updated=updated,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -22,6 +23,9 @@ from pipeline.store import migrate as _migrate
 from pipeline.store.connect import connect
 from pipeline.store.queries import Queries, load
 
+# the table a COPY or INSERT writes, for analyze_written's bookkeeping
+_WRITES = re.compile(r"^\s*(?:COPY|INSERT\s+INTO)\s+(\w+)", re.I | re.M)
+
 
 class Repository:
     def __init__(
@@ -30,6 +34,8 @@ class Repository:
         self.conn = conn
         self.q = queries or load()
         self.url = url
+        # rows bulk-written per table since its last ANALYZE by us (see analyze_written)
+        self.written: dict[str, int] = {}
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -56,6 +62,11 @@ class Repository:
         with self.conn.transaction():
             yield
 
+    def bulk_settings(self) -> None:
+        """Within the current transaction: asynchronous commit and a larger work_mem, for
+        idempotent bulk stages (see bulk_transaction_settings in sql/queries/bulk.sql)."""
+        self.conn.execute(self.q.bulk_transaction_settings)
+
     def rows(self, name: str, **params) -> list[dict]:
         return self.conn.execute(getattr(self.q, name), params).fetchall()
 
@@ -72,7 +83,13 @@ class Repository:
             for r in rows:
                 cp.write_row(r)
                 n += 1
+        self._note_written(name, n)
         return n
+
+    def _note_written(self, name: str, n: int) -> None:
+        m = _WRITES.match(getattr(self.q, name))
+        if m and not m.group(1).endswith("_stage"):
+            self.written[m.group(1)] = self.written.get(m.group(1), 0) + n
 
     # --- runs ------------------------------------------------------------------------------
 
@@ -195,6 +212,7 @@ class Repository:
             self.conn.execute(self.q.create_raw_item_stage)
             self.copy_rows("copy_raw_item_stage", plan.raw_rows)
             self.conn.execute(self.q.insert_staged_raw_items)
+            self.written["raw_item"] = self.written.get("raw_item", 0) + len(plan.raw_rows)
         new, changed = plan.article_rows()
         if new or changed:
             self.conn.execute(self.q.create_article_stage)
@@ -209,6 +227,7 @@ class Repository:
             )
             if new:
                 self.conn.execute(self.q.insert_staged_articles)
+                self.written["article"] = self.written.get("article", 0) + len(new)
             if changed:
                 self.conn.execute(self.q.update_staged_articles)
         ids = sorted(plan.texts)
@@ -264,6 +283,7 @@ class Repository:
                     ],
                     n,
                 ),
+                n,
             )
         self.write_bands(config_id, kind, ids, bands, published, previous=old)
         return old
@@ -278,22 +298,21 @@ class Repository:
         previous: Sequence[int] | None = None,
     ) -> None:
         """Replace the band rows of these objects; ``ids`` may repeat (one row of bands per
-        paragraph of an article). ``previous``: the ids that may have rows already (those
-        signed before); a first signing then deletes nothing, which at 20,000 new articles
-        a batch is most of the work of a delete."""
+        paragraph of an article). ``previous`` is accepted for callers that know which ids
+        were signed before; band_key tells anyway."""
         ids = np.asarray(ids, dtype=np.int64)
-        stale = np.unique(ids) if previous is None else np.unique(np.asarray(previous, np.int64))
-        if stale.size:
-            self.run_sql("delete_bands_of", config_id=config_id, kind=kind, ids=stale.tolist())
+        uniq = np.unique(ids)
+        if uniq.size:
+            self.run_sql("delete_band_keys_of", config_id=config_id, kind=kind, ids=uniq.tolist())
         n = len(ids)
         nb = bands.shape[1] if bands.ndim == 2 else 0
         if n == 0 or nb == 0:
             return
         band_no = np.tile(np.arange(nb, dtype=np.int64), n)
         hashes = bands.reshape(-1)
+        pub_us = copybin.timestamps_us(published)
         # rows in index order: each btree leaf of band_lookup_idx is then visited once per
-        # batch instead of once per row (random inserts into an index larger than
-        # shared_buffers are what made band writes slow)
+        # batch instead of once per row
         order = np.lexsort((hashes, band_no))
         self.copy_binary(
             "copy_bands_binary",
@@ -304,29 +323,64 @@ class Repository:
                     ("int2", band_no[order]),
                     ("int8", hashes[order]),
                     ("int8", np.repeat(ids, nb)[order]),
-                    ("timestamptz", np.repeat(copybin.timestamps_us(published), nb)[order]),
+                    ("timestamptz", np.repeat(pub_us, nb)[order]),
                 ],
                 n * nb,
             ),
+            n * nb,
         )
+        # one band_key row per object: its bands, all rows of an object together
+        by_obj = np.argsort(ids, kind="stable")
+        sorted_ids = ids[by_obj]
+        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+        ends = np.r_[starts[1:], n]
+        bands_txt = "{" + ",".join(map(str, range(nb))) + "}"
+        published = list(published)
 
-    def analyze_if_grown(self, tables: Sequence[str], share: float = 0.2) -> list[str]:
-        """ANALYZE the tables that changed by more than ``share`` since their statistics
-        were taken. Autovacuum does the same, but a minute later: a 20,000-article batch
-        planned on the statistics of an empty table turns index lookups into scans."""
-        done = []
-        for r in self.rows("tables_needing_analyze", tables=list(tables), share=share):
-            # the name comes from pg_stat_user_tables, checked against our own list
-            if r["relname"] in tables:
-                self.conn.execute(
-                    psycopg.sql.SQL("ANALYZE {}").format(psycopg.sql.Identifier(r["relname"]))
+        def rows():
+            for s_, e_ in zip(starts.tolist(), ends.tolist(), strict=True):
+                rows_ = by_obj[s_:e_]
+                h = bands[rows_].reshape(-1)
+                yield (
+                    config_id,
+                    kind,
+                    int(sorted_ids[s_]),
+                    bands_txt
+                    if e_ - s_ == 1
+                    else "{" + ",".join([",".join(map(str, range(nb)))] * (e_ - s_)) + "}",
+                    "{" + ",".join(map(str, h.tolist())) + "}",
+                    published[int(rows_[0])],
                 )
-                done.append(r["relname"])
+
+        self.copy_rows("copy_band_keys", rows())
+
+    def analyze_written(self, share: float = 0.2) -> list[str]:
+        """ANALYZE the tables this repository bulk-wrote more than ``share`` of their size
+        into since they were last analysed. Autovacuum does the same a minute later; a
+        batch planned on the statistics of an empty table in the meantime turns the
+        candidate join's index lookups into scans. Counted here rather than read from
+        pg_stat, whose counters lag behind the writer's own (even committed) writes."""
+        if not self.written:
+            return []
+        sizes = {
+            r["relname"]: r["reltuples"]
+            for r in self.rows("table_sizes", tables=sorted(self.written))
+        }
+        done = []
+        for table, n in sorted(self.written.items()):
+            if table in sizes and n > share * max(sizes[table], 0) + 500:
+                self.conn.execute(
+                    psycopg.sql.SQL("ANALYZE {}").format(psycopg.sql.Identifier(table))
+                )
+                done.append(table)
+        for t in done:
+            del self.written[t]
         return done
 
-    def copy_binary(self, name: str, data: bytes) -> None:
+    def copy_binary(self, name: str, data: bytes, rows: int = 0) -> None:
         with self.conn.cursor() as cur, cur.copy(getattr(self.q, name)) as cp:
             cp.write(data)
+        self._note_written(name, rows)
 
     def write_edges(self, edges) -> int:
         if not edges:
@@ -377,6 +431,7 @@ class Repository:
         self.conn.execute(self.q.create_story_stage)
         self.copy_rows("copy_story_stage", rows)
         created = self.run_sql("insert_staged_stories")
+        self.written["story"] = self.written.get("story", 0) + created
         updated = self.run_sql("update_staged_stories")
         return created, updated
 
@@ -388,6 +443,7 @@ class Repository:
         self.conn.execute(self.q.create_member_stage)
         self.copy_rows("copy_member_stage", ((i, *r) for i, r in enumerate(rows)))
         self.conn.execute(self.q.insert_staged_members)
+        self.written["story_member"] = self.written.get("story_member", 0) + len(rows)
 
     def staged(self, batch_id: int) -> list[tuple[int, dict]]:
         return [(r["story_id"], r["payload"]) for r in self.rows("staged", batch_id=batch_id)]

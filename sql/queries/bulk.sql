@@ -156,11 +156,32 @@ DELETE FROM signature s USING unnest(%(ids)s::bigint[]) AS u(id)
 WHERE s.config_id = %(config_id)s AND s.kind = %(kind)s AND s.object_id = u.id
 RETURNING s.object_id
 
--- name: delete_bands_of
-DELETE FROM band b USING unnest(%(ids)s::bigint[]) AS u(id)
-WHERE b.object_id = u.id AND b.kind = %(kind)s AND b.config_id = %(config_id)s
+-- name: delete_band_keys_of
+-- The objects' previous band rows, found by their exact keys through band_lookup_idx (band
+-- rows are never looked up by object), then their band_key rows.
+WITH old AS (
+    DELETE FROM band_key k USING unnest(%(ids)s::bigint[]) AS u(id)
+    WHERE k.config_id = %(config_id)s AND k.kind = %(kind)s AND k.object_id = u.id
+    RETURNING k.object_id, k.bands, k.hashes
+)
+DELETE FROM band b
+USING (SELECT o.object_id, x.band, x.hash FROM old o, unnest(o.bands, o.hashes) AS x(band, hash)) d
+WHERE b.config_id = %(config_id)s AND b.kind = %(kind)s AND b.band = d.band
+  AND b.hash = d.hash AND b.object_id = d.object_id
 
--- name: tables_needing_analyze
-SELECT relname FROM pg_stat_user_tables
-WHERE relname = ANY(%(tables)s)
-  AND n_mod_since_analyze > %(share)s * greatest(n_live_tup - n_mod_since_analyze, 1000)
+-- name: copy_band_keys
+COPY band_key (config_id, kind, object_id, bands, hashes, published_at) FROM STDIN
+
+-- name: table_sizes
+-- Row counts as of the last ANALYZE (or VACUUM); -1 for a table never analysed.
+SELECT relname, reltuples FROM pg_class
+WHERE relname = ANY(%(tables)s) AND relkind = 'r' AND relnamespace = 'public'::regnamespace
+
+-- name: bulk_transaction_settings
+-- For stages whose output is derived and rewritten on re-run (ingest chunks, sign,
+-- candidates, verify): a commit need not wait for its WAL flush. A crash can lose at most
+-- the last few commits of such a stage, and the stage's own state (payload status, batch
+-- state, delete-then-insert of its rows) makes the next run redo exactly that work; nothing
+-- is ever half-applied, because a lost commit is lost whole. Not used by publish, whose
+-- result others read. work_mem lets the batch-sized joins and sorts run in memory.
+SELECT set_config('synchronous_commit', 'off', true), set_config('work_mem', '64MB', true)

@@ -1,0 +1,275 @@
+"""Target 3: a batch of 1,000 new articles against 100k and 1M articles of history.
+
+History is built in two parts:
+
+* a real part: a few thousand generated articles through the real pipeline (``newsdedup
+  run``), so the new batch has genuine duplicates, versions and stories to join;
+* a bulk part, loaded by COPY from generated data up to the history size: article,
+  signature (story and lead), band (story, lead and paragraph rows: ~100 per article, the
+  same count the real pipeline writes), story and story_member rows, spread over the same
+  dates. Their band hashes come from random signatures, so they are never candidates, but
+  every index the stages use holds them: the lookups run against an index of the full size.
+  Building 1M articles of history through the pipeline would take longer than the bench.
+
+Then the new batch is ingested (not timed) and ``open_batch`` + sign -> publish run in a
+fresh child process, whose stage times and peak RSS are reported: memory must not grow
+with history, since history stays in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+import psycopg
+
+from bench.common import figure, note, scratch_db
+from bench.make_corpus import START, inbox_pair
+from pipeline.store import copybin
+
+REAL_HISTORY = 5000
+BATCH = 1000
+CHUNK = 100_000
+DAYS = 40
+STAGES = ("open_batch", "sign", "candidates", "verify", "cluster_merge", "publish")
+
+
+def _text_copy(cur, sql: str, lines) -> None:
+    with cur.copy(sql) as cp:
+        buf = []
+        for ln in lines:
+            buf.append(ln)
+            if len(buf) >= 20000:
+                cp.write("".join(buf))
+                buf = []
+        if buf:
+            cp.write("".join(buf))
+
+
+def load_synthetic(url: str, n: int, config_id: int, seed: int = 3) -> float:
+    """Bulk-load ``n`` synthetic articles of history; returns seconds taken."""
+    from pipeline.config import DedupConfig
+
+    cfg = DedupConfig()
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    with psycopg.connect(url, autocommit=True) as c:
+        cur = c.cursor()
+        # loader only: skip FK triggers (the rows are consistent by construction) and
+        # build the band indexes once at the end, as a restore would
+        try:
+            cur.execute("SET session_replication_role = replica")
+        except psycopg.Error:
+            pass
+        cur.execute("SET maintenance_work_mem = '1GB'")
+        cur.execute("SET synchronous_commit = off")
+        idx = cur.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'band'"
+        ).fetchall()
+        for name, _ in idx:
+            cur.execute(psycopg.sql.SQL("DROP INDEX {}").format(psycopg.sql.Identifier(name)))
+        raw_id = cur.execute("SELECT min(id) FROM raw_item").fetchone()[0]
+        base = (
+            cur.execute(
+                "SELECT setval(pg_get_serial_sequence('article', 'id'), "
+                "(SELECT max(id) FROM article) + %s)",
+                (n,),
+            ).fetchone()[0]
+            - n
+        )
+        sbase = (
+            cur.execute(
+                "SELECT setval(pg_get_serial_sequence('story', 'id'), "
+                "(SELECT coalesce(max(id), 0) FROM story) + %s)",
+                (n,),
+            ).fetchone()[0]
+            - n
+        )
+        span_us = DAYS * 86400 * 10**6
+        start_us = int((START - copybin.PG_EPOCH).total_seconds() * 10**6)
+        for lo in range(0, n, CHUNK):
+            m = min(CHUNK, n - lo)
+            ids = np.arange(base + lo + 1, base + lo + m + 1, dtype=np.int64)
+            pub_us = start_us + rng.integers(0, span_us, m)
+            pub = [datetime.fromtimestamp(946684800 + int(u) / 1e6, UTC) for u in pub_us]
+            _text_copy(
+                cur,
+                "COPY article (id, item_key, source, raw_item_id, format, published_at, "
+                "pub_status, headline, story_text, word_count, content_sha256, pending) "
+                "FROM STDIN",
+                (
+                    f"{i}\tsynthetic:{i}\tsynthetic\t{raw_id}\tsynthetic\t{p.isoformat()}\t"
+                    f"usable\tsynthetic {i}\tsynthetic text {i}\t3\t\\\\x00\tf\n"
+                    for i, p in zip(ids.tolist(), pub, strict=True)
+                ),
+            )
+            for kind in ("story", "lead"):
+                sig = rng.integers(0, 2**32, (m, cfg.num_perm), dtype=np.uint32)
+                with cur.copy(
+                    "COPY signature (config_id, kind, object_id, minhash, shingles) "
+                    "FROM STDIN (FORMAT binary)"
+                ) as cp:
+                    cp.write(
+                        copybin.build(
+                            [
+                                ("int2", config_id),
+                                ("bytes", kind.encode()),
+                                ("int8", ids),
+                                ("bytes", sig.astype("<u4").view(np.uint8).reshape(m, -1)),
+                                ("int4", 300),
+                            ],
+                            m,
+                        )
+                    )
+            for kind, nb in (
+                ("story", cfg.bands),
+                ("lead", cfg.bands),
+                ("para", 4 * cfg.para_bands),
+            ):
+                rows = m * nb
+                with cur.copy(
+                    "COPY band (config_id, kind, band, hash, object_id, published_at) "
+                    "FROM STDIN (FORMAT binary)"
+                ) as cp:
+                    cp.write(
+                        copybin.build(
+                            [
+                                ("int2", config_id),
+                                ("bytes", kind.encode()),
+                                (
+                                    "int2",
+                                    np.tile(
+                                        np.arange(nb)
+                                        % (cfg.bands if kind != "para" else cfg.para_bands),
+                                        m,
+                                    ),
+                                ),
+                                ("int8", rng.integers(-(2**63), 2**63 - 1, rows)),
+                                ("int8", np.repeat(ids, nb)),
+                                ("timestamptz", np.repeat(pub_us, nb)),
+                            ],
+                            rows,
+                        )
+                    )
+            sids = np.arange(sbase + lo + 1, sbase + lo + m + 1)
+            _text_copy(
+                cur,
+                "COPY story (id, canonical_article_id, headline, member_count, sources) FROM STDIN",
+                (
+                    f"{s}\t{a}\tsynthetic {a}\t1\t{{synthetic}}\n"
+                    for s, a in zip(sids.tolist(), ids.tolist(), strict=True)
+                ),
+            )
+            _text_copy(
+                cur,
+                "COPY story_member (story_id, article_id, role, similarity, reason) FROM STDIN",
+                (
+                    f"{s}\t{a}\tcanonical\t1\tsynthetic\n"
+                    for s, a in zip(sids.tolist(), ids.tolist(), strict=True)
+                ),
+            )
+        for _, ddl in idx:
+            cur.execute(ddl)
+        cur.execute("ANALYZE")
+    return time.perf_counter() - t0
+
+
+def child(url: str, inbox: str) -> None:
+    """Ingest the new batch (untimed), then time open_batch + sign -> publish."""
+    from pathlib import Path
+
+    from pipeline import jobs
+    from pipeline.config import DedupConfig
+    from pipeline.store.repository import Repository
+
+    cfg = DedupConfig()
+    out = {}
+    with Repository.open(url) as repo:
+        for s in ("reuters", "xinhua", "cgtn"):
+            jobs.ingest_files(repo, s, jobs.list_files(Path(inbox) / s))
+        # numba compiles (or loads its cache) once per process: not part of a batch's cost
+        # in a long-running worker, so warm it up before the clock starts
+        from pipeline.dedup.minhash import Permutations, shingle_sets, signatures
+
+        signatures(["warm up the kernel"], 3, 3, Permutations(cfg.num_perm, cfg.seed))
+        shingle_sets(["warm up the kernel"], 3)
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        t0 = time.perf_counter()
+        key = jobs.open_batch(repo, cfg).batch_key
+        out["articles"] = jobs._batch(repo, key)["articles"]
+        for stage in (jobs.sign, jobs.candidates, jobs.verify, jobs.cluster_merge):
+            s = stage(repo, key, cfg)
+            out[stage.__name__] = s.seconds
+        out["publish"] = jobs.publish(repo, key).seconds
+        out["total"] = time.perf_counter() - t0
+        out["rss_before_mb"] = rss0 / 1024
+        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+
+
+def run(history: int, label: str) -> dict:
+    old, new = inbox_pair(REAL_HISTORY, BATCH)
+    with scratch_db("ndbench_inc") as url:
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipeline.cli",
+                "run",
+                "--inbox",
+                str(old),
+                "--database-url",
+                url,
+            ],
+            check=False,
+            stdout=subprocess.DEVNULL,
+        )
+        with psycopg.connect(url) as c:
+            config_id = c.execute("SELECT min(id) FROM dedup_config").fetchone()[0]
+            real = c.execute("SELECT count(*) FROM article").fetchone()[0]
+        load_s = load_synthetic(url, max(0, history - real), config_id)
+        with psycopg.connect(url) as c:
+            bands = c.execute("SELECT count(*) FROM band").fetchone()[0]
+        got = subprocess.run(
+            [sys.executable, "-m", "bench.incremental", "--child", url, str(new)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        res = json.loads(got.stdout.strip().splitlines()[-1])
+    out = {
+        f"incremental_1k_vs_{label}_s": res["total"],
+        f"incremental_{label}_batch_articles": res["articles"],
+        f"incremental_{label}_peak_rss_mb": res["peak_rss_mb"],
+        f"incremental_{label}_history_band_rows": bands,
+        f"incremental_{label}_history_load_s": load_s,
+    }
+    for s in STAGES:
+        if s in res:
+            out[f"incremental_{label}_stage_{s}_s"] = res[s]
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--history", type=int, nargs="*", default=[100_000, 1_000_000])
+    ap.add_argument("--child", nargs=2, metavar=("URL", "INBOX"))
+    a = ap.parse_args(argv)
+    if a.child:
+        child(*a.child)
+        return
+    for h in a.history:
+        label = f"{h // 1_000_000}m" if h >= 1_000_000 else f"{h // 1000}k"
+        note(f"incremental: {BATCH} new articles against {h} articles of history")
+        for k, v in run(h, label).items():
+            figure(k, v)
+
+
+if __name__ == "__main__":
+    main()
