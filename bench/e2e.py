@@ -13,6 +13,7 @@ summed over batches.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import subprocess
 import sys
 import time
@@ -37,10 +38,8 @@ def run_cli(args: list[str], interval: float = 0.05) -> tuple[int, float, float]
         try:
             total = ps.memory_info().rss
             for c in ps.children(recursive=True):
-                try:
+                with contextlib.suppress(psutil.Error):
                     total += c.memory_info().rss
-                except psutil.Error:
-                    pass
             peak = max(peak, total)
         except psutil.Error:
             pass

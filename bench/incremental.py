@@ -19,6 +19,7 @@ with history, since history stays in PostgreSQL.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
@@ -63,10 +64,8 @@ def load_synthetic(url: str, n: int, config_id: int, seed: int = 3) -> float:
         cur = c.cursor()
         # loader only: skip FK triggers (the rows are consistent by construction) and
         # build the band indexes once at the end, as a restore would
-        try:
+        with contextlib.suppress(psycopg.Error):
             cur.execute("SET session_replication_role = replica")
-        except psycopg.Error:
-            pass
         cur.execute("SET maintenance_work_mem = '1GB'")
         cur.execute("SET synchronous_commit = off")
         idx = cur.execute(

@@ -180,7 +180,7 @@ def drop_sentence(paras: list[str], rng: random.Random) -> list[str]:
     i = rng.choice(idx)
     sents = _SENT.split(paras[i])
     del sents[rng.randrange(len(sents))]
-    return paras[:i] + [" ".join(sents)] + paras[i + 1 :]
+    return [*paras[:i], " ".join(sents), *paras[i + 1 :]]
 
 
 def change_figure(paras: list[str], rng: random.Random) -> list[str]:
@@ -413,7 +413,11 @@ def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+_STD = 'conformance="power" standard="NewsML-G2" standardversion="2.10"'
+
+
 def newsml(it: Item) -> str:
+    first = it.at if it.version == 1 else it.at - timedelta(hours=2)
     status = "stat:canceled" if it.killed else "stat:usable"
     ed = "D" if it.killed else ("N" if it.version == 1 else "U")
     ps = "\n".join(f"              <p>{escape(p)}</p>" for p in it.paragraphs)
@@ -425,12 +429,12 @@ def newsml(it: Item) -> str:
     <transmitId>{escape(it.key_id)}:{it.version}</transmitId>
   </header>
   <itemSet>
-    <newsItem conformance="power" guid="{escape(it.key_id)}" standard="NewsML-G2" standardversion="2.10" version="{it.version}" xml:lang="en">
+    <newsItem {_STD} guid="{escape(it.key_id)}" version="{it.version}" xml:lang="en">
       <itemMeta>
         <itemClass qcode="icls:text"/>
         <provider literal="reuters.com"/>
         <versionCreated>{_iso(it.at)}</versionCreated>
-        <firstCreated>{_iso(it.at if it.version == 1 else it.at - timedelta(hours=2))}</firstCreated>
+        <firstCreated>{_iso(first)}</firstCreated>
         <pubStatus qcode="{status}"/>
         <signal qcode="edStat:{ed}"/>
       </itemMeta>
