@@ -354,6 +354,14 @@ class Repository:
 
         self.copy_rows("copy_band_keys", rows())
 
+    def fill_band_probe(self, batch_id: int, config_id: int) -> int:
+        """The batch's band keys into the session's band_probe table, analysed."""
+        self.conn.execute(self.q.create_band_probe)
+        self.conn.execute(self.q.truncate_band_probe)
+        n = self.run_sql("fill_band_probe", batch_id=batch_id, config_id=config_id)
+        self.conn.execute(self.q.analyze_band_probe)
+        return n
+
     def analyze_written(self, share: float = 0.2) -> list[str]:
         """ANALYZE the tables this repository bulk-wrote more than ``share`` of their size
         into since they were last analysed. Autovacuum does the same a minute later; a
@@ -369,6 +377,8 @@ class Repository:
         done = []
         for table, n in sorted(self.written.items()):
             if table in sizes and n > share * max(sizes[table], 0) + 500:
+                # an identifier cannot be a parameter: composed by psycopg, and only from
+                # table names pg_class just confirmed
                 self.conn.execute(
                     psycopg.sql.SQL("ANALYZE {}").format(psycopg.sql.Identifier(table))
                 )

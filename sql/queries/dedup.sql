@@ -70,17 +70,15 @@ COPY band (config_id, kind, band, hash, object_id, published_at) FROM STDIN
 DELETE FROM candidate WHERE batch_id = %(batch_id)s AND kind = %(out_kind)s
 
 -- name: insert_article_candidates
--- One join of the batch's band hashes (unnested from band_key, one row per object) against
--- all history inside the time window. The (config_id, kind, band, hash) index drives it; LSH is tuned for recall, so these are
+-- One join of the batch's band hashes (band_probe, see fill_band_probe) against all history
+-- inside the time window. For a small batch the (config_id, kind, band, hash) index drives
+-- it; for a batch as large as history a hash join does; LSH is tuned for recall, so these are
 -- proposals for verify, not verdicts.
 INSERT INTO candidate (batch_id, kind, a, b)
 SELECT DISTINCT %(batch_id)s::bigint, 'story', LEAST(n.object_id, h.object_id), GREATEST(n.object_id, h.object_id)
-FROM batch_article ba
-JOIN band_key k ON k.config_id = %(config_id)s AND k.kind = %(kind)s AND k.object_id = ba.article_id
-CROSS JOIN LATERAL (SELECT k.object_id, b.band, b.hash, k.published_at
-                    FROM unnest(k.bands, k.hashes) AS b(band, hash)) n
-JOIN band h ON h.config_id = k.config_id AND h.kind = k.kind AND h.band = n.band AND h.hash = n.hash
-WHERE ba.batch_id = %(batch_id)s
+FROM band_probe n
+JOIN band h ON h.config_id = %(config_id)s AND h.kind = n.kind AND h.band = n.band AND h.hash = n.hash
+WHERE n.kind = %(kind)s
   AND h.object_id <> n.object_id
   AND h.published_at BETWEEN n.published_at - make_interval(days => %(window_days)s)
                          AND n.published_at + make_interval(days => %(window_days)s)
@@ -92,11 +90,8 @@ ON CONFLICT DO NOTHING
 -- and proposes nothing.
 INSERT INTO candidate (batch_id, kind, a, b)
 WITH mine AS (
-    SELECT DISTINCT k.object_id, n.band, n.hash, k.published_at
-    FROM batch_article ba
-    JOIN band_key k ON k.config_id = %(config_id)s AND k.kind = 'para' AND k.object_id = ba.article_id
-    CROSS JOIN LATERAL unnest(k.bands, k.hashes) AS n(band, hash)
-    WHERE ba.batch_id = %(batch_id)s
+    SELECT DISTINCT n.object_id, n.band, n.hash, n.published_at
+    FROM band_probe n WHERE n.kind = 'para' 
 ), hits AS (
     SELECT m.object_id AS a, h.object_id AS b, m.band, m.hash
     FROM mine m
@@ -114,13 +109,9 @@ ON CONFLICT DO NOTHING
 -- name: insert_caption_candidates
 INSERT INTO candidate (batch_id, kind, a, b)
 SELECT DISTINCT %(batch_id)s::bigint, 'caption', LEAST(n.object_id, h.object_id), GREATEST(n.object_id, h.object_id)
-FROM batch_article ba
-JOIN caption c ON c.article_id = ba.article_id
-JOIN band_key k ON k.config_id = %(config_id)s AND k.kind = 'caption' AND k.object_id = c.id
-CROSS JOIN LATERAL (SELECT k.object_id, b.band, b.hash, k.published_at
-                    FROM unnest(k.bands, k.hashes) AS b(band, hash)) n
-JOIN band h ON h.config_id = k.config_id AND h.kind = 'caption' AND h.band = n.band AND h.hash = n.hash
-WHERE ba.batch_id = %(batch_id)s
+FROM band_probe n
+JOIN band h ON h.config_id = %(config_id)s AND h.kind = 'caption' AND h.band = n.band AND h.hash = n.hash
+WHERE n.kind = 'caption'
   AND h.object_id <> n.object_id
   AND h.published_at BETWEEN n.published_at - make_interval(days => %(window_days)s)
                          AND n.published_at + make_interval(days => %(window_days)s)
