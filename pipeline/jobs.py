@@ -52,6 +52,7 @@ INGEST_CHUNK = 1000  # files per ingest transaction
 INGEST_CHUNK_BYTES = 8 << 20  # ... or this many bytes, whichever comes first
 BATCH_LIMIT = 20000  # articles per dedup batch: memory is bounded by this, not by history
 VERIFY_CHUNK = 2000
+VERIFY_PARALLEL_MIN = 4000  # candidate pairs; fewer are decided in this process
 
 
 @dataclass
@@ -597,6 +598,15 @@ def load_features(repo: Repository, ids: Iterable[int], config: DedupConfig) -> 
     }
 
 
+def decide_chunk(rows: list[dict], pairs: list[tuple[int, int]], config: DedupConfig) -> list:
+    """Edges of one chunk of candidate pairs from the body_paragraphs rows of its articles
+    (module-level: it runs in worker processes)."""
+    feats = {
+        r["article_id"]: features(r["article_id"], list(r["norms"]), config, _meta(r)) for r in rows
+    }
+    return [decide(feats[a], feats[b], config) for a, b in pairs if a in feats and b in feats]
+
+
 def _meta(r: dict) -> Meta:
     return Meta(
         source=r["source"],
@@ -635,19 +645,30 @@ def verify(
                 "shard_candidates", batch_id=b["id"], kind="story", shard=shard, shards=shards
             )
         ]
-        for start in range(0, len(pairs), VERIFY_CHUNK):
-            chunk = pairs[start : start + VERIFY_CHUNK]
-            feats = load_features(repo, (x for p in chunk for x in p), config)
-            edges = []
-            for a, bb in chunk:
-                if a in feats and bb in feats:
-                    e = decide(feats[a], feats[bb], config)
-                    edges.append((e, b["id"]))
-                    _bump(c, e.verdict)
+        # features and decisions are pure and CPU-bound: big batches spread the chunks
+        # over the worker processes while this one reads the next chunk's paragraphs and
+        # writes the previous chunk's edges
+        chunks = [pairs[i : i + VERIFY_CHUNK] for i in range(0, len(pairs), VERIFY_CHUNK)]
+
+        def tasks():
+            for chunk in chunks:
+                ids = sorted({x for p in chunk for x in p})
+                yield (repo.rows("body_paragraphs", ids=ids), chunk, config)
+
+        done = 0
+        parallel = len(pairs) >= VERIFY_PARALLEL_MIN
+        for chunk, decided in zip(
+            chunks,
+            prepare.run_tasks(decide_chunk, tasks(), parallel),
+            strict=True,
+        ):
+            for e in decided:
+                _bump(c, e.verdict)
             with repo.transaction():
-                repo.write_edges(edges)
+                repo.write_edges([(e, b["id"]) for e in decided])
             c["pairs"] += len(chunk)
-            progress("verify", min(start + VERIFY_CHUNK, len(pairs)), len(pairs))
+            done += len(chunk)
+            progress("verify", done, len(pairs))
         cpairs = [
             (r["a"], r["b"])
             for r in repo.rows(

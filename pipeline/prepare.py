@@ -18,7 +18,7 @@ import json
 import logging
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -200,6 +200,31 @@ def submit(payloads: Sequence[tuple[int, bytes, str, str]]) -> Pending:
             log.warning("process pool unusable (%s); parsing in this process", e)
             _disable_pool()
     return Pending(None, _prepare_many(payloads))
+
+
+def run_tasks(fn, tasks: Iterable[tuple], parallel: bool = True, window: int = 4):
+    """Yield ``fn(*task)`` for each task, in order; in the pool when ``parallel`` (at most
+    ``window`` tasks in flight, and tasks taken from the iterable only as room frees up, so
+    memory stays bounded), else inline. ``fn`` must be a module-level function (it is
+    pickled by name)."""
+    pool = _get_pool() if parallel else None
+    if pool is None:
+        for t in tasks:
+            yield fn(*t)
+        return
+    it = iter(tasks)
+    futures: list[Future] = []
+    exhausted = False
+    while True:
+        while not exhausted and len(futures) < window:
+            t = next(it, None)
+            if t is None:
+                exhausted = True
+            else:
+                futures.append(pool.submit(fn, *t))
+        if not futures:
+            return
+        yield futures.pop(0).result()
 
 
 def _disable_pool() -> None:
