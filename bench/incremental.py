@@ -5,8 +5,8 @@ History is built in two parts:
 * a real part: a few thousand generated articles through the real pipeline (``newsdedup
   run``), so the new batch has genuine duplicates, versions and stories to join;
 * a bulk part, loaded by COPY from generated data up to the history size: article,
-  signature (story and lead), band (story, lead and paragraph rows: ~100 per article, the
-  same count the real pipeline writes), story and story_member rows, spread over the same
+  signature (story and lead), lsh_band (story, lead and paragraph keys: ~100 per article,
+  as the real pipeline writes), story and story_member rows, spread over the same
   dates. Their band hashes come from random signatures, so they are never candidates, but
   every index the stages use holds them: the lookups run against an index of the full size.
   Building 1M articles of history through the pipeline would take longer than the bench.
@@ -32,6 +32,7 @@ import psycopg
 
 from bench.common import figure, note, scratch_db
 from bench.make_corpus import START, inbox_pair
+from pipeline.dedup.bands import band_keys
 from pipeline.store import copybin
 
 REAL_HISTORY = 5000
@@ -69,7 +70,7 @@ def load_synthetic(url: str, n: int, config_id: int, seed: int = 3) -> float:
         cur.execute("SET maintenance_work_mem = '1GB'")
         cur.execute("SET synchronous_commit = off")
         idx = cur.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'band'"
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'lsh_band'"
         ).fetchall()
         for name, _ in idx:
             cur.execute(psycopg.sql.SQL("DROP INDEX {}").format(psycopg.sql.Identifier(name)))
@@ -126,34 +127,28 @@ def load_synthetic(url: str, n: int, config_id: int, seed: int = 3) -> float:
                             m,
                         )
                     )
-            for kind, nb in (
-                ("story", cfg.bands),
-                ("lead", cfg.bands),
-                ("para", 4 * cfg.para_bands),
+            # the keys of random signatures: the same row count and key spread as the
+            # pipeline writes (story and lead bands, four paragraphs of para bands)
+            for kind, nb, reps in (
+                ("story", cfg.bands, 1),
+                ("lead", cfg.bands, 1),
+                ("para", cfg.para_bands, 4),
             ):
-                rows = m * nb
+                hashes = rng.integers(-(2**63), 2**63 - 1, (m * reps, nb))
+                keys = band_keys(hashes, config_id, kind).reshape(-1)
+                obj = np.repeat(np.repeat(ids, reps), nb)
+                order = np.argsort(keys)
                 with cur.copy(
-                    "COPY band (config_id, kind, band, hash, object_id, published_at) "
-                    "FROM STDIN (FORMAT binary)"
+                    "COPY lsh_band (key, object_id, published_at) FROM STDIN (FORMAT binary)"
                 ) as cp:
                     cp.write(
                         copybin.build(
                             [
-                                ("int2", config_id),
-                                ("bytes", kind.encode()),
-                                (
-                                    "int2",
-                                    np.tile(
-                                        np.arange(nb)
-                                        % (cfg.bands if kind != "para" else cfg.para_bands),
-                                        m,
-                                    ),
-                                ),
-                                ("int8", rng.integers(-(2**63), 2**63 - 1, rows)),
-                                ("int8", np.repeat(ids, nb)),
-                                ("timestamptz", np.repeat(pub_us, nb)),
+                                ("int8", keys[order]),
+                                ("int8", obj[order]),
+                                ("timestamptz", np.repeat(np.repeat(pub_us, reps), nb)[order]),
                             ],
-                            rows,
+                            keys.size,
                         )
                     )
             sids = np.arange(sbase + lo + 1, sbase + lo + m + 1)
@@ -234,7 +229,7 @@ def run(history: int, label: str) -> dict:
             real = c.execute("SELECT count(*) FROM article").fetchone()[0]
         load_s = load_synthetic(url, max(0, history - real), config_id)
         with psycopg.connect(url) as c:
-            bands = c.execute("SELECT count(*) FROM band").fetchone()[0]
+            bands = c.execute("SELECT count(*) FROM lsh_band").fetchone()[0]
         got = subprocess.run(
             [sys.executable, "-m", "bench.incremental", "--child", url, str(new)],
             check=True,

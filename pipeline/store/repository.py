@@ -18,6 +18,7 @@ import psycopg
 import psycopg.sql
 from psycopg.types.json import Jsonb
 
+from pipeline.dedup.bands import band_keys
 from pipeline.store import copybin
 from pipeline.store import migrate as _migrate
 from pipeline.store.connect import connect
@@ -308,20 +309,17 @@ class Repository:
         nb = bands.shape[1] if bands.ndim == 2 else 0
         if n == 0 or nb == 0:
             return
-        band_no = np.tile(np.arange(nb, dtype=np.int64), n)
-        hashes = bands.reshape(-1)
+        keys = band_keys(bands, config_id, kind)
+        flat = keys.reshape(-1)
         pub_us = copybin.timestamps_us(published)
-        # rows in index order: each btree leaf of band_lookup_idx is then visited once per
-        # batch instead of once per row
-        order = np.lexsort((hashes, band_no))
+        # rows in key order: each leaf of lsh_band_key_idx is then visited once per batch
+        # instead of once per row
+        order = np.argsort(flat, kind="stable")
         self.copy_binary(
-            "copy_bands_binary",
+            "copy_lsh_band",
             copybin.build(
                 [
-                    ("int2", config_id),
-                    ("bytes", kind.encode()),
-                    ("int2", band_no[order]),
-                    ("int8", hashes[order]),
+                    ("int8", flat[order]),
                     ("int8", np.repeat(ids, nb)[order]),
                     ("timestamptz", np.repeat(pub_us, nb)[order]),
                 ],
@@ -329,27 +327,23 @@ class Repository:
             ),
             n * nb,
         )
-        # one band_key row per object: its bands, all rows of an object together
+        # one band_key row per object with all its keys (several rows of bands for the
+        # paragraphs of one article)
         by_obj = np.argsort(ids, kind="stable")
         sorted_ids = ids[by_obj]
         starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
         ends = np.r_[starts[1:], n]
-        bands_txt = "{" + ",".join(map(str, range(nb))) + "}"
         published = list(published)
 
         def rows():
             for s_, e_ in zip(starts.tolist(), ends.tolist(), strict=True):
-                rows_ = by_obj[s_:e_]
-                h = bands[rows_].reshape(-1)
+                sel = by_obj[s_:e_]
                 yield (
                     config_id,
                     kind,
                     int(sorted_ids[s_]),
-                    bands_txt
-                    if e_ - s_ == 1
-                    else "{" + ",".join([",".join(map(str, range(nb)))] * (e_ - s_)) + "}",
-                    "{" + ",".join(map(str, h.tolist())) + "}",
-                    published[int(rows_[0])],
+                    "{" + ",".join(map(str, keys[sel].reshape(-1).tolist())) + "}",
+                    published[int(sel[0])],
                 )
 
         self.copy_rows("copy_band_keys", rows())

@@ -89,8 +89,6 @@ ON CONFLICT (payload_id, coalesce(item_key, '')) WHERE resolved_at IS NULL DO NO
 -- name: copy_signatures_binary
 COPY signature (config_id, kind, object_id, minhash, shingles) FROM STDIN (FORMAT binary)
 
--- name: copy_bands_binary
-COPY band (config_id, kind, band, hash, object_id, published_at) FROM STDIN (FORMAT binary)
 
 -- name: copy_staged
 COPY staged_story (batch_id, story_id, payload) FROM STDIN
@@ -157,20 +155,22 @@ WHERE s.config_id = %(config_id)s AND s.kind = %(kind)s AND s.object_id = u.id
 RETURNING s.object_id
 
 -- name: delete_band_keys_of
--- The objects' previous band rows, found by their exact keys through band_lookup_idx (band
--- rows are never looked up by object), then their band_key rows.
+-- The objects' previous LSH rows, found by their exact keys through lsh_band_key_idx
+-- (lsh_band is never searched by object), then their band_key rows.
 WITH old AS (
     DELETE FROM band_key k USING unnest(%(ids)s::bigint[]) AS u(id)
     WHERE k.config_id = %(config_id)s AND k.kind = %(kind)s AND k.object_id = u.id
-    RETURNING k.object_id, k.bands, k.hashes
+    RETURNING k.object_id, k.keys
 )
-DELETE FROM band b
-USING (SELECT o.object_id, x.band, x.hash FROM old o, unnest(o.bands, o.hashes) AS x(band, hash)) d
-WHERE b.config_id = %(config_id)s AND b.kind = %(kind)s AND b.band = d.band
-  AND b.hash = d.hash AND b.object_id = d.object_id
+DELETE FROM lsh_band b
+USING (SELECT o.object_id, x.key FROM old o, unnest(o.keys) AS x(key)) d
+WHERE b.key = d.key AND b.object_id = d.object_id
 
 -- name: copy_band_keys
-COPY band_key (config_id, kind, object_id, bands, hashes, published_at) FROM STDIN
+COPY band_key (config_id, kind, object_id, keys, published_at) FROM STDIN
+
+-- name: copy_lsh_band
+COPY lsh_band (key, object_id, published_at) FROM STDIN (FORMAT binary)
 
 -- name: table_sizes
 -- Row counts as of the last ANALYZE (or VACUUM); -1 for a table never analysed.
@@ -188,7 +188,7 @@ SELECT set_config('synchronous_commit', 'off', true), set_config('work_mem', '64
 
 -- name: create_band_probe
 CREATE TEMP TABLE IF NOT EXISTS band_probe (
-    kind text, band smallint, hash bigint, object_id bigint, published_at timestamptz
+    kind text, key bigint, object_id bigint, published_at timestamptz
 ) ON COMMIT DELETE ROWS
 
 -- name: truncate_band_probe
@@ -203,17 +203,17 @@ ANALYZE band_probe
 -- against millions, and a hash join for a batch as large as history. unnest() inside the
 -- join is always estimated at 10 rows per object, which led it to 770,000 index probes
 -- (12 s) where a hash join takes under 2 s.
-INSERT INTO band_probe (kind, band, hash, object_id, published_at)
-SELECT k.kind, b.band, b.hash, k.object_id, k.published_at
+INSERT INTO band_probe (kind, key, object_id, published_at)
+SELECT k.kind, x.key, k.object_id, k.published_at
 FROM batch_article ba
 JOIN band_key k ON k.config_id = %(config_id)s AND k.kind IN ('story', 'lead', 'para')
                AND k.object_id = ba.article_id
-CROSS JOIN LATERAL unnest(k.bands, k.hashes) AS b(band, hash)
+CROSS JOIN LATERAL unnest(k.keys) AS x(key)
 WHERE ba.batch_id = %(batch_id)s
 UNION ALL
-SELECT k.kind, b.band, b.hash, k.object_id, k.published_at
+SELECT k.kind, x.key, k.object_id, k.published_at
 FROM batch_article ba
 JOIN caption c ON c.article_id = ba.article_id
 JOIN band_key k ON k.config_id = %(config_id)s AND k.kind = 'caption' AND k.object_id = c.id
-CROSS JOIN LATERAL unnest(k.bands, k.hashes) AS b(band, hash)
+CROSS JOIN LATERAL unnest(k.keys) AS x(key)
 WHERE ba.batch_id = %(batch_id)s

@@ -57,14 +57,8 @@ ORDER BY c.id
 -- name: delete_signatures
 DELETE FROM signature WHERE config_id = %(config_id)s AND kind = %(kind)s AND object_id = ANY(%(ids)s)
 
--- name: delete_bands
-DELETE FROM band WHERE object_id = ANY(%(ids)s) AND kind = %(kind)s AND config_id = %(config_id)s
-
 -- name: copy_signatures
 COPY signature (config_id, kind, object_id, minhash, shingles) FROM STDIN
-
--- name: copy_bands
-COPY band (config_id, kind, band, hash, object_id, published_at) FROM STDIN
 
 -- name: delete_candidates
 DELETE FROM candidate WHERE batch_id = %(batch_id)s AND kind = %(out_kind)s
@@ -77,7 +71,7 @@ DELETE FROM candidate WHERE batch_id = %(batch_id)s AND kind = %(out_kind)s
 INSERT INTO candidate (batch_id, kind, a, b)
 SELECT DISTINCT %(batch_id)s::bigint, 'story', LEAST(n.object_id, h.object_id), GREATEST(n.object_id, h.object_id)
 FROM band_probe n
-JOIN band h ON h.config_id = %(config_id)s AND h.kind = n.kind AND h.band = n.band AND h.hash = n.hash
+JOIN lsh_band h ON h.key = n.key
 WHERE n.kind = %(kind)s
   AND h.object_id <> n.object_id
   AND h.published_at BETWEEN n.published_at - make_interval(days => %(window_days)s)
@@ -90,27 +84,27 @@ ON CONFLICT DO NOTHING
 -- and proposes nothing.
 INSERT INTO candidate (batch_id, kind, a, b)
 WITH mine AS (
-    SELECT DISTINCT n.object_id, n.band, n.hash, n.published_at
-    FROM band_probe n WHERE n.kind = 'para' 
+    SELECT DISTINCT n.object_id, n.key, n.published_at
+    FROM band_probe n WHERE n.kind = 'para'
 ), hits AS (
-    SELECT m.object_id AS a, h.object_id AS b, m.band, m.hash
+    SELECT m.object_id AS a, h.object_id AS b, m.key
     FROM mine m
-    JOIN band h ON h.config_id = %(config_id)s AND h.kind = 'para' AND h.band = m.band
-               AND h.hash = m.hash AND h.object_id <> m.object_id
+    JOIN lsh_band h ON h.key = m.key AND h.object_id <> m.object_id
     WHERE h.published_at BETWEEN m.published_at - make_interval(days => %(window_days)s)
                              AND m.published_at + make_interval(days => %(window_days)s)
 ), common AS (
-    SELECT band, hash FROM hits GROUP BY band, hash HAVING count(DISTINCT b) > %(max_df)s
+    -- a key is one (band, hash) of one kind: the same grouping as before
+    SELECT key FROM hits GROUP BY key HAVING count(DISTINCT b) > %(max_df)s
 )
 SELECT DISTINCT %(batch_id)s::bigint, 'story', LEAST(a, b), GREATEST(a, b)
-FROM hits WHERE (band, hash) NOT IN (SELECT band, hash FROM common)
+FROM hits WHERE key NOT IN (SELECT key FROM common)
 ON CONFLICT DO NOTHING
 
 -- name: insert_caption_candidates
 INSERT INTO candidate (batch_id, kind, a, b)
 SELECT DISTINCT %(batch_id)s::bigint, 'caption', LEAST(n.object_id, h.object_id), GREATEST(n.object_id, h.object_id)
 FROM band_probe n
-JOIN band h ON h.config_id = %(config_id)s AND h.kind = 'caption' AND h.band = n.band AND h.hash = n.hash
+JOIN lsh_band h ON h.key = n.key
 WHERE n.kind = 'caption'
   AND h.object_id <> n.object_id
   AND h.published_at BETWEEN n.published_at - make_interval(days => %(window_days)s)

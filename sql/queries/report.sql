@@ -89,7 +89,7 @@ UNION ALL SELECT 'article', count(*) FROM article
 UNION ALL SELECT 'paragraph', count(*) FROM paragraph
 UNION ALL SELECT 'caption', count(*) FROM caption
 UNION ALL SELECT 'signature', count(*) FROM signature
-UNION ALL SELECT 'band', count(*) FROM band
+UNION ALL SELECT 'band', count(*) FROM lsh_band
 UNION ALL SELECT 'edge', count(*) FROM edge
 UNION ALL SELECT 'story', count(*) FROM story
 UNION ALL SELECT 'story_member', count(*) FROM story_member

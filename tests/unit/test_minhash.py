@@ -94,3 +94,16 @@ def test_band_hashes_equal_only_for_equal_bands():
 def test_candidate_probability_is_monotonic():
     ps = [candidate_probability(s / 10, 42, 3) for s in range(11)]
     assert ps == sorted(ps) and ps[0] == 0.0 and ps[-1] == 1.0
+
+
+def test_band_keys_separate_kinds_bands_and_configs():
+    from pipeline.dedup.bands import band_keys
+
+    same = np.full((1, 4), 12345, dtype=np.int64)  # equal hashes in every band
+    k = band_keys(same, 1, "story")
+    assert len(set(k[0].tolist())) == 4  # ... give a different key per band
+    assert not set(k[0].tolist()) & set(band_keys(same, 1, "lead")[0].tolist())
+    assert not set(k[0].tolist()) & set(band_keys(same, 2, "story")[0].tolist())
+    np.testing.assert_array_equal(k, band_keys(same.copy(), 1, "story"))
+    with pytest.raises(ValueError):
+        band_keys(same, 1, "nope")
