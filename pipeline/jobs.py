@@ -563,7 +563,7 @@ def candidates(repo: Repository, batch_key: str, config: DedupConfig) -> Summary
         repo.bulk_settings()
         for out_kind in ("story", "caption"):
             repo.run_sql("delete_candidates", batch_id=b["id"], out_kind=out_kind)
-        repo.fill_band_probe(b["id"], b["config_id"])
+        repo.fill_band_hits(b["id"], b["config_id"], config.window_days)
         for kind in ("story", "lead"):
             repo.run_sql(
                 "insert_article_candidates",

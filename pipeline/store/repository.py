@@ -179,8 +179,8 @@ class Repository:
 
     def replace_text(self, paragraphs: list[tuple], captions: list[tuple], ids: list[int]) -> None:
         if ids:
-            self.run_sql("delete_article_text", ids=ids)
-            self.run_sql("delete_article_captions", ids=ids)
+            self.run_sql("delete_text_of", ids=ids)
+            self.run_sql("delete_captions_of", ids=ids)
         if paragraphs:
             self.copy_rows("copy_paragraphs", paragraphs)
         if captions:
@@ -232,10 +232,14 @@ class Repository:
             if changed:
                 self.conn.execute(self.q.update_staged_articles)
         ids = sorted(plan.texts)
+        # only articles that existed before this chunk can have text to replace: a delete
+        # by "= ANY(1,000 ids)" on a caption table whose statistics still say "empty" is a
+        # sequential scan per chunk
+        before = {row["id"] for key, row in plan.articles.items() if key in plan.existing}
         self.replace_text(
             [r for aid in ids for r in plan.texts[aid][0]],
             [r for aid in ids for r in plan.texts[aid][1]],
-            ids,
+            [aid for aid in ids if aid in before],
         )
         if plan.marks:
             self.run_sql(
@@ -348,13 +352,16 @@ class Repository:
 
         self.copy_rows("copy_band_keys", rows())
 
-    def fill_band_probe(self, batch_id: int, config_id: int) -> int:
-        """The batch's band keys into the session's band_probe table, analysed."""
+    def fill_band_hits(self, batch_id: int, config_id: int, window_days: int) -> int:
+        """The batch's band keys into band_probe (analysed), then every key they share with
+        history into band_hits; both are session temp tables the candidate queries read."""
         self.conn.execute(self.q.create_band_probe)
         self.conn.execute(self.q.truncate_band_probe)
-        n = self.run_sql("fill_band_probe", batch_id=batch_id, config_id=config_id)
+        self.run_sql("fill_band_probe", batch_id=batch_id, config_id=config_id)
         self.conn.execute(self.q.analyze_band_probe)
-        return n
+        self.conn.execute(self.q.create_band_hits)
+        self.conn.execute(self.q.truncate_band_hits)
+        return self.run_sql("fill_band_hits", window_days=window_days)
 
     def analyze_written(self, share: float = 0.2) -> list[str]:
         """ANALYZE the tables this repository bulk-wrote more than ``share`` of their size

@@ -217,3 +217,30 @@ JOIN caption c ON c.article_id = ba.article_id
 JOIN band_key k ON k.config_id = %(config_id)s AND k.kind = 'caption' AND k.object_id = c.id
 CROSS JOIN LATERAL unnest(k.keys) AS x(key)
 WHERE ba.batch_id = %(batch_id)s
+
+-- name: create_band_hits
+CREATE TEMP TABLE IF NOT EXISTS band_hits (
+    kind text, a bigint, b bigint, key bigint
+) ON COMMIT DELETE ROWS
+
+-- name: truncate_band_hits
+TRUNCATE band_hits
+
+-- name: fill_band_hits
+-- Every (batch object, history object) pair sharing an LSH key inside the time window, all
+-- kinds in one pass over lsh_band (a hash join for a big batch, index probes for a small
+-- one); the candidate queries then read this small table.
+INSERT INTO band_hits (kind, a, b, key)
+SELECT n.kind, n.object_id, h.object_id, n.key
+FROM band_probe n
+JOIN lsh_band h ON h.key = n.key
+WHERE h.object_id <> n.object_id
+  AND h.published_at BETWEEN n.published_at - make_interval(days => %(window_days)s)
+                         AND n.published_at + make_interval(days => %(window_days)s)
+
+-- name: delete_text_of
+-- Joins on the id list: one index probe per id whatever the statistics say.
+DELETE FROM paragraph p USING unnest(%(ids)s::bigint[]) AS u(id) WHERE p.article_id = u.id
+
+-- name: delete_captions_of
+DELETE FROM caption c USING unnest(%(ids)s::bigint[]) AS u(id) WHERE c.article_id = u.id

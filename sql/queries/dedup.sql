@@ -64,36 +64,23 @@ COPY signature (config_id, kind, object_id, minhash, shingles) FROM STDIN
 DELETE FROM candidate WHERE batch_id = %(batch_id)s AND kind = %(out_kind)s
 
 -- name: insert_article_candidates
--- One join of the batch's band hashes (band_probe, see fill_band_probe) against all history
--- inside the time window. For a small batch the (config_id, kind, band, hash) index drives
--- it; for a batch as large as history a hash join does; LSH is tuned for recall, so these are
+-- Pairs whose story (or lead) band keys met in fill_band_hits: one join of the batch's keys
+-- against all history inside the time window. LSH is tuned for recall, so these are
 -- proposals for verify, not verdicts.
 INSERT INTO candidate (batch_id, kind, a, b)
-SELECT DISTINCT %(batch_id)s::bigint, 'story', LEAST(n.object_id, h.object_id), GREATEST(n.object_id, h.object_id)
-FROM band_probe n
-JOIN lsh_band h ON h.key = n.key
-WHERE n.kind = %(kind)s
-  AND h.object_id <> n.object_id
-  AND h.published_at BETWEEN n.published_at - make_interval(days => %(window_days)s)
-                         AND n.published_at + make_interval(days => %(window_days)s)
+SELECT DISTINCT %(batch_id)s::bigint, 'story', LEAST(a, b), GREATEST(a, b)
+FROM band_hits WHERE kind = %(kind)s
 ON CONFLICT DO NOTHING
 
 -- name: insert_paragraph_candidates
--- Article pairs sharing a paragraph-level band. A band hash carried by more than
+-- Article pairs sharing a paragraph-level band. A band key carried by more than
 -- %(max_df)s articles is boilerplate (standard disclaimers, recurring report furniture)
 -- and proposes nothing.
 INSERT INTO candidate (batch_id, kind, a, b)
-WITH mine AS (
-    SELECT DISTINCT n.object_id, n.key, n.published_at
-    FROM band_probe n WHERE n.kind = 'para'
-), hits AS (
-    SELECT m.object_id AS a, h.object_id AS b, m.key
-    FROM mine m
-    JOIN lsh_band h ON h.key = m.key AND h.object_id <> m.object_id
-    WHERE h.published_at BETWEEN m.published_at - make_interval(days => %(window_days)s)
-                             AND m.published_at + make_interval(days => %(window_days)s)
+WITH hits AS (
+    SELECT a, b, key FROM band_hits WHERE kind = 'para'
 ), common AS (
-    -- a key is one (band, hash) of one kind: the same grouping as before
+    -- a key is one (band, hash) of one kind and config
     SELECT key FROM hits GROUP BY key HAVING count(DISTINCT b) > %(max_df)s
 )
 SELECT DISTINCT %(batch_id)s::bigint, 'story', LEAST(a, b), GREATEST(a, b)
@@ -102,13 +89,8 @@ ON CONFLICT DO NOTHING
 
 -- name: insert_caption_candidates
 INSERT INTO candidate (batch_id, kind, a, b)
-SELECT DISTINCT %(batch_id)s::bigint, 'caption', LEAST(n.object_id, h.object_id), GREATEST(n.object_id, h.object_id)
-FROM band_probe n
-JOIN lsh_band h ON h.key = n.key
-WHERE n.kind = 'caption'
-  AND h.object_id <> n.object_id
-  AND h.published_at BETWEEN n.published_at - make_interval(days => %(window_days)s)
-                         AND n.published_at + make_interval(days => %(window_days)s)
+SELECT DISTINCT %(batch_id)s::bigint, 'caption', LEAST(a, b), GREATEST(a, b)
+FROM band_hits WHERE kind = 'caption'
 ON CONFLICT DO NOTHING
 
 -- name: count_candidates
