@@ -1,8 +1,9 @@
 """Target 2: ``newsdedup run`` over a generated inbox of N articles, time per stage, peak RSS.
 
-The CLI runs in a child process (``/usr/bin/time``-style: its peak RSS and that of its
-worker processes are sampled together), against a scratch database on the machine's
-PostgreSQL, exactly as an operator would run it::
+The CLI runs in a child process; the peak memory of it and its worker processes is
+sampled together, as RSS summed over processes (pages the forked workers share with
+their parent counted once per process: an overestimate) and as PSS (shared pages split).
+It runs against a scratch database on the machine's PostgreSQL, as an operator would::
 
     newsdedup run --inbox DIR --database-url URL
 
@@ -28,26 +29,32 @@ from bench.make_corpus import inbox_for
 STAGES = ("ingest", "open_batch", "sign", "candidates", "verify", "cluster_merge", "publish")
 
 
-def run_cli(args: list[str], interval: float = 0.05) -> tuple[int, float, float]:
-    """(exit code, wall seconds, peak RSS MB of the process tree)."""
+def _tree_memory(ps: psutil.Process) -> tuple[int, int]:
+    """(RSS, PSS) of a process and its children. RSS counts pages shared by the forked
+    workers once per process; PSS splits them, and is what the tree really occupies."""
+    rss = pss = 0
+    for p in (ps, *ps.children(recursive=True)):
+        with contextlib.suppress(psutil.Error):
+            m = p.memory_full_info()
+            rss += m.rss
+            pss += getattr(m, "pss", m.rss)
+    return rss, pss
+
+
+def run_cli(args: list[str], interval: float = 0.1) -> tuple[int, float, float, float]:
+    """(exit code, wall seconds, peak RSS MB, peak PSS MB of the process tree)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     ps = psutil.Process(proc.pid)
-    peak = 0
+    peak_rss = peak_pss = 0
     while proc.poll() is None:
-        try:
-            total = ps.memory_info().rss
-            for c in ps.children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    total += c.memory_info().rss
-            peak = max(peak, total)
-        except psutil.Error:
-            pass
+        rss, pss = _tree_memory(ps)
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         time.sleep(interval)
     err = proc.stderr.read() if proc.stderr else ""
     if proc.returncode not in (0, 1):
         print(err[-2000:], file=sys.stderr)
-    return proc.returncode, time.perf_counter() - t0, peak / 2**20
+    return proc.returncode, time.perf_counter() - t0, peak_rss / 2**20, peak_pss / 2**20
 
 
 def stage_times(url: str) -> dict[str, float]:
@@ -71,12 +78,12 @@ def run(n: int, prefix: str = "e2e", keep: bool = False) -> dict:
     inbox = inbox_for(n)
     exe = [sys.executable, "-m", "pipeline.cli"]
     with scratch_db(f"ndbench_{prefix}", keep=keep) as url:
-        code, wall, peak = run_cli([*exe, "run", "--inbox", str(inbox), "--database-url", url])
+        code, wall, peak, pss = run_cli([*exe, "run", "--inbox", str(inbox), "--database-url", url])
         if code not in (0, 1):
             raise SystemExit(f"newsdedup run failed with exit code {code}")
         st = stage_times(url)
         got = counts(url)
-    res = {f"{prefix}_s": wall, f"{prefix}_peak_rss_mb": peak}
+    res = {f"{prefix}_s": wall, f"{prefix}_peak_rss_mb": peak, f"{prefix}_peak_pss_mb": pss}
     for s in STAGES:
         res[f"{prefix}_stage_{s}_s"] = st.get(s, 0.0)
     res[f"{prefix}_articles"] = got["articles"]
