@@ -74,6 +74,18 @@ class PeakRSS:
 
 
 def maxrss_mb() -> float:
+    """Peak resident memory of this process image, MB.
+
+    VmHWM, not getrusage's ru_maxrss: Linux keeps ru_maxrss across fork and exec, so a
+    child started by a big parent reports the parent's peak. VmHWM belongs to the address
+    space and starts afresh at exec."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ from datetime import UTC, datetime
 import numpy as np
 import psycopg
 
-from bench.common import figure, note, scratch_db
+from bench.common import figure, maxrss_mb, note, scratch_db
 from bench.make_corpus import START, inbox_pair
 from pipeline.dedup.bands import band_keys
 from pipeline.store import copybin
@@ -193,17 +192,18 @@ def child(url: str, inbox: str) -> None:
 
         signatures(["warm up the kernel"], 3, 3, Permutations(cfg.num_perm, cfg.seed))
         shingle_sets(["warm up the kernel"], 3)
-        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss0 = maxrss_mb()
         t0 = time.perf_counter()
         key = jobs.open_batch(repo, cfg).batch_key
         out["articles"] = jobs._batch(repo, key)["articles"]
         for stage in (jobs.sign, jobs.candidates, jobs.verify, jobs.cluster_merge):
             s = stage(repo, key, cfg)
             out[stage.__name__] = s.seconds
+            out[f"rss_after_{stage.__name__}_mb"] = maxrss_mb()
         out["publish"] = jobs.publish(repo, key).seconds
         out["total"] = time.perf_counter() - t0
-        out["rss_before_mb"] = rss0 / 1024
-        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        out["rss_before_mb"] = rss0
+        out["peak_rss_mb"] = maxrss_mb()
     print(json.dumps(out))
 
 
@@ -247,6 +247,10 @@ def run(history: int, label: str) -> dict:
     for s in STAGES:
         if s in res:
             out[f"incremental_{label}_stage_{s}_s"] = res[s]
+    out[f"incremental_{label}_rss_before_batch_mb"] = res["rss_before_mb"]
+    for k, v in res.items():
+        if k.startswith("rss_after_"):
+            out[f"incremental_{label}_{k}"] = v
     return out
 
 
