@@ -28,6 +28,9 @@ from pipeline.store.queries import Queries, load
 _WRITES = re.compile(r"^\s*(?:COPY|INSERT\s+INTO)\s+(\w+)", re.I | re.M)
 
 
+INDEX_PROBE_FACTOR = 50  # see fill_band_hits
+
+
 class Repository:
     def __init__(
         self, conn: psycopg.Connection, queries: Queries | None = None, url: str | None = None
@@ -357,11 +360,23 @@ class Repository:
         history into band_hits; both are session temp tables the candidate queries read."""
         self.conn.execute(self.q.create_band_probe)
         self.conn.execute(self.q.truncate_band_probe)
-        self.run_sql("fill_band_probe", batch_id=batch_id, config_id=config_id)
+        probes = self.run_sql("fill_band_probe", batch_id=batch_id, config_id=config_id)
         self.conn.execute(self.q.analyze_band_probe)
         self.conn.execute(self.q.create_band_hits)
         self.conn.execute(self.q.truncate_band_hits)
-        return self.run_sql("fill_band_hits", window_days=window_days)
+        history = max(
+            (r["reltuples"] for r in self.rows("table_sizes", tables=["lsh_band"])), default=0
+        )
+        # An index probe costs ~50 times a row of a sequential scan when history is in the
+        # OS cache (random_page_cost assumes disk): with fewer probes than history/50 the
+        # probes win, but the planner sometimes hashes all of history for 100k probes.
+        probe = 0 < probes * INDEX_PROBE_FACTOR < history
+        if probe:
+            self.conn.execute(self.q.prefer_index_probes)
+        n = self.run_sql("fill_band_hits", window_days=window_days)
+        if probe:
+            self.conn.execute(self.q.allow_hash_joins)
+        return n
 
     def analyze_written(self, share: float = 0.2) -> list[str]:
         """ANALYZE the tables this repository bulk-wrote more than ``share`` of their size

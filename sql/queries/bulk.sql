@@ -244,3 +244,11 @@ DELETE FROM paragraph p USING unnest(%(ids)s::bigint[]) AS u(id) WHERE p.article
 
 -- name: delete_captions_of
 DELETE FROM caption c USING unnest(%(ids)s::bigint[]) AS u(id) WHERE c.article_id = u.id
+
+-- name: prefer_index_probes
+-- For the next statement only (allow_hash_joins undoes it): a small batch against a large
+-- history, where index probes beat scanning history (see Repository.fill_band_hits).
+SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)
+
+-- name: allow_hash_joins
+SELECT set_config('enable_hashjoin', 'on', true), set_config('enable_mergejoin', 'on', true)
