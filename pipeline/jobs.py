@@ -41,7 +41,7 @@ from pipeline.merge import canonical as canon
 from pipeline.merge import provenance as prov
 from pipeline.model import WITHHELD as WITHHELD_STATUS
 from pipeline.model import Member, WireItem
-from pipeline.sources.base import Parsed
+from pipeline.sources.base import MAX_PAYLOAD_BYTES, Parsed
 from pipeline.sources.registry import parse_payload
 from pipeline.store.repository import Repository
 from pipeline.text.article import analyse
@@ -144,6 +144,31 @@ def ingest_files(
     with _stage(repo, f"ingest:{source}", None) as s:
         s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
         _ingest_paths(repo, source, list(files), s.counts, progress)
+        return s
+
+
+def ingest_payloads(
+    repo: Repository, source: str, payloads: Sequence[tuple[str, bytes]]
+) -> Summary:
+    """Store and parse payloads that arrived some other way (a message queue, an API
+    client, the fuzz test): (origin, bytes) pairs, stored verbatim like files. Idempotent."""
+    with _stage(repo, f"ingest:{source}", None) as s:
+        s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
+        group: list[tuple[collect.Arrival, tuple | None]] = []
+        held = 0
+        for origin, body in payloads:
+            if len(body) > MAX_PAYLOAD_BYTES:  # keep the evidence, not the bulk
+                a = collect.Arrival(
+                    origin, body[: collect.HEAD_KEEP], len(body), hashlib.sha256(body).digest()
+                )
+            else:
+                a = collect.Arrival.of(origin, body)
+            group.append((a, None))
+            held += len(a.body)
+            if held >= INGEST_CHUNK_BYTES or len(group) >= INGEST_CHUNK:
+                _store_and_parse(repo, source, group, s.counts)
+                group, held = [], 0
+        _store_and_parse(repo, source, group, s.counts)
         return s
 
 

@@ -69,6 +69,7 @@ _CAPTION_CLASS = re.compile(
     re.I,
 )
 _BLOCKS = {"p", "h2", "h3", "h4", "h5", "li", "blockquote", "pre"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.I)
 _XINHUA_TIME = re.compile(
     r"(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*(?:GMT|UTC)\s*"
@@ -108,6 +109,8 @@ def parse(body: bytes, source: str, filename: str) -> Parsed:
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input declaring one
     if "\x00" in text:
         raise ParseError("binary data in an HTML page (NUL bytes)")
+    # lxml refuses to set text holding C0 controls (dropping a tree does): remove them first
+    text = _CONTROL.sub("", text)
     parser = html.HTMLParser(
         remove_comments=True, remove_pis=True, no_network=True, huge_tree=False
     )

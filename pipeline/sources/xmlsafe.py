@@ -119,10 +119,14 @@ def local(el) -> str:
 
 
 def kids(el, name: str) -> list:
+    if el is None:  # a missing parent has no children: optional blocks stay optional
+        return []
     return [c for c in el if local(c) == name]
 
 
 def kid(el, name: str):
+    if el is None:
+        return None
     for c in el:
         if local(c) == name:
             return c
