@@ -345,7 +345,9 @@ def _parse_and_apply(repo: Repository, payloads: list[dict], c: dict) -> None:
                         ),
                     )
             linked |= packages.apply_links(repo, payload["id"], pr)
-            status = "parsed" if applied or pr.links or not pr.problems else "quarantined"
+            # quarantined: nothing in it could be used (a conflict counts as unusable)
+            refused = bool(pr.problems) or applied < len(pr.items)
+            status = "parsed" if applied or pr.link_versions or not refused else "quarantined"
             repo.mark_payload(payload["id"], status, pr.format, len(pr.items))
         para_rows = [r for aid in sorted(texts) for r in texts[aid][0]]
         cap_rows = [r for aid in sorted(texts) for r in texts[aid][1]]

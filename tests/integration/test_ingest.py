@@ -94,6 +94,8 @@ def test_conflicting_content_for_one_guid_and_version_is_quarantined(repo, tmp_p
     q = repo.rows("open_quarantine", limit=5, offset=0)
     assert q[0]["origin"].endswith("b.xml") and "conflicting content" in q[0]["reason"]
     assert "version 1" in q[0]["reason"]
+    statuses = repo.conn.execute("SELECT origin, status FROM payload ORDER BY origin").fetchall()
+    assert [r["status"] for r in statuses] == ["parsed", "quarantined"]
 
 
 # --- packages ----------------------------------------------------------------------------------
