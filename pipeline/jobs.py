@@ -144,6 +144,7 @@ def ingest_files(
     with _stage(repo, f"ingest:{source}", None) as s:
         s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
         _ingest_paths(repo, source, list(files), s.counts, progress)
+        _parse_leftovers(repo, source, s.counts)
         return s
 
 
@@ -169,7 +170,19 @@ def ingest_payloads(
                 _store_and_parse(repo, source, group, s.counts)
                 group, held = [], 0
         _store_and_parse(repo, source, group, s.counts)
+        _parse_leftovers(repo, source, s.counts)
         return s
+
+
+def _parse_leftovers(repo: Repository, source: str, c: dict) -> None:
+    """Parse this source's payloads stored but never parsed: a run that died between
+    storing and parsing left them, and their files are now marked taken, so they would
+    otherwise wait for ``requeue``."""
+    ids = [r["id"] for r in repo.rows("new_payload_ids", source=source)]
+    if ids:
+        _bump(c, "leftovers", len(ids))
+        for start in range(0, len(ids), INGEST_CHUNK):
+            _parse_and_apply(repo, repo.payloads_to_parse(ids[start : start + INGEST_CHUNK]), c)
 
 
 def ingest_urls(repo: Repository, source: SourceConfig | str, urls: Sequence[str] = ()) -> Summary:
@@ -179,6 +192,7 @@ def ingest_urls(repo: Repository, source: SourceConfig | str, urls: Sequence[str
     with _stage(repo, f"ingest:{src.name}", None) as s:
         s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
         _ingest_urls(repo, src, [*src.urls, *urls], s.counts)
+        _parse_leftovers(repo, src.name, s.counts)
         return s
 
 
@@ -196,9 +210,12 @@ def ingest_source(
         files: list[Path] = []
         for raw in [*source.folders, *paths]:
             p = Path(raw).expanduser()
+            if not p.exists():
+                log.warning("%s: folder %s does not exist", source.name, p)
             files.extend(list_files(p) if p.is_dir() else [p] if p.is_file() else [])
         _ingest_paths(repo, source.name, files, s.counts, progress)
         _ingest_urls(repo, source, [*source.urls, *urls], s.counts)
+        _parse_leftovers(repo, source.name, s.counts)
         return s
 
 
@@ -234,15 +251,18 @@ def _ingest_paths(
 def _ingest_urls(repo: Repository, src: SourceConfig, urls: Sequence[str], c: dict) -> None:
     for url in dict.fromkeys(urls):  # each URL once, in order
         cur = repo.cursor(src.name, url) or {}
-        f = collect.fetch(
-            url,
-            etag=cur.get("etag"),
-            last_modified=cur.get("last_modified"),
-            last_sha256=cur.get("last_sha256"),
-            timeout=src.timeout_s,
-            retries=src.retries,
-            backoff=src.backoff_s,
-        )
+        try:
+            f = collect.fetch(
+                url,
+                etag=cur.get("etag"),
+                last_modified=cur.get("last_modified"),
+                last_sha256=cur.get("last_sha256"),
+                timeout=src.timeout_s,
+                retries=src.retries,
+                backoff=src.backoff_s,
+            )
+        except ValueError as e:  # a URL the collector will not fetch (no host, odd scheme)
+            f = collect.Fetch(url, "failed", error=str(e))
         _bump(c, "fetched")
         if f.status == "failed":
             _bump(c, "fetch_failed")

@@ -9,11 +9,15 @@ not expect; ``load`` turns every way the bytes can fail to be JSON into a ``Pars
 from __future__ import annotations
 
 import json
+import re
 
 from pipeline.sources.base import MAX_PAYLOAD_BYTES, ParseError, decode_text
 
 # json's C decoder raises RecursionError on a nesting bomb (about 1000 levels), which is
 # turned into a reason below; the parsers themselves walk at most a few levels.
+
+
+_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 
 def load(body: bytes):
@@ -31,13 +35,16 @@ def load(body: bytes):
 
 
 def s(obj, *keys: str) -> str:
-    """The first of ``keys`` in ``obj`` holding a non-empty string (numbers are written out)."""
+    """The first of ``keys`` in ``obj`` holding a non-empty string (numbers are written out);
+    NULs, other control characters and lone surrogates (JSON escapes them) are removed."""
     if not isinstance(obj, dict):
         return ""
     for k in keys:
         v = obj.get(k)
-        if isinstance(v, str) and v.strip():
-            return v.strip()
+        if isinstance(v, str):
+            v = _BAD.sub("", v).strip()
+            if v:
+                return v
         if isinstance(v, int | float) and not isinstance(v, bool):
             return str(v)
     return ""
@@ -65,11 +72,8 @@ def lst(obj, *keys: str) -> list:
 
 def strings(value) -> list[str]:
     """A string, or a list of strings, as a list (anything else: empty)."""
-    if isinstance(value, str):
-        return [value] if value.strip() else []
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str) and v.strip()]
-    return []
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return [t for t in (_BAD.sub("", v).strip() for v in values if isinstance(v, str)) if t]
 
 
 def looks_like_json(head: bytes) -> bool:

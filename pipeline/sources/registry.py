@@ -6,9 +6,11 @@ Adding a format: write ``pipeline/sources/<format>.py`` with NAME, sniff and par
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from types import ModuleType
 
+from pipeline.model import WireItem
 from pipeline.sources import (
     apjson,
     article_html,
@@ -101,7 +103,37 @@ def parse_payload(body: bytes, source: str, filename: str = "", size: int | None
         return _failed(fmt.NAME, f"parser error {type(e).__name__}: {e}")
     for p in parsed.problems:  # reasons are one line, whatever a parser wrote
         object.__setattr__(p, "reason", _one_line(p.reason))
+    parsed.items = [_storable(it) for it in parsed.items]
     return parsed
+
+
+# NUL and lone surrogates (JSON can escape both: "\u0000", "\ud800") cannot be stored in
+# PostgreSQL text nor encoded as UTF-8; other C0 controls are not text either.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def _storable(item: WireItem) -> WireItem:
+    """The item with every string made storable, whatever the parser let through."""
+
+    def c(v: str) -> str:
+        return _UNSTORABLE.sub("", v) if _UNSTORABLE.search(v) else v
+
+    def cs(vs) -> tuple:
+        return tuple(x for x in (c(v) for v in vs) if x)
+
+    return dataclasses.replace(
+        item,
+        source=c(item.source),
+        item_id=c(item.item_id) or "?",
+        headline=c(item.headline),
+        paragraphs=cs(item.paragraphs),
+        version=c(item.version),
+        ed_stat=c(item.ed_stat),
+        captions=cs(item.captions),
+        lineage=tuple((c(a), c(b)) for a, b in item.lineage),
+        language=c(item.language),
+        extra=tuple((c(a), c(b)) for a, b in item.extra),
+    )
 
 
 def _describe(body: bytes) -> str:

@@ -400,6 +400,10 @@ def test_fuzz_every_parser_and_the_ingest_path(repo, capsys):
         started = time.perf_counter()
         parsed = parse_payload(body, source, name)  # must not raise
         _check_parsed(parsed, source)
+        for it in parsed.items:  # and what it returns can be stored
+            for text in (it.item_id, it.headline, it.version, *it.paragraphs, *it.captions):
+                assert "\x00" not in text
+                text.encode("utf-8")
         assert parsed.items or parsed.problems or parsed.link_versions
         assert all("\n" not in x.reason and len(x.reason) <= 500 for x in parsed.problems)
         if parsed.items or parsed.link_versions:

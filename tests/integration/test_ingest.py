@@ -257,3 +257,15 @@ def test_requeue_after_a_parser_fix(repo, tmp_path, monkeypatch):
     assert article(repo, "ninjs:r-1")["word_count"] == 4
     assert repo.one("count_open_quarantine")["n"] == 0
     assert repo.one("payload_outcomes") == {"status": "parsed", "n": 1}
+
+
+def test_a_payload_stored_but_never_parsed_is_parsed_by_the_next_run(repo, monkeypatch):
+    real = jobs._parse_and_apply
+    monkeypatch.setattr(jobs, "_parse_and_apply", lambda *a: (_ for _ in ()).throw(SystemExit))
+    with pytest.raises(SystemExit):  # the process dies right after storing
+        ingest(repo, "ninjs", F / "ninjs2_text.json")
+    monkeypatch.setattr(jobs, "_parse_and_apply", real)
+    assert repo.one("payload_outcomes") == {"status": "new", "n": 1}
+    c = ingest(repo, "ninjs", F / "ninjs2_text.json")
+    assert c["files"] == 0 and c["leftovers"] == 1 and c["items_new"] == 1
+    assert repo.one("payload_outcomes") == {"status": "parsed", "n": 1}

@@ -150,3 +150,9 @@ def test_odd_inputs_answer_with_a_reason(body):
     for prob in p.problems:
         assert prob.reason and "\n" not in prob.reason
         assert not prob.reason.startswith("parser error"), prob.reason
+
+
+def test_json_escapes_that_postgres_cannot_store_are_removed():
+    body = rb'{"uri": "a\ud800b", "headline": "x\u0000y", "body_text": "t\udfffu \u0000 v"}'
+    it = parse_payload(body, "s", "x.json").items[0]
+    assert (it.item_id, it.headline, it.paragraphs) == ("ab", "xy", ("tu v",))
