@@ -210,7 +210,7 @@ def _once(
 ) -> Fetch:
     req = urllib.request.Request(url, headers=headers, method="GET")
     try:
-        resp = urllib.request.urlopen(req, timeout=timeout)
+        resp = _OPENER.open(req, timeout=timeout)
     except urllib.error.HTTPError as e:
         code = e.code
         retry_after = _retry_after(e.headers.get("Retry-After") if e.headers else None)
@@ -245,6 +245,18 @@ def _once(
     return Fetch(
         url, "new", Arrival(url, body, size, sha), new_etag, new_lm, code, attempts=attempt
     )
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects to http(s) only: urllib would also follow one to ftp://."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if not is_url(newurl):
+            raise urllib.error.HTTPError(newurl, code, f"redirect to {newurl} refused", headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
 
 
 def _read(resp, timeout: float, max_bytes: int) -> tuple[bytes, int, bytes]:

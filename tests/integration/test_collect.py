@@ -22,7 +22,10 @@ CLEAN = RSS[: RSS.index(b"<item>", RSS.index(b"</item>"))] + b"</channel></rss>"
 
 
 class Route:
-    def __init__(self, body=RSS, etag=None, last_modified=None, fail=(), delay=0.0, gz=False):
+    def __init__(
+        self, body=RSS, etag=None, last_modified=None, fail=(), delay=0.0, gz=False, location=None
+    ):
+        self.location = location  # answer 302 to there
         self.body = body
         self.etag = etag
         self.last_modified = last_modified
@@ -46,6 +49,12 @@ class Server:
                 r = outer.routes.get(self.path)
                 if r is None:
                     self.send_error(404)
+                    return
+                if r.location:
+                    self.send_response(302)
+                    self.send_header("Location", r.location)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                     return
                 if r.fail:
                     status = r.fail.pop(0)
@@ -184,6 +193,14 @@ def test_oversize_body_keeps_only_its_head(server):
     bomb = server.url("/bomb.xml", body=b"\0" * 5_000_000, gz=True)
     f = collect.fetch(bomb, max_bytes=100_000)
     assert f.arrival.truncated and len(f.arrival.body) == collect.HEAD_KEEP
+
+
+def test_redirects_are_followed_to_http_only(server):
+    target = server.url("/moved.xml")
+    f = collect.fetch(server.url("/old.xml", location=target))
+    assert f.status == "new" and f.arrival.body == RSS
+    f = collect.fetch(server.url("/evil.xml", location="ftp://127.0.0.1/x"), retries=0)
+    assert f.status == "failed" and "refused" in f.error
 
 
 def test_only_http_urls():
