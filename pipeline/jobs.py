@@ -2,7 +2,8 @@
 
 Stages and what each persists, so a failed stage re-runs alone:
 
-``ingest``        payload (verbatim) -> raw_item -> article, paragraph, caption, quarantine
+``ingest``        payload (verbatim) -> raw_item -> article, paragraph, caption, quarantine;
+                  the folder and feed cursors (seen_file, source_cursor) and package links
 ``open_batch``    batch, batch_article (the articles that changed since the last batch)
 ``sign``          signature, band (per shard of the batch)
 ``candidates``    candidate (one SQL join of the batch's bands against history)
@@ -30,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.config import DedupConfig
+from pipeline import collect, packages
+from pipeline.config import DedupConfig, SourceConfig
 from pipeline.dedup import cluster as clustering
 from pipeline.dedup.bands import band_hashes
 from pipeline.dedup.minhash import Permutations, set_containment, shingle_sets, signatures
@@ -38,8 +40,9 @@ from pipeline.dedup.verify import Features, Meta, decide, features
 from pipeline.errors import JobError
 from pipeline.merge import canonical as canon
 from pipeline.merge import provenance as prov
+from pipeline.model import WITHHELD as WITHHELD_STATUS
 from pipeline.model import Member, WireItem
-from pipeline.sources.base import Parsed
+from pipeline.sources.base import MAX_PAYLOAD_BYTES, Parsed
 from pipeline.sources.registry import parse_payload
 from pipeline.store.repository import Repository
 from pipeline.text.article import analyse
@@ -51,6 +54,8 @@ log = logging.getLogger("newsdedup")
 Progress = Callable[[str, int, int], None]
 
 INGEST_CHUNK = 500
+INGEST_CHUNK_BYTES = 64 * 1024 * 1024  # payload bytes held in memory at once while ingesting
+INGEST_COUNTS = ("files", "payloads_new", "items_new", "items_updated", "killed", "quarantined")
 BATCH_LIMIT = 20000  # articles per dedup batch: memory is bounded by this, not by history
 VERIFY_CHUNK = 2000
 
@@ -102,13 +107,7 @@ def _bump(counts: dict, key: str, n: int = 1) -> None:
 
 def list_files(folder: Path) -> list[Path]:
     """Every regular, non-hidden file under a folder, in a stable order."""
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    return collect.list_files(folder)
 
 
 def content_sha(item: WireItem) -> bytes:
@@ -137,31 +136,176 @@ def _order_key(version_created: datetime | None, version: str) -> tuple:
 def ingest_files(
     repo: Repository, source: str, files: Sequence[Path], progress: Progress = _noop
 ) -> Summary:
-    """Store every file verbatim, parse new ones, apply their items. Idempotent."""
+    """Store every new or changed file verbatim, parse new payloads, apply their items.
+    Files already taken (same path, size and mtime) are not read again. Idempotent."""
     with _stage(repo, f"ingest:{source}", None) as s:
-        c = s.counts
-        for k in ("files", "payloads_new", "items_new", "items_updated", "killed", "quarantined"):
-            c[k] = 0
-        for start in range(0, len(files), INGEST_CHUNK):
-            chunk = files[start : start + INGEST_CHUNK]
-            rows = []
-            for f in chunk:
-                try:
-                    body = f.read_bytes()
-                except OSError as e:
-                    _bump(c, "unreadable")
-                    log.error("cannot read %s: %s", f, e.strerror)
-                    continue
-                rows.append((hashlib.sha256(body).digest(), source, str(f), len(body), body))
-            with repo.transaction():
-                states = repo.store_payloads(rows)
-            c["files"] += len(rows)
-            todo = sorted({st["id"] for st in states.values() if st["status"] == "new"})
-            c["payloads_new"] += len(todo)
-            if todo:
-                _parse_and_apply(repo, repo.payloads_to_parse(todo), c)
-            progress(f"ingest {source}", min(start + INGEST_CHUNK, len(files)), len(files))
+        s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
+        _ingest_paths(repo, source, list(files), s.counts, progress)
+        _parse_leftovers(repo, source, s.counts)
         return s
+
+
+def ingest_payloads(
+    repo: Repository, source: str, payloads: Sequence[tuple[str, bytes]]
+) -> Summary:
+    """Store and parse payloads that arrived some other way (a message queue, an API
+    client, the fuzz test): (origin, bytes) pairs, stored verbatim like files. Idempotent."""
+    with _stage(repo, f"ingest:{source}", None) as s:
+        s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
+        group: list[tuple[collect.Arrival, tuple | None]] = []
+        held = 0
+        for origin, body in payloads:
+            if len(body) > MAX_PAYLOAD_BYTES:  # keep the evidence, not the bulk
+                a = collect.Arrival(
+                    origin, body[: collect.HEAD_KEEP], len(body), hashlib.sha256(body).digest()
+                )
+            else:
+                a = collect.Arrival.of(origin, body)
+            group.append((a, None))
+            held += len(a.body)
+            if held >= INGEST_CHUNK_BYTES or len(group) >= INGEST_CHUNK:
+                _store_and_parse(repo, source, group, s.counts)
+                group, held = [], 0
+        _store_and_parse(repo, source, group, s.counts)
+        _parse_leftovers(repo, source, s.counts)
+        return s
+
+
+def _parse_leftovers(repo: Repository, source: str, c: dict) -> None:
+    """Parse this source's payloads stored but never parsed: a run that died between
+    storing and parsing left them, and their files are now marked taken, so they would
+    otherwise wait for ``requeue``."""
+    ids = [r["id"] for r in repo.rows("new_payload_ids", source=source)]
+    if ids:
+        _bump(c, "leftovers", len(ids))
+        for start in range(0, len(ids), INGEST_CHUNK):
+            _parse_and_apply(repo, repo.payloads_to_parse(ids[start : start + INGEST_CHUNK]), c)
+
+
+def ingest_urls(repo: Repository, source: SourceConfig | str, urls: Sequence[str] = ()) -> Summary:
+    """Poll feed URLs (a source's configured ones, plus ``urls``) with conditional
+    requests; store and parse what is new. Idempotent: an unchanged feed stores nothing."""
+    src = source if isinstance(source, SourceConfig) else SourceConfig(name=source)
+    with _stage(repo, f"ingest:{src.name}", None) as s:
+        s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
+        _ingest_urls(repo, src, [*src.urls, *urls], s.counts)
+        _parse_leftovers(repo, src.name, s.counts)
+        return s
+
+
+def ingest_source(
+    repo: Repository,
+    source: SourceConfig,
+    paths: Sequence[Path] = (),
+    urls: Sequence[str] = (),
+    progress: Progress = _noop,
+) -> Summary:
+    """Everything one source has: its configured folders and feed URLs, plus ``paths``
+    (files or folders) and ``urls`` given on the command line. One ``ingest:NAME`` stage."""
+    with _stage(repo, f"ingest:{source.name}", None) as s:
+        s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
+        files: list[Path] = []
+        for raw in [*source.folders, *paths]:
+            p = Path(raw).expanduser()
+            if not p.exists():
+                log.warning("%s: folder %s does not exist", source.name, p)
+            files.extend(list_files(p) if p.is_dir() else [p] if p.is_file() else [])
+        _ingest_paths(repo, source.name, files, s.counts, progress)
+        _ingest_urls(repo, source, [*source.urls, *urls], s.counts)
+        _parse_leftovers(repo, source.name, s.counts)
+        return s
+
+
+def _ingest_paths(
+    repo: Repository, source: str, files: list[Path], c: dict, progress: Progress
+) -> None:
+    for start in range(0, len(files), INGEST_CHUNK):
+        chunk = files[start : start + INGEST_CHUNK]
+        seen = repo.seen_files(source, [str(f) for f in chunk])
+        todo, unchanged, errors = collect.changed_files(seen, chunk)
+        _bump(c, "unchanged", unchanged)
+        for f, why in errors:
+            _bump(c, "unreadable")
+            log.error("cannot read %s: %s", f, why)
+        group: list[tuple[collect.Arrival, tuple]] = []
+        held = 0
+        for f, size, mtime_ns in todo:
+            try:
+                arrival = collect.read_file(f)
+            except OSError as e:
+                _bump(c, "unreadable")
+                log.error("cannot read %s: %s", f, e.strerror or e)
+                continue
+            group.append((arrival, (str(f), size, mtime_ns, arrival.sha256)))
+            held += len(arrival.body)
+            if held >= INGEST_CHUNK_BYTES:
+                _store_and_parse(repo, source, group, c)
+                group, held = [], 0
+        _store_and_parse(repo, source, group, c)
+        progress(f"ingest {source}", min(start + INGEST_CHUNK, len(files)), len(files))
+
+
+def _ingest_urls(repo: Repository, src: SourceConfig, urls: Sequence[str], c: dict) -> None:
+    for url in dict.fromkeys(urls):  # each URL once, in order
+        cur = repo.cursor(src.name, url) or {}
+        try:
+            f = collect.fetch(
+                url,
+                etag=cur.get("etag"),
+                last_modified=cur.get("last_modified"),
+                last_sha256=cur.get("last_sha256"),
+                timeout=src.timeout_s,
+                retries=src.retries,
+                backoff=src.backoff_s,
+            )
+        except ValueError as e:  # a URL the collector will not fetch (no host, odd scheme)
+            f = collect.Fetch(url, "failed", error=str(e))
+        _bump(c, "fetched")
+        if f.status == "failed":
+            _bump(c, "fetch_failed")
+            c.setdefault("fetch_errors", []).append(f"{url}: {f.error}"[:300])
+            log.warning("cannot fetch %s after %d attempt(s): %s", url, f.attempts, f.error)
+            with repo.transaction():
+                repo.cursor_failed(src.name, url, str(f.http_status or "error"), f.error)
+            continue
+        cursor = dict(
+            source=src.name,
+            url=url,
+            etag=f.etag,
+            last_modified=f.last_modified,
+            last_sha256=f.arrival.sha256 if f.arrival else cur.get("last_sha256"),
+            last_status=str(f.http_status or ""),
+        )
+        if f.arrival is None:  # 304, or the same bytes as last time
+            _bump(c, "not_modified")
+            with repo.transaction():
+                repo.save_cursor(**cursor)
+            continue
+        _store_and_parse(repo, src.name, [(f.arrival, None)], c, cursor)
+
+
+def _store_and_parse(
+    repo: Repository,
+    source: str,
+    group: list[tuple[collect.Arrival, tuple | None]],
+    c: dict,
+    cursor: dict | None = None,
+) -> None:
+    """Store the payloads (and what marks them taken: seen files, the feed cursor) in one
+    transaction, so nothing is marked taken that is not stored; then parse the new ones."""
+    if not group:
+        return
+    rows = [(a.sha256, source, a.origin, a.size, a.body) for a, _ in group]
+    with repo.transaction():
+        states = repo.store_payloads(rows)
+        repo.mark_seen(source, [seen for _, seen in group if seen is not None])
+        if cursor is not None:
+            repo.save_cursor(**cursor)
+    c["files"] += len(rows)
+    todo = sorted({st["id"] for st in states.values() if st["status"] == "new"})
+    c["payloads_new"] += len(todo)
+    if todo:
+        _parse_and_apply(repo, repo.payloads_to_parse(todo), c)
 
 
 def ingest_pending(repo: Repository, source: str | None = None) -> Summary:
@@ -176,15 +320,30 @@ def ingest_pending(repo: Repository, source: str | None = None) -> Summary:
         return s
 
 
+def requeue(repo: Repository, payload_id: int | None = None) -> tuple[int, Summary]:
+    """Resolve the open quarantine entries (all, or one payload's) as 'requeued' and parse
+    their payloads again, e.g. after a parser fix. What still fails is quarantined anew."""
+    with repo.transaction():
+        requeued = repo.rows("requeue_payloads", payload_id=payload_id)
+    return len(requeued), ingest_pending(repo)
+
+
 def _parse_and_apply(repo: Repository, payloads: list[dict], c: dict) -> None:
     parsed: list[tuple[dict, Parsed]] = [
-        (p, parse_payload(bytes(p["body"]), p["source"], Path(p["origin"]).name)) for p in payloads
+        (
+            p,
+            parse_payload(
+                bytes(p["body"]), p["source"], collect.origin_name(p["origin"]), size=p["size"]
+            ),
+        )
+        for p in payloads
     ]
     keys = sorted({it.key for _, pr in parsed for it in pr.items})
     with repo.transaction():
         current = repo.current_articles(keys)
         known = repo.known_versions(keys)
         texts: dict[int, tuple[list, list]] = {}
+        linked: set[str] = set()
         for payload, pr in parsed:
             for problem in pr.problems:
                 repo.quarantine(payload["id"], problem.item_key, problem.reason)
@@ -202,11 +361,16 @@ def _parse_and_apply(repo: Repository, payloads: list[dict], c: dict) -> None:
                             outcome, "items_" + outcome
                         ),
                     )
-            status = "parsed" if applied or not pr.problems else "quarantined"
+            linked |= packages.apply_links(repo, payload["id"], pr)
+            # quarantined: nothing in it could be used (a conflict counts as unusable)
+            refused = bool(pr.problems) or applied < len(pr.items)
+            status = "parsed" if applied or pr.link_versions or not refused else "quarantined"
             repo.mark_payload(payload["id"], status, pr.format, len(pr.items))
         para_rows = [r for aid in sorted(texts) for r in texts[aid][0]]
         cap_rows = [r for aid in sorted(texts) for r in texts[aid][1]]
         repo.replace_text(para_rows, cap_rows, sorted(texts))
+        # after replace_text, which rewrote the captions of every article it touched
+        packages.refresh_captions(repo, set(keys), linked)
 
 
 def _apply_item(repo, payload_id, item: WireItem, current, known, texts) -> str:
@@ -254,6 +418,22 @@ def _apply_item(repo, payload_id, item: WireItem, current, known, texts) -> str:
             headline_tag=split_headline_tags(item.headline)[0],
         )
         return "older"
+    if item.pub_status == WITHHELD_STATUS and cur is not None and not item.paragraphs:
+        # withheld without text: the status changes, the last usable text stays
+        repo.one(
+            "set_article_status",
+            item_key=key,
+            pub_status=item.pub_status,
+            ed_stat=item.ed_stat,
+            killed=False,
+            raw_item_id=raw_id,
+            version=item.version,
+            version_created=item.version_created,
+        )
+        current[key] = dict(
+            cur, version=item.version, version_created=item.version_created, killed=False
+        )
+        return "updated"
     if item.killed and cur is not None:
         repo.kill_article(
             item_key=key,
@@ -998,10 +1178,23 @@ def run_inbox(
     sources: Sequence[str] = ("reuters", "xinhua", "cgtn"),
     progress: Progress = _noop,
 ) -> list[Summary]:
+    """Ingest ``inbox/<source>/`` for each source, then dedup."""
+    return run_sources(
+        repo, [SourceConfig(name=s, folders=(str(inbox / s),)) for s in sources], config, progress
+    )
+
+
+def run_sources(
+    repo: Repository,
+    sources: Sequence[SourceConfig],
+    config: DedupConfig,
+    progress: Progress = _noop,
+) -> list[Summary]:
+    """Ingest every source (its folders and feed URLs), then dedup. A source with nothing
+    to look at (no existing folder, no URL) is skipped."""
     out = []
-    for source in sources:
-        files = list_files(inbox / source)
-        if files:
-            out.append(ingest_files(repo, source, files, progress))
+    for src in sources:
+        if src.urls or any(Path(f).expanduser().exists() for f in src.folders):
+            out.append(ingest_source(repo, src, progress=progress))
     out.extend(dedup(repo, config, progress))
     return out
