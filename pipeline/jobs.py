@@ -138,10 +138,16 @@ def _order_key(version_created: datetime | None, version: str) -> tuple:
 
 
 def ingest_files(
-    repo: Repository, source: str, files: Sequence[Path], progress: Progress = _noop
+    repo: Repository,
+    source: str,
+    files: Sequence[Path],
+    progress: Progress = _noop,
+    key: str | None = None,
 ) -> Summary:
-    """Store every file verbatim, parse new ones, apply their items. Idempotent."""
-    with _stage(repo, f"ingest:{source}", None) as s:
+    """Store every file verbatim, parse new ones, apply their items. Idempotent.
+
+    ``key`` labels the run in the ``run`` table (a scheduler passes its data interval)."""
+    with _stage(repo, f"ingest:{source}", key) as s:
         c = s.counts
         for k in ("files", "payloads_new", "items_new", "items_updated", "killed", "quarantined"):
             c[k] = 0
