@@ -12,13 +12,14 @@ fields to :func:`database_url`.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from pipeline.config import DEFAULT_SOURCES, ConfigError, Settings, SourceConfig, load_settings
 
@@ -78,6 +79,27 @@ def url_from_connection(
     return url + ("?" + urlencode(query) if query else "")
 
 
+def connection_json(url: str) -> str:
+    """The Airflow connection (JSON form, for ``AIRFLOW_CONN_NEWSDEDUP_DB``) of a
+    ``postgresql://`` URL, including libpq's ``?host=/socket/dir`` form."""
+    u = urlsplit(url)
+    if u.scheme not in ("postgresql", "postgres"):
+        raise ConfigError(f"not a postgresql:// URL: {url.split('@')[-1]}")
+    query = dict(parse_qsl(u.query))
+    host = query.pop("host", None) or u.hostname
+    port = query.pop("port", None) or u.port
+    fields = {
+        "conn_type": "postgres",
+        "host": host,
+        "port": int(port) if port else None,
+        "login": unquote(u.username) if u.username else None,
+        "password": unquote(u.password) if u.password else None,
+        "schema": unquote(u.path.lstrip("/")) or None,
+        "extra": query or None,
+    }
+    return json.dumps({k: v for k, v in fields.items() if v not in (None, "")})
+
+
 def database_url(connection: dict | None, settings: Settings | None = None) -> str:
     """The pipeline database for a task: the Airflow connection ``newsdedup_db`` when it
     exists (its fields as a dict), else ``NEWSDEDUP_DATABASE_URL`` / ``database_url`` in
@@ -122,14 +144,8 @@ class _LogProgress:
 
 
 def _out(summary) -> dict:
+    """A stage's summary for XCom (pipeline.jobs has already logged it)."""
     counts = dict(summary.counts)
-    log.info(
-        "%s%s: %s in %.2fs",
-        summary.stage,
-        f" {summary.batch_key}" if summary.batch_key else "",
-        ", ".join(f"{k}={v}" for k, v in counts.items()),
-        summary.seconds,
-    )
     return {
         "stage": summary.stage,
         "batch_key": summary.batch_key,

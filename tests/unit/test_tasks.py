@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.config import ConfigError, Settings, SourceConfig
 from pipeline.tasks import (
+    connection_json,
     database_url,
     files_for,
     interval_key,
@@ -92,3 +93,18 @@ def test_files_for_sees_only_what_arrived_by_the_cutoff(tmp_path):
     src = SourceConfig(name="reuters", folders=(str(folder), str(tmp_path / "missing")))
     assert files_for(src, cutoff) == [old]
     assert files_for(src, cutoff + timedelta(minutes=5)) == [old, new]
+
+
+def test_connection_json_round_trips_through_url_from_connection():
+    import json
+
+    for url in (
+        "postgresql://postgres:@/newsdedup?host=/tmp/pgsock",
+        "postgresql://nd:p%40ss@db.example:5433/news?sslmode=require",
+    ):
+        fields = json.loads(connection_json(url))
+        assert fields["conn_type"] == "postgres"
+        fields.pop("conn_type")
+        assert url_from_connection(**fields).replace("%2F", "/") == url.replace(":@", "@")
+    with pytest.raises(ConfigError):
+        connection_json("host=db dbname=x")
