@@ -198,10 +198,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     stopping = False
 
-    def on_term(signum, frame):
+    def on_signal(signum, frame):
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_term)
+    # explicitly: a process started from a script may inherit SIGINT as ignored
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     try:
         _wait_ready(proc, base, home, args.verbose, log_path)
         print(
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             f"  log in as {USER} / {password(home) or '(see ' + str(home / PASSWORD_FILE) + ')'}"
             f"\n  DAGs: newsdedup_ingest_{{reuters,xinhua,cgtn}}, newsdedup_dedup, "
             f"newsdedup_maintenance ({'unpaused' if args.unpause else 'paused: unpause them'})"
-            f"\n  stories: {sys.executable} -m pipeline.cli export stories "
+            f"\n  stories: {Path(sys.executable).parent / 'newsdedup'} export stories "
             + (f"--data-dir {data_dir}" if not settings.database_url else "--database-url URL")
             + "\nCtrl-C stops everything.",
             flush=True,
