@@ -7,6 +7,7 @@ here, when pytest loads this file, before any test module imports airflow.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -25,13 +26,13 @@ os.environ.update(
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow.db'}",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        # the sources' folders at parse time; tests that run DAGs point it elsewhere
-        "NEWSDEDUP_INBOX": str(SAMPLE_INBOX),
     }
 )
-os.environ.pop("NEWSDEDUP_DATABASE_URL", None)
-os.environ.pop("NEWSDEDUP_CONFIG", None)
-os.environ.pop("AIRFLOW_CONN_NEWSDEDUP_DB", None)
+
+# What the DAG files read at parse time. Set per use, never for the whole session: other
+# tests load settings from the same environment.
+PARSE_ENV = {"NEWSDEDUP_INBOX": str(SAMPLE_INBOX)}
+UNSET = ("NEWSDEDUP_CONFIG", "NEWSDEDUP_DATABASE_URL", "AIRFLOW_CONN_NEWSDEDUP_DB")
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +43,24 @@ def airflow_db():
     db.resetdb(skip_init=False)
     yield
     shutil.rmtree(_HOME, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def parse_env(**overrides: str):
+    """The sample inbox as the sources' folders and no stray newsdedup settings, for as
+    long as the block runs (``overrides`` win)."""
+    saved = {k: os.environ.get(k) for k in (*PARSE_ENV, *UNSET, *overrides)}
+    for k in UNSET:
+        os.environ.pop(k, None)
+    os.environ.update({**PARSE_ENV, **overrides})
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def dagbag():

@@ -11,7 +11,7 @@ import pytest
 from pipeline import jobs
 from pipeline.report import export_stories
 from tests.conftest import SAMPLE_INBOX
-from tests.dags.conftest import dagbag
+from tests.dags.conftest import UNSET, dagbag
 
 pytest.importorskip("airflow", reason="the airflow extra is not installed")
 pytestmark = [pytest.mark.airflow, pytest.mark.integration]
@@ -77,6 +77,8 @@ def as_url(conninfo: str) -> str:
 
 @pytest.fixture
 def airflow_env(airflow_db, db_url, inbox, monkeypatch):
+    for k in UNSET:
+        monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("AIRFLOW_CONN_NEWSDEDUP_DB", as_url(db_url))
     monkeypatch.setenv("NEWSDEDUP_INBOX", str(inbox))
     return db_url

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.dags.conftest import DAGS, dagbag
+from tests.dags.conftest import DAGS, PARSE_ENV, UNSET, dagbag, parse_env
 
 pytest.importorskip("airflow", reason="the airflow extra is not installed")
 pytestmark = pytest.mark.airflow
@@ -25,7 +25,8 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def bag():
-    return dagbag()
+    with parse_env():
+        return dagbag()
 
 
 def test_no_import_errors_and_every_dag(bag):
@@ -129,7 +130,8 @@ def _parse_in_subprocess(env_changes: dict) -> dict:
     """Parse in a fresh interpreter: what a dag-processor's parse actually imports."""
     import os
 
-    env = {**os.environ, **env_changes}
+    env = {k: v for k, v in os.environ.items() if k not in UNSET}
+    env.update({**PARSE_ENV, **env_changes})
     got = subprocess.run(
         [sys.executable, "-c", _PARSE, str(DAGS)],
         capture_output=True,
