@@ -134,11 +134,17 @@ def _order_key(version_created: datetime | None, version: str) -> tuple:
 
 
 def ingest_files(
-    repo: Repository, source: str, files: Sequence[Path], progress: Progress = _noop
+    repo: Repository,
+    source: str,
+    files: Sequence[Path],
+    progress: Progress = _noop,
+    key: str | None = None,
 ) -> Summary:
     """Store every new or changed file verbatim, parse new payloads, apply their items.
-    Files already taken (same path, size and mtime) are not read again. Idempotent."""
-    with _stage(repo, f"ingest:{source}", None) as s:
+    Files already taken (same path, size and mtime) are not read again. Idempotent.
+
+    ``key`` labels the run in the ``run`` table (a scheduler passes its data interval)."""
+    with _stage(repo, f"ingest:{source}", key) as s:
         s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
         _ingest_paths(repo, source, list(files), s.counts, progress)
         _parse_leftovers(repo, source, s.counts)
@@ -199,10 +205,12 @@ def ingest_source(
     paths: Sequence[Path] = (),
     urls: Sequence[str] = (),
     progress: Progress = _noop,
+    key: str | None = None,
 ) -> Summary:
     """Everything one source has: its configured folders and feed URLs, plus ``paths``
-    (files or folders) and ``urls`` given on the command line. One ``ingest:NAME`` stage."""
-    with _stage(repo, f"ingest:{source.name}", None) as s:
+    (files or folders) and ``urls`` given on the command line. One ``ingest:NAME`` stage,
+    labelled ``key`` in the run table when a scheduler passes its data interval."""
+    with _stage(repo, f"ingest:{source.name}", key) as s:
         s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
         files: list[Path] = []
         for raw in [*source.folders, *paths]:
