@@ -138,13 +138,16 @@ def explain(repo: Repository, key: str) -> str | None:
             out.append(f"      {mm['role']:<11} {mm['similarity']:.2f} {mm['item_key']}{flag}")
         prov = repo.rows("story_provenance", story_id=m["story_id"])
         if prov:
-            out.append("    merged record (each paragraph and caption with the member it "
-                       "comes from; + = not in the canonical text):")
+            out.append(
+                "    merged record (each paragraph and caption with the member it "
+                "comes from; + = not in the canonical text):"
+            )
             for p in prov:
                 mark = " " if p["in_canonical"] else "+"
                 snippet = p["text"] if len(p["text"]) <= 60 else p["text"][:57] + "..."
-                out.append(f"     {mark}{p['kind'][0]}{p['ord']:<3} {snippet:<60}  "
-                           f"<- {p['item_key']}")
+                out.append(
+                    f"     {mark}{p['kind'][0]}{p['ord']:<3} {snippet:<60}  <- {p['item_key']}"
+                )
     edges = repo.rows("edges_of", id=a["id"])
     if edges:
         out.append(f"  verified pairs: {len(edges)}")
