@@ -167,10 +167,16 @@ def ingest_files(
         return s
 
 
-def ingest_pending(repo: Repository, source: str | None = None) -> Summary:
-    """Parse payloads stored but never parsed (crash, or re-queued after a parser fix)."""
+def ingest_pending(
+    repo: Repository, source: str | None = None, payload_ids: Sequence[int] | None = None
+) -> Summary:
+    """Parse payloads stored but never parsed (crash, or re-queued after a parser fix);
+    ``payload_ids`` limits it to those payloads (the dashboard re-queues one at a time)."""
     with _stage(repo, "requeue", None) as s:
-        ids = [r["id"] for r in repo.rows("new_payload_ids", source=source)]
+        if payload_ids is not None:
+            ids = sorted(set(payload_ids))
+        else:
+            ids = [r["id"] for r in repo.rows("new_payload_ids", source=source)]
         s.counts.update(payloads=len(ids), items_new=0, items_updated=0, killed=0, quarantined=0)
         for start in range(0, len(ids), INGEST_CHUNK):
             _parse_and_apply(
