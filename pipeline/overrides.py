@@ -6,11 +6,13 @@ the overrides in force (``jobs.cluster_merge`` -> ``_override_links``).
 
 What each action stores, so that later runs cannot undo it:
 
-``split X out of S``  a cannot-link between X and *every* other member of S. Banning X only
-    from the canonical would not do: X could come back through an edge to any other member
-    (or drag that member out with it), and the canonical itself may change with the next
-    version. Merges that tied X to S are lifted; members they also held in S are re-tied to
-    S's canonical so that only X leaves.
+``split X out of S``  a cannot-link between X and every member of S's *core*: the members
+    still connected to S's canonical without X (through verified duplicate pairs and operator
+    merges). Banning X only from the canonical would not do: X could come back through an
+    edge to any other member (or drag that member out with it), and the canonical itself may
+    change with the next version. Copies that were in S only through X leave with it.
+    Merges that tied X to S are lifted; a member such a merge also held in S (a story merged
+    in through X) is re-tied to S's canonical, so it stays.
 ``merge S and T``     a must-link between the two canonicals (clustering applies must-links
     before any edge); splits and never-merges between the two stories are lifted.
 ``never merge S, T``  a cannot-link between the two canonicals: whatever later copies arrive,
@@ -129,6 +131,34 @@ def _recluster(repo: Repository, config: DedupConfig, event_id: int, ids: list[i
         repo.run_sql("ovr_mark_pending", ids=sorted(set(ids)))
 
 
+def _core(repo: Repository, members: list[int], anchor: int) -> list[int]:
+    """The members connected to ``anchor`` through duplicate pairs and in-force merges
+    among ``members`` (which no longer include the article being split out)."""
+    inside = set(members)
+    nbrs: dict[int, set[int]] = {m: set() for m in members}
+    links = [
+        (e["a"], e["b"])
+        for e in repo.rows("edges_among", ids=members)
+        if e["verdict"] == "duplicate"
+    ]
+    links += [
+        (o["article_a"], o["article_b"])
+        for o in repo.rows("overrides_touching", ids=members)
+        if o["kind"] == "merge"
+    ]
+    for a, b in links:
+        if a in inside and b in inside:
+            nbrs[a].add(b)
+            nbrs[b].add(a)
+    seen, todo = {anchor}, [anchor]
+    while todo:
+        for n in nbrs.get(todo.pop(), ()):
+            if n not in seen:
+                seen.add(n)
+                todo.append(n)
+    return sorted(seen)
+
+
 def _story_of(repo: Repository, article_id: int) -> tuple[int | None, int]:
     row = repo.one("ovr_story_of", id=article_id)
     return (row["story_id"], row["member_count"]) if row else (None, 0)
@@ -169,7 +199,7 @@ def split(
             kept = o["article_b"] if o["article_a"] == article_id else o["article_a"]
             if kept != anchor:
                 _override(repo, event_id, "merge", anchor, kept, who, why)
-        for other in others:
+        for other in _core(repo, others, anchor):
             _override(repo, event_id, "split", article_id, other, who, why)
         _recluster(repo, config, event_id, [article_id, *others])
         new_story, new_size = _story_of(repo, article_id)
