@@ -206,7 +206,7 @@ def split(
         kept_size = len(_members(repo, story_id))
         moved = new_size - 1
         message = (
-            f"split out of s{story_id} into s{new_story}"
+            f"moved to s{new_story}"
             + (f" with {moved} copy linked only to it" if moved == 1 else "")
             + (f" with {moved} copies linked only to it" if moved > 1 else "")
             + f"; s{story_id} keeps {kept_size} member{'s' if kept_size != 1 else ''}"

@@ -508,7 +508,7 @@ def create_app(
 
     def _done(request: Request, out: overrides.Outcome) -> RedirectResponse:
         target = url(request, "story", {"done": out.event_id}, story_id=out.story_id)
-        return RedirectResponse(target + "#history", 303)
+        return RedirectResponse(target, 303)
 
     @app.post("/quarantine/{payload_id}/requeue", name="requeue", dependencies=action_deps)
     def requeue(request: Request, payload_id: int, form: FormDep, who: Principal = who_dep):

@@ -18,6 +18,7 @@ Database: ``NEWSDEDUP_DATABASE_URL`` (or ``NEWSDEDUP_DATA_DIR`` for the embedded
 exactly like the CLI.
 """
 
+import logging
 import threading
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from fastapi import Depends, Request
 from pipeline.dashboard.auth import DashboardAuth, Principal, has_bearer
 
 URL_PREFIX = "/newsdedup"
+log = logging.getLogger("newsdedup.dashboard")
 
 
 def _base_path() -> str:
@@ -75,7 +77,22 @@ class LazyDashboard:
         if self._app is None:
             with self._lock:
                 if self._app is None:
-                    self._app = self._build()
+                    try:
+                        self._app = self._build()
+                    except Exception as e:  # a bad newsdedup.toml...: say so, retry next time
+                        log.error("newsdedup dashboard cannot start: %s", e)
+                        if scope["type"] != "http":
+                            return
+                        body = f"newsdedup dashboard cannot start: {e}".splitlines()[0].encode()
+                        await send(
+                            {
+                                "type": "http.response.start",
+                                "status": 503,
+                                "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                            }
+                        )
+                        await send({"type": "http.response.body", "body": body})
+                        return
         await self._app(scope, receive, send)
 
 
