@@ -385,14 +385,19 @@ def create_app(
                 if sid is not None and repo.one("dash_story", id=sid):
                     return RedirectResponse(url(request, "story", story_id=sid), 303)
             kill = (qp.get("kill") or "").lower()
+            date_from, date_to = _date(qp.get("from"), "from"), _date(qp.get("to"), "to")
+            sort = qp.get("sort") or ("published" if date_from or date_to else "updated")
+            if sort not in pages.SORTS:
+                raise BadRequest(f"sort must be one of {', '.join(pages.SORTS)}")
             f = pages.StoryFilters(
+                sort=sort,
                 q=q,
                 source=(qp.get("source") or "").strip()[:100] or None,
                 min_members=_int(qp.get("min"), "min", lo=1, hi=100000),
                 max_members=_int(qp.get("max"), "max", lo=1, hi=100000),
                 has_kill={"yes": True, "no": False}.get(kill),
-                date_from=_date(qp.get("from"), "from"),
-                date_to=_date(qp.get("to"), "to"),
+                date_from=date_from,
+                date_to=date_to,
             )
             try:
                 data = pages.stories(repo, f, after=qp.get("after"), before=qp.get("before"))

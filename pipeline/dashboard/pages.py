@@ -88,25 +88,23 @@ def counts_summary(counts: dict) -> str:
 
 def overview(repo: Repository, days: int) -> dict:
     ends = repo.one("dash_window_ends")
-    op_end = max(
+    end = max(
         (t for t in (ends["last_received"], ends["last_story"], ends["last_quarantined"]) if t),
         default=None,
     )
-    op_days, since, until = _window(op_end, days)
-    pub_days, psince, puntil = _window(ends["last_published"], days)
+    days_list, since, until = _window(end, days)
 
     received = repo.rows("dash_received_per_day", since=since, until=until)
     sources = sorted({r["source"] for r in received})
     classes = source_classes(sources)
-    per_source = {s: _by_day([r for r in received if r["source"] == s], op_days) for s in sources}
-    stories = _by_day(repo.rows("dash_stories_per_day", since=since, until=until), op_days)
-    quarantined = _by_day(repo.rows("dash_quarantine_per_day", since=since, until=until), op_days)
-    dup_rows = repo.rows("dash_duplicates_per_day", since=psince, until=puntil)
-    placed = _by_day(dup_rows, pub_days, "placed")
-    dups = _by_day(dup_rows, pub_days, "duplicates")
-    published = _by_day(dup_rows, pub_days, "articles")
+    per_source = {s: _by_day([r for r in received if r["source"] == s], days_list) for s in sources}
+    story_rows = repo.rows("dash_stories_per_day", since=since, until=until)
+    stories = _by_day(story_rows, days_list, "stories")
+    placed = _by_day(story_rows, days_list, "articles")
+    dups = _by_day(story_rows, days_list, "duplicates")
     rates = [d / p if p else None for d, p in zip(dups, placed, strict=True)]
-    captions = repo.one("dash_caption_reuse_window", since=psince, until=puntil)
+    quarantined = _by_day(repo.rows("dash_quarantine_per_day", since=since, until=until), days_list)
+    captions = repo.one("dash_caption_reuse_window", since=since, until=until)
     runs = sorted(repo.rows("dash_last_runs"), key=lambda r: stage_sort_key(r["stage"]))
     for r in runs:
         r["strip"] = charts.run_strip(r["statuses"] or [], r["durations"] or [])
@@ -115,14 +113,12 @@ def overview(repo: Repository, days: int) -> dict:
     return {
         "days": days,
         "windows": WINDOWS,
-        "op_range": (op_days[0], op_days[-1]),
-        "pub_range": (pub_days[0], pub_days[-1]),
-        "has_data": op_end is not None,
+        "range": (days_list[0], days_list[-1]),
+        "has_data": end is not None,
         "kpi": {
             "received": sum(sum(v) for v in per_source.values()),
             "received_by_source": {s: sum(v) for s, v in per_source.items()},
             "stories": sum(stories),
-            "published": sum(published),
             "placed": sum(placed),
             "duplicates": sum(dups),
             "dup_rate": (sum(dups) / sum(placed)) if sum(placed) else None,
@@ -132,12 +128,11 @@ def overview(repo: Repository, days: int) -> dict:
             "caption_across": captions["across_stories"],
         },
         "classes": classes,
-        "received_chart": charts.stacked_bars(op_days, per_source, classes),
+        "received_chart": charts.stacked_bars(days_list, per_source, classes),
         "stories_chart": charts.stacked_bars(
-            op_days, {"stories created": stories}, {"stories created": "s-stories"}, unit=""
+            days_list, {"stories created": stories}, {"stories created": "s-stories"}, unit=""
         ),
-        "dup_chart": charts.rate_line(pub_days, rates, published),
-        "quarantine_days": list(zip(op_days, quarantined, strict=True)),
+        "dup_chart": charts.rate_line(days_list, rates, placed),
         "runs": runs,
         "estimates": estimates,
     }
@@ -148,8 +143,12 @@ def overview(repo: Repository, days: int) -> dict:
 # ------------------------------------------------------------------------------------------
 
 
+SORTS = ("updated", "published")
+
+
 @dataclass(frozen=True)
 class StoryFilters:
+    sort: str = "updated"  # 'updated': latest activity first; 'published': newest first
     q: str | None = None
     source: str | None = None
     min_members: int | None = None
@@ -177,6 +176,8 @@ class StoryFilters:
     def query(self) -> dict[str, str]:
         """The filters as URL query parameters (for links that keep them)."""
         out = {}
+        if self.sort != self.default_sort:
+            out["sort"] = self.sort
         if self.q:
             out["q"] = self.q
         if self.source:
@@ -194,8 +195,13 @@ class StoryFilters:
         return out
 
     @property
+    def default_sort(self) -> str:
+        # with a date filter, publication order: it stays on an index for any date
+        return "published" if (self.date_from or self.date_to) else "updated"
+
+    @property
     def active(self) -> bool:
-        return bool(self.query())
+        return bool({k: v for k, v in self.query().items() if k != "sort"})
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -245,19 +251,19 @@ def stories(
     params = f.params()
     newer_cursor = decode_cursor(before)
     older_cursor = decode_cursor(after)
+    by_pub = f.sort == "published"
+    key = "first_published" if by_pub else "updated_at"
+    q_older = "dash_stories_pub_older" if by_pub else "dash_stories_older"
+    q_newer = "dash_stories_pub_newer" if by_pub else "dash_stories_newer"
     if newer_cursor is not None:
         ts, sid = newer_cursor
-        rows = repo.rows(
-            "dash_stories_newer", **params, cursor_ts=ts, cursor_id=sid, limit=PAGE_SIZE + 1
-        )
+        rows = repo.rows(q_newer, **params, cursor_ts=ts, cursor_id=sid, limit=PAGE_SIZE + 1)
         has_newer = len(rows) > PAGE_SIZE
         rows = list(reversed(rows[:PAGE_SIZE]))
         has_older = True
     else:
         ts, sid = older_cursor if older_cursor else (None, None)
-        rows = repo.rows(
-            "dash_stories_older", **params, cursor_ts=ts, cursor_id=sid, limit=PAGE_SIZE + 1
-        )
+        rows = repo.rows(q_older, **params, cursor_ts=ts, cursor_id=sid, limit=PAGE_SIZE + 1)
         has_older = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         has_newer = older_cursor is not None
@@ -273,12 +279,8 @@ def stories(
         "filters": f,
         "sources": all_sources,
         "classes": source_classes(all_sources),
-        "older": encode_cursor(rows[-1]["updated_at"], rows[-1]["id"])
-        if rows and has_older
-        else None,
-        "newer": encode_cursor(rows[0]["updated_at"], rows[0]["id"])
-        if rows and has_newer
-        else None,
+        "older": encode_cursor(rows[-1][key], rows[-1]["id"]) if rows and has_older else None,
+        "newer": encode_cursor(rows[0][key], rows[0]["id"]) if rows and has_newer else None,
         "page_size": PAGE_SIZE,
     }
 

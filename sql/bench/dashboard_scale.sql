@@ -106,7 +106,7 @@ SELECT a, 0, cg.label, cg.label, 'VCG', 'crowds gather in the rain', cg.id
 FROM bench_story s
 CROSS JOIN LATERAL generate_series(s.first_article, least(s.first_article + s.n - 1, %(articles)s)) a
 JOIN caption_group cg ON cg.id = CASE WHEN s.sid %% 60 = 0 AND s.sid > 6000
-                                      THEN s.sid - 5400 ELSE s.sid END
+                                      THEN s.sid - 5403 ELSE s.sid END
 WHERE s.sid %% 3 = 0
 
 -- name: scale_story_rows

@@ -25,15 +25,20 @@ CREATE INDEX story_event_other_idx ON story_event (other_story_id, id DESC)
 ALTER TABLE override ADD COLUMN event_id bigint REFERENCES story_event (id);
 ALTER TABLE override ADD COLUMN revoked_by bigint REFERENCES story_event (id);
 
--- Story list: newest activity first, keyset-paginated on (updated_at, id).
+-- Story list: newest activity first, keyset-paginated on (updated_at, id); or, with a
+-- date filter, by first publication, keyset on (first_published, id). Kills are rare: their
+-- own small index, so "has a kill" never walks the whole list.
 CREATE INDEX story_page_idx ON story (updated_at, id) WHERE merged_into IS NULL;
-CREATE INDEX story_first_published_idx ON story (first_published) WHERE merged_into IS NULL;
+CREATE INDEX story_first_published_idx ON story (first_published, id) WHERE merged_into IS NULL;
+CREATE INDEX story_kill_idx ON story (updated_at, id) WHERE has_kill AND merged_into IS NULL;
 CREATE INDEX story_headline_search_idx ON story USING gin (to_tsvector('simple', headline))
     WHERE merged_into IS NULL;
 CREATE INDEX story_created_idx ON story (created_at);
 CREATE INDEX story_merged_into_idx ON story (merged_into) WHERE merged_into IS NOT NULL;
 
--- Overview: items received per source per day, quarantine per day.
+-- Overview: items received per source per day, photos first seen per day, quarantine.
 CREATE INDEX raw_item_received_idx ON raw_item (received_at) INCLUDE (source);
+CREATE INDEX caption_group_created_idx ON caption_group (created_at);
 CREATE INDEX quarantine_created_idx ON quarantine (created_at);
 CREATE INDEX quarantine_open_id_idx ON quarantine (id) WHERE resolved_at IS NULL;
+CREATE INDEX quarantine_resolved_idx ON quarantine (resolved_at, id) WHERE resolved_at IS NOT NULL;

@@ -50,19 +50,14 @@ WHERE received_at >= %(since)s AND received_at < %(until)s
 GROUP BY 1, 2 ORDER BY 1, 2
 
 -- name: dash_stories_per_day
-SELECT date_trunc('day', created_at, 'UTC') AS day, count(*) AS n
+-- Stories first seen per day, how many articles they hold now, and how many of those are
+-- copies of another (every member but one per story): the duplicate rate of the day.
+SELECT date_trunc('day', created_at, 'UTC') AS day,
+       count(*) FILTER (WHERE member_count > 0) AS stories,
+       coalesce(sum(member_count), 0) AS articles,
+       coalesce(sum(member_count - 1) FILTER (WHERE member_count > 0), 0) AS duplicates
 FROM story
 WHERE created_at >= %(since)s AND created_at < %(until)s
-GROUP BY 1 ORDER BY 1
-
--- name: dash_duplicates_per_day
--- Articles by publication day and how many of them joined a story as a copy of another.
-SELECT date_trunc('day', a.published_at, 'UTC') AS day, count(*) AS articles,
-       count(m.article_id) AS placed,
-       count(*) FILTER (WHERE m.role IN ('duplicate', 'version')) AS duplicates
-FROM article a
-LEFT JOIN story_member m ON m.article_id = a.id AND m.role <> 'contributor'
-WHERE a.published_at >= %(since)s AND a.published_at < %(until)s
 GROUP BY 1 ORDER BY 1
 
 -- name: dash_quarantine_per_day
@@ -76,18 +71,20 @@ GROUP BY 1 ORDER BY 1
 SELECT count(*) AS n FROM quarantine WHERE resolved_at IS NULL
 
 -- name: dash_caption_reuse_window
--- Photos (caption groups) of the copy published in the window that appear more than once,
--- and how many of them are shared by more than one story.
-SELECT count(*) AS groups, count(*) FILTER (WHERE g.stories > 1) AS across_stories
+-- Photos (caption groups) first seen in the window that were printed more than once, and
+-- how many of them by more than one story. One index probe per caption of those photos.
+SELECT count(*) FILTER (WHERE g.captions > 1) AS groups,
+       count(*) FILTER (WHERE g.stories > 1) AS across_stories
 FROM (
-    SELECT c.group_id, count(*) AS captions, count(DISTINCT m.story_id) AS stories
-    FROM article a
-    JOIN caption c ON c.article_id = a.id
-    LEFT JOIN story_member m ON m.article_id = a.id AND m.role <> 'contributor'
-    WHERE a.published_at >= %(since)s AND a.published_at < %(until)s
-      AND c.group_id IS NOT NULL
-    GROUP BY c.group_id
-    HAVING count(*) > 1
+    SELECT cg.id, count(*) AS captions, count(DISTINCT m.story_id) AS stories
+    FROM caption_group cg
+    JOIN caption c ON c.group_id = cg.id
+    LEFT JOIN LATERAL (
+        SELECT sm.story_id FROM story_member sm
+        WHERE sm.article_id = c.article_id AND sm.role <> 'contributor' LIMIT 1
+    ) m ON true
+    WHERE cg.created_at >= %(since)s AND cg.created_at < %(until)s
+    GROUP BY cg.id
 ) g
 
 -- name: dash_table_estimates
@@ -141,6 +138,49 @@ WHERE s.merged_into IS NULL AND s.member_count > 0
   AND (%(date_to)s::timestamptz IS NULL OR s.first_published < %(date_to)s)
   AND (s.updated_at, s.id) > (%(cursor_ts)s, %(cursor_id)s::bigint)
 ORDER BY s.updated_at ASC, s.id ASC
+LIMIT %(limit)s
+
+-- name: dash_stories_pub_older
+-- Like dash_stories_older, in first-publication order (used with a date filter: walking
+-- the update order would scan far for an old date). Stories without a live member have
+-- no publication time and are left out of this order.
+SELECT s.id, s.headline, s.member_count, s.sources, s.has_kill, s.first_published,
+       s.created_at, s.updated_at, ca.item_key AS canonical_key, ca.source AS canonical_source,
+       ca.killed AS canonical_killed
+FROM story s
+LEFT JOIN article ca ON ca.id = s.canonical_article_id
+WHERE s.merged_into IS NULL AND s.member_count > 0 AND s.first_published IS NOT NULL
+  AND (%(q)s::text IS NULL
+       OR to_tsvector('simple', s.headline) @@ websearch_to_tsquery('simple', %(q)s))
+  AND (%(source)s::text IS NULL OR %(source)s = ANY (s.sources))
+  AND (%(min_members)s::int IS NULL OR s.member_count >= %(min_members)s)
+  AND (%(max_members)s::int IS NULL OR s.member_count <= %(max_members)s)
+  AND (%(has_kill)s::boolean IS NULL OR s.has_kill = %(has_kill)s)
+  AND (%(date_from)s::timestamptz IS NULL OR s.first_published >= %(date_from)s)
+  AND (%(date_to)s::timestamptz IS NULL OR s.first_published < %(date_to)s)
+  AND (%(cursor_ts)s::timestamptz IS NULL
+       OR (s.first_published, s.id) < (%(cursor_ts)s, %(cursor_id)s::bigint))
+ORDER BY s.first_published DESC, s.id DESC
+LIMIT %(limit)s
+
+-- name: dash_stories_pub_newer
+-- The page before the cursor in first-publication order; the caller reverses it.
+SELECT s.id, s.headline, s.member_count, s.sources, s.has_kill, s.first_published,
+       s.created_at, s.updated_at, ca.item_key AS canonical_key, ca.source AS canonical_source,
+       ca.killed AS canonical_killed
+FROM story s
+LEFT JOIN article ca ON ca.id = s.canonical_article_id
+WHERE s.merged_into IS NULL AND s.member_count > 0 AND s.first_published IS NOT NULL
+  AND (%(q)s::text IS NULL
+       OR to_tsvector('simple', s.headline) @@ websearch_to_tsquery('simple', %(q)s))
+  AND (%(source)s::text IS NULL OR %(source)s = ANY (s.sources))
+  AND (%(min_members)s::int IS NULL OR s.member_count >= %(min_members)s)
+  AND (%(max_members)s::int IS NULL OR s.member_count <= %(max_members)s)
+  AND (%(has_kill)s::boolean IS NULL OR s.has_kill = %(has_kill)s)
+  AND (%(date_from)s::timestamptz IS NULL OR s.first_published >= %(date_from)s)
+  AND (%(date_to)s::timestamptz IS NULL OR s.first_published < %(date_to)s)
+  AND (s.first_published, s.id) > (%(cursor_ts)s, %(cursor_id)s::bigint)
+ORDER BY s.first_published ASC, s.id ASC
 LIMIT %(limit)s
 
 -- name: dash_members_per_source
@@ -259,22 +299,33 @@ FROM article a WHERE a.id = %(id)s
 -- ------------------------------------------------------------------------------------------
 
 -- name: dash_caption_groups
--- Photos used in the copy published in the window, with their reach over all time:
--- captions, stories and sources using the same photo. Bounded by the window.
+-- Photos printed in the copy published in the window, with their reach over all time:
+-- captions, stories and sources using the same photo. Bounded by the window: one index
+-- probe per article of the window, then per caption of its photos. (The LIMITs inside the
+-- LATERAL subqueries never cut anything; they keep the planner on those index probes
+-- instead of hashing whole tables.)
 WITH g AS (
     SELECT DISTINCT c.group_id
-    FROM article a JOIN caption c ON c.article_id = a.id
+    FROM article a
+    CROSS JOIN LATERAL (
+        SELECT c.group_id FROM caption c
+        WHERE c.article_id = a.id AND c.group_id IS NOT NULL LIMIT 1000
+    ) c
     WHERE a.published_at >= %(since)s AND a.published_at < %(until)s
-      AND c.group_id IS NOT NULL
 ), agg AS (
-    SELECT c.group_id, count(*) AS captions, count(DISTINCT m.story_id) AS stories,
+    SELECT g.group_id, count(*) AS captions, count(DISTINCT m.story_id) AS stories,
            array_agg(DISTINCT a.source ORDER BY a.source) AS sources,
            min(a.published_at) AS first_seen, max(a.published_at) AS last_seen
     FROM g
-    JOIN caption c ON c.group_id = g.group_id
+    CROSS JOIN LATERAL (
+        SELECT c.article_id FROM caption c WHERE c.group_id = g.group_id LIMIT 100000
+    ) c
     JOIN article a ON a.id = c.article_id
-    LEFT JOIN story_member m ON m.article_id = c.article_id AND m.role <> 'contributor'
-    GROUP BY c.group_id
+    LEFT JOIN LATERAL (
+        SELECT sm.story_id FROM story_member sm
+        WHERE sm.article_id = c.article_id AND sm.role <> 'contributor' LIMIT 1
+    ) m ON true
+    GROUP BY g.group_id
     HAVING count(*) > 1 AND count(DISTINCT m.story_id) >= %(min_stories)s
 )
 SELECT agg.*, cg.label
@@ -326,10 +377,10 @@ LIMIT %(limit)s
 -- The latest entries that were dealt with (re-queued), for the record.
 SELECT q.id, q.payload_id, q.item_key, q.reason, q.created_at, q.resolved_at, q.resolution,
        p.source, p.origin
-FROM quarantine q JOIN payload p ON p.id = q.payload_id
-WHERE q.resolved_at IS NOT NULL
+FROM (SELECT * FROM quarantine WHERE resolved_at IS NOT NULL
+      ORDER BY resolved_at DESC, id DESC LIMIT %(limit)s) q
+JOIN payload p ON p.id = q.payload_id
 ORDER BY q.resolved_at DESC, q.id DESC
-LIMIT %(limit)s
 
 -- name: dash_requeue_payload
 -- Re-queue one quarantined payload: its open entries are resolved (by whom), the payload

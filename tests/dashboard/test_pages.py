@@ -81,6 +81,20 @@ def test_story_list_pages_with_a_keyset_cursor(dash, monkeypatch):
     assert re.findall(r'href="/stories/(\d+)">s', dash.get(newer).text) == seen1
     assert dash.get("/stories?after=nonsense").status_code == 400
     assert dash.get("/stories?min=lots").status_code == 400
+    assert dash.get("/stories?sort=random").status_code == 400
+
+
+def test_story_list_in_publication_order_pages_too(dash, monkeypatch):
+    monkeypatch.setattr(pages, "PAGE_SIZE", 4)
+    # a date filter switches to publication order (it stays on an index for any date)
+    first = dash.get("/stories?from=2026-06-01").text
+    assert 'class="on">newest publication first' in first
+    dates = re.findall(r'<td class="nowrap">(2026-06-\d\d \d\d:\d\d) UTC</td>', first)
+    assert dates == sorted(dates, reverse=True) and len(dates) == 4
+    older = re.search(r'href="(/stories\?[^"]*after=[^"]+)">Older', first).group(1)
+    second = dash.get(older.replace("&amp;", "&")).text
+    more = re.findall(r'<td class="nowrap">(2026-06-\d\d \d\d:\d\d) UTC</td>', second)
+    assert more and max(more) <= min(dates)
 
 
 def test_search_jumps_to_a_story_by_id_or_item_key(dash):
