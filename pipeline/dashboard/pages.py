@@ -249,13 +249,17 @@ def stories(
     repo: Repository, f: StoryFilters, after: str | None = None, before: str | None = None
 ) -> dict:
     params = f.params()
+    all_sources = [r["source"] for r in repo.rows("dash_sources")]
     newer_cursor = decode_cursor(before)
     older_cursor = decode_cursor(after)
     by_pub = f.sort == "published"
     key = "first_published" if by_pub else "updated_at"
     q_older = "dash_stories_pub_older" if by_pub else "dash_stories_older"
     q_newer = "dash_stories_pub_newer" if by_pub else "dash_stories_newer"
-    if newer_cursor is not None:
+    if f.source and f.source not in all_sources:
+        # no article has this source: nothing to look for (and no index could say so fast)
+        rows, has_newer, has_older = [], False, False
+    elif newer_cursor is not None:
         ts, sid = newer_cursor
         rows = repo.rows(q_newer, **params, cursor_ts=ts, cursor_id=sid, limit=PAGE_SIZE + 1)
         has_newer = len(rows) > PAGE_SIZE
@@ -271,7 +275,6 @@ def stories(
     per_source: dict[int, list[dict]] = defaultdict(list)
     for r in repo.rows("dash_members_per_source", story_ids=ids) if ids else []:
         per_source[r["story_id"]].append(r)
-    all_sources = [r["source"] for r in repo.rows("dash_sources")]
     for r in rows:
         r["per_source"] = per_source.get(r["id"], [])
     return {

@@ -31,8 +31,12 @@ ALTER TABLE override ADD COLUMN revoked_by bigint REFERENCES story_event (id);
 CREATE INDEX story_page_idx ON story (updated_at, id) WHERE merged_into IS NULL;
 CREATE INDEX story_first_published_idx ON story (first_published, id) WHERE merged_into IS NULL;
 CREATE INDEX story_kill_idx ON story (updated_at, id) WHERE has_kill AND merged_into IS NULL;
-CREATE INDEX story_headline_search_idx ON story USING gin (to_tsvector('simple', headline))
-    WHERE merged_into IS NULL;
+-- Headline search: the words of the canonical headline, stored, so that the planner has
+-- statistics of how common each word is (to choose between this index for rare words and
+-- walking story_page_idx for common ones) and walking never re-parses a headline.
+ALTER TABLE story ADD COLUMN headline_search tsvector
+    GENERATED ALWAYS AS (to_tsvector('simple', headline)) STORED;
+CREATE INDEX story_headline_search_idx ON story USING gin (headline_search);
 CREATE INDEX story_created_idx ON story (created_at);
 CREATE INDEX story_merged_into_idx ON story (merged_into) WHERE merged_into IS NOT NULL;
 

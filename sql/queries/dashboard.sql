@@ -108,7 +108,7 @@ FROM story s
 LEFT JOIN article ca ON ca.id = s.canonical_article_id
 WHERE s.merged_into IS NULL AND s.member_count > 0
   AND (%(q)s::text IS NULL
-       OR to_tsvector('simple', s.headline) @@ websearch_to_tsquery('simple', %(q)s))
+       OR s.headline_search @@ websearch_to_tsquery('simple', %(q)s))
   AND (%(source)s::text IS NULL OR %(source)s = ANY (s.sources))
   AND (%(min_members)s::int IS NULL OR s.member_count >= %(min_members)s)
   AND (%(max_members)s::int IS NULL OR s.member_count <= %(max_members)s)
@@ -129,7 +129,7 @@ FROM story s
 LEFT JOIN article ca ON ca.id = s.canonical_article_id
 WHERE s.merged_into IS NULL AND s.member_count > 0
   AND (%(q)s::text IS NULL
-       OR to_tsvector('simple', s.headline) @@ websearch_to_tsquery('simple', %(q)s))
+       OR s.headline_search @@ websearch_to_tsquery('simple', %(q)s))
   AND (%(source)s::text IS NULL OR %(source)s = ANY (s.sources))
   AND (%(min_members)s::int IS NULL OR s.member_count >= %(min_members)s)
   AND (%(max_members)s::int IS NULL OR s.member_count <= %(max_members)s)
@@ -151,7 +151,7 @@ FROM story s
 LEFT JOIN article ca ON ca.id = s.canonical_article_id
 WHERE s.merged_into IS NULL AND s.member_count > 0 AND s.first_published IS NOT NULL
   AND (%(q)s::text IS NULL
-       OR to_tsvector('simple', s.headline) @@ websearch_to_tsquery('simple', %(q)s))
+       OR s.headline_search @@ websearch_to_tsquery('simple', %(q)s))
   AND (%(source)s::text IS NULL OR %(source)s = ANY (s.sources))
   AND (%(min_members)s::int IS NULL OR s.member_count >= %(min_members)s)
   AND (%(max_members)s::int IS NULL OR s.member_count <= %(max_members)s)
@@ -172,7 +172,7 @@ FROM story s
 LEFT JOIN article ca ON ca.id = s.canonical_article_id
 WHERE s.merged_into IS NULL AND s.member_count > 0 AND s.first_published IS NOT NULL
   AND (%(q)s::text IS NULL
-       OR to_tsvector('simple', s.headline) @@ websearch_to_tsquery('simple', %(q)s))
+       OR s.headline_search @@ websearch_to_tsquery('simple', %(q)s))
   AND (%(source)s::text IS NULL OR %(source)s = ANY (s.sources))
   AND (%(min_members)s::int IS NULL OR s.member_count >= %(min_members)s)
   AND (%(max_members)s::int IS NULL OR s.member_count <= %(max_members)s)
@@ -328,8 +328,8 @@ WITH g AS (
     GROUP BY g.group_id
     HAVING count(*) > 1 AND count(DISTINCT m.story_id) >= %(min_stories)s
 )
-SELECT agg.*, cg.label
-FROM agg JOIN caption_group cg ON cg.id = agg.group_id
+SELECT agg.*, (SELECT cg.label FROM caption_group cg WHERE cg.id = agg.group_id) AS label
+FROM agg
 ORDER BY agg.stories DESC, agg.captions DESC, agg.group_id DESC
 LIMIT %(limit)s OFFSET %(offset)s
 
