@@ -154,3 +154,28 @@ def test_requeued_payload_is_parsed_by_the_dashboard_and_placed_by_the_next_run(
     assert r.status_code == 303
     # an empty file is still unusable: it is quarantined again, and says so
     assert "quarantined again" in d.get(r.headers["location"]).text
+
+
+def test_a_batch_running_during_the_action_cannot_undo_it(fresh, db_url, tmp_path, config):
+    """The pipeline staged its layout (cluster_merge) before the operator split a member,
+    and publishes it after: the action marked its articles pending, so the next batch
+    applies the split again."""
+    from pipeline import jobs
+
+    d = fresh
+    later = later_inbox(tmp_path)
+    jobs.ingest_files(d.repo, "cgtn", jobs.list_files(later / "cgtn"))
+    key = jobs.open_batch(d.repo, config).batch_key
+    for stage in (jobs.sign, jobs.candidates, jobs.verify, jobs.cluster_merge):
+        stage(d.repo, key, config)  # staged with the CGTN copy still in the copper story
+    copper = d.story_of(COPPER_CANONICAL)
+    r = d.post(
+        f"/stories/{copper}/split",
+        {"article_id": d.article(COPPER_CGTN), "why": "while a batch runs"},
+    )
+    assert r.status_code == 303
+    assert d.story_of(COPPER_CGTN) != d.story_of(COPPER_CANONICAL)
+    jobs.publish(d.repo, key)  # the stale layout lands...
+    jobs.dedup(d.repo, config)  # ...and the next run puts the split back
+    assert d.story_of(COPPER_CGTN) != d.story_of(COPPER_CANONICAL)
+    assert d.members(d.story_of(COPPER_CANONICAL)) >= {COPPER_CANONICAL, COPPER_PP, COPPER_XINHUA}
