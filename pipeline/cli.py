@@ -347,13 +347,12 @@ def cmd_db(args, settings: Settings) -> int:
 
 
 def cmd_dashboard(args, settings: Settings) -> int:
-    import getpass
     import socket
 
     import uvicorn
 
     from pipeline.dashboard.app import create_app
-    from pipeline.dashboard.auth import LocalAuth
+    from pipeline.dashboard.auth import LocalAuth, login_name
     from pipeline.store.connect import resolve_url
 
     if not 0 < args.port < 65536:
@@ -371,7 +370,7 @@ def cmd_dashboard(args, settings: Settings) -> int:
             probe.bind((args.host, args.port))
         except OSError as e:
             raise ConfigError(f"cannot listen on {args.host}:{args.port}: {e.strerror}") from None
-    user = args.user or getpass.getuser()
+    user = args.user or login_name()
     auth = LocalAuth(user, can_edit=not args.read_only)
     app = create_app(settings, auth=auth)
     print(

@@ -16,7 +16,6 @@ Safety:
 from __future__ import annotations
 
 import contextlib
-import getpass
 import hashlib
 import hmac
 import logging
@@ -38,7 +37,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from pipeline import __version__, overrides
 from pipeline.config import ConfigError, Settings, load_settings
 from pipeline.dashboard import pages
-from pipeline.dashboard.auth import DashboardAuth, LocalAuth, Principal, has_bearer
+from pipeline.dashboard.auth import DashboardAuth, LocalAuth, Principal, has_bearer, login_name
 from pipeline.store.connect import DatabaseError, describe, resolve_url
 from pipeline.store.repository import Repository
 
@@ -274,7 +273,7 @@ def create_app(
     """The dashboard app. ``settings`` default to ``load_settings()`` (NEWSDEDUP_* and
     newsdedup.toml, like the CLI); ``auth`` defaults to the local user with edit rights."""
     settings = settings or load_settings(database_url=database_url)
-    auth = auth or LocalAuth(getpass.getuser())
+    auth = auth or LocalAuth(login_name())
     db = Database(settings)
     env = _env()
     static_v = _static_version()

@@ -9,6 +9,7 @@ authentication and permissions.
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,6 +43,14 @@ class DashboardAuth:
 def has_bearer(request: Request) -> bool:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return scheme.lower() == "bearer" and bool(token.strip())
+
+
+def login_name() -> str:
+    """The name of the person running the process ('operator' when the OS has none)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, no LOGNAME (containers)
+        return "operator"
 
 
 class LocalAuth(DashboardAuth):
