@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline import __version__
-from pipeline.config import ConfigError, Settings, load_settings
+from pipeline.config import Settings, load_settings
+from pipeline.errors import ConfigError, UserError
 
 SAMPLE_INBOX = Path(__file__).resolve().parent / "samples" / "inbox"
 
@@ -93,6 +94,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--payload", type=int, metavar="ID", help="only this payload id")
     _common(p)
 
+    p = sub.add_parser(
+        "eval", help="run the pipeline on a labelled inbox and score it against its truth"
+    )
+    p.add_argument("--inbox", required=True, metavar="DIR", help="labelled inbox folder")
+    p.add_argument("--truth", required=True, metavar="FILE", help="truth.jsonl of the inbox")
+    p.add_argument(
+        "--negatives",
+        metavar="FILE",
+        help="hard negatives (default: negatives.jsonl next to the truth file)",
+    )
+    p.add_argument("--pred-out", metavar="FILE", help="also write the exported stories here")
+    p.add_argument(
+        "--show",
+        type=int,
+        default=5,
+        metavar="N",
+        help="how many worst false merges and splits to explain (default 5)",
+    )
+    _common(p)
+
     p = sub.add_parser("migrate", help="apply database migrations and exit")
     _common(p)
 
@@ -145,13 +166,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as e:
-        from pipeline.jobs import JobError
-        from pipeline.store.connect import DatabaseError
-
-        if isinstance(e, ConfigError | DatabaseError | JobError):
-            print(f"newsdedup: error: {e}", file=sys.stderr)
-            return EXIT_USAGE
+    except UserError as e:
+        print(f"newsdedup: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as e:  # the one place that turns unexpected errors into an exit code
         if debug:
             raise
         print(
@@ -323,6 +341,48 @@ def cmd_requeue(args, settings: Settings) -> int:
         return EXIT_QUARANTINED if c["quarantined"] else EXIT_OK
 
 
+def cmd_eval(args, settings: Settings) -> int:
+    """Run on a throwaway embedded database (unless --database-url), score, explain."""
+    import dataclasses
+    import shutil
+    import tempfile
+
+    from pipeline import jobs
+    from pipeline.evaluate import evaluate
+    from pipeline.report import explain_errors, export_stories, read_jsonl
+    from pipeline.store.connect import stop_embedded
+
+    inbox, truth_path = Path(args.inbox).expanduser(), Path(args.truth).expanduser()
+    if not inbox.is_dir():
+        raise ConfigError(f"inbox folder not found: {inbox}")
+    truth = {r["item"]: r for r in read_jsonl(truth_path, required=("item", "story"))}
+    neg_path = Path(args.negatives) if args.negatives else truth_path.parent / "negatives.jsonl"
+    negatives = list(read_jsonl(neg_path)) if (args.negatives or neg_path.exists()) else []
+    scratch = None
+    if not settings.database_url:
+        scratch = Path(tempfile.mkdtemp(prefix="nd-eval-"))
+        settings = dataclasses.replace(settings, data_dir=scratch)
+    try:
+        repo, url = _open(settings)
+        with repo:
+            print(f"newsdedup eval: {inbox} -> {_where(settings, url)}", file=sys.stderr)
+            summaries = jobs.run_inbox(repo, inbox, settings.dedup, progress=_Progress())
+            stories = list(export_stories(repo))
+            if args.pred_out:
+                with open(args.pred_out, "w", encoding="utf-8") as f:
+                    f.writelines(json.dumps(s, ensure_ascii=False) + "\n" for s in stories)
+            report = evaluate(truth, stories, negatives)
+            print(explain_errors(repo, report, truth, args.show))
+            seconds = sum(s.seconds for s in summaries)
+            print(f"pipeline time {seconds:.1f}s")
+            print(report.summary())
+    finally:
+        if scratch is not None:
+            stop_embedded(scratch)
+            shutil.rmtree(scratch, ignore_errors=True)
+    return EXIT_OK
+
+
 def cmd_migrate(args, settings: Settings) -> int:
     from pipeline.store import migrate
     from pipeline.store.connect import connect, resolve_url
@@ -405,6 +465,7 @@ COMMANDS = {
     "explain": cmd_explain,
     "quarantine": cmd_quarantine,
     "requeue": cmd_requeue,
+    "eval": cmd_eval,
     "migrate": cmd_migrate,
     "db": cmd_db,
     "dashboard": cmd_dashboard,

@@ -19,15 +19,13 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.errors import ConfigError
+
 ENV_PREFIX = "NEWSDEDUP_"
 
 # Bumped whenever text normalisation changes what goes into a signature: the fingerprint
 # then changes and stale signatures are recomputed instead of being compared with new ones.
 TEXT_PIPELINE_VERSION = "text-2"
-
-
-class ConfigError(ValueError):
-    """A user-facing configuration mistake; the CLI prints it as one line and exits 2."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +37,11 @@ class DedupConfig:
     bands: int = 42
     rows: int = 3
     lead_words: int = 60  # words of the lead indexed separately, for abridged reprints
+    # Paragraph-level bands find a paragraph borrowed by another story (composites)
+    para_bands: int = 4
+    para_rows: int = 4
+    para_min_tokens: int = 12  # shorter paragraphs are not indexed (too generic)
+    para_max_df: int = 50  # a paragraph band carried by more articles is boilerplate
     # Captions are short: word unigrams+bigrams, a low-threshold banding, exact verification
     caption_bands: int = 32
     caption_rows: int = 4
@@ -51,11 +54,13 @@ class DedupConfig:
     fuzz_min: float = 80.0  # rapidfuzz token_set_ratio floor for a containment match
     contributor_min_paragraphs: int = 1  # borrowed paragraphs that credit another story
     caption_jaccard_min: float = 0.6  # token Jaccard of two caption bodies
+    coherence_min: float = 0.5  # two groups join only if this much of one is in the other
     # Canonical choice, first rule first; see pipeline.merge.canonical for the rule names
     canonical_rules: tuple[str, ...] = (
         "not_killed",
         "original_source",
         "complete",
+        "corrections_first",
         "latest_version",
         "earliest_first_created",
     )
@@ -69,11 +74,19 @@ class DedupConfig:
             )
         if self.caption_bands * self.caption_rows > self.num_perm:
             raise ConfigError("caption_bands*caption_rows exceeds num_perm")
+        if self.para_bands * self.para_rows > self.num_perm:
+            raise ConfigError("para_bands*para_rows exceeds num_perm")
         if self.shingle_size < 1:
             raise ConfigError("shingle_size must be >= 1")
         if self.window_days < 1:
             raise ConfigError("window_days must be >= 1")
-        for name in ("jaccard_min", "containment_min", "para_match_min", "caption_jaccard_min"):
+        for name in (
+            "jaccard_min",
+            "containment_min",
+            "para_match_min",
+            "caption_jaccard_min",
+            "coherence_min",
+        ):
             v = getattr(self, name)
             if not 0.0 < v <= 1.0:
                 raise ConfigError(f"{name} must be in (0, 1], got {v}")
@@ -95,6 +108,9 @@ class DedupConfig:
             "bands": self.bands,
             "rows": self.rows,
             "lead_words": self.lead_words,
+            "para_bands": self.para_bands,
+            "para_rows": self.para_rows,
+            "para_min_tokens": self.para_min_tokens,
             "caption_bands": self.caption_bands,
             "caption_rows": self.caption_rows,
             "text": TEXT_PIPELINE_VERSION,

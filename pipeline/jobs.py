@@ -34,7 +34,8 @@ from pipeline.config import DedupConfig
 from pipeline.dedup import cluster as clustering
 from pipeline.dedup.bands import band_hashes
 from pipeline.dedup.minhash import Permutations, set_containment, shingle_sets, signatures
-from pipeline.dedup.verify import Features, decide, features
+from pipeline.dedup.verify import Features, Meta, decide, features
+from pipeline.errors import JobError
 from pipeline.merge import canonical as canon
 from pipeline.merge import provenance as prov
 from pipeline.model import Member, WireItem
@@ -43,6 +44,7 @@ from pipeline.sources.registry import parse_payload
 from pipeline.store.repository import Repository
 from pipeline.text.article import analyse
 from pipeline.text.captions import caption_tokens, token_jaccard
+from pipeline.text.normalize import split_headline_tags
 
 log = logging.getLogger("newsdedup")
 
@@ -51,11 +53,6 @@ Progress = Callable[[str, int, int], None]
 INGEST_CHUNK = 500
 BATCH_LIMIT = 20000  # articles per dedup batch: memory is bounded by this, not by history
 VERIFY_CHUNK = 2000
-COHERENCE_MIN = 0.5  # two multi-member groups join only if this much of the smaller is shared
-
-
-class JobError(RuntimeError):
-    """A stage was asked to do something impossible (unknown batch key...)."""
 
 
 @dataclass
@@ -255,7 +252,13 @@ def _apply_item(repo, payload_id, item: WireItem, current, known, texts) -> str:
     # story) while the kill stays in force.
     fills_kill = older and cur["killed"] and not cur.get("word_count") and not item.killed
     if older and not fills_kill:
-        repo.run_sql("count_older_version", item_key=key)
+        repo.run_sql(
+            "older_version_seen",
+            item_key=key,
+            version_created=item.version_created,
+            ed_stat=item.ed_stat,
+            headline_tag=split_headline_tags(item.headline)[0],
+        )
         return "older"
     if item.killed and cur is not None:
         repo.kill_article(
@@ -397,6 +400,22 @@ def sign(
                 band_hashes(lsig, config.bands, config.rows),
                 published,
             )
+        paras = [
+            r
+            for r in repo.rows(
+                "batch_paragraph_norms", batch_id=b["id"], shard=shard, shards=shards
+            )
+            if len(r["norm"].split()) >= config.para_min_tokens
+        ]
+        if paras:
+            psig = signatures([r["norm"] for r in paras], k, k, perms)
+            repo.write_bands(
+                b["config_id"],
+                "para",
+                [r["article_id"] for r in paras],
+                band_hashes(psig, config.para_bands, config.para_rows),
+                [r["published_at"] for r in paras],
+            )
         caps = repo.rows("batch_captions", batch_id=b["id"], shard=shard, shards=shards)
         if caps:
             cnorms = [r["norm"] for r in caps]
@@ -410,7 +429,13 @@ def sign(
                 band_hashes(csig, config.caption_bands, config.caption_rows),
                 [r["published_at"] for r in caps],
             )
-        s.counts.update(articles=len(rows), captions=len(caps), shard=shard, shards=shards)
+        s.counts.update(
+            articles=len(rows),
+            paragraphs=len(paras),
+            captions=len(caps),
+            shard=shard,
+            shards=shards,
+        )
         return s
 
 
@@ -429,6 +454,13 @@ def candidates(repo: Repository, batch_key: str, config: DedupConfig) -> Summary
                 window_days=config.window_days,
             )
         repo.run_sql(
+            "insert_paragraph_candidates",
+            batch_id=b["id"],
+            config_id=b["config_id"],
+            window_days=config.window_days,
+            max_df=config.para_max_df,
+        )
+        repo.run_sql(
             "insert_caption_candidates",
             batch_id=b["id"],
             config_id=b["config_id"],
@@ -441,7 +473,19 @@ def candidates(repo: Repository, batch_key: str, config: DedupConfig) -> Summary
 
 def load_features(repo: Repository, ids: Iterable[int], config: DedupConfig) -> dict[int, Features]:
     rows = repo.rows("body_paragraphs", ids=sorted(set(ids)))
-    return {r["article_id"]: features(r["article_id"], list(r["norms"]), config) for r in rows}
+    return {
+        r["article_id"]: features(r["article_id"], list(r["norms"]), config, _meta(r)) for r in rows
+    }
+
+
+def _meta(r: dict) -> Meta:
+    return Meta(
+        source=r["source"],
+        item_id=r["item_key"].split(":", 1)[1],
+        ed_stat=r["origin_ed_stat"],
+        headline_tag=r["origin_tag"],
+        lineage=frozenset(t for _, t in (r["lineage"] or [])),
+    )
 
 
 def verify(
@@ -540,74 +584,15 @@ def cluster_merge(repo: Repository, batch_key: str, config: DedupConfig) -> Summ
         if not batch_ids:
             s.counts.update(stories=0)
             return s
-        nbrs = {r["id"] for r in repo.rows("duplicate_neighbours", ids=batch_ids)}
-        first = set(batch_ids) | nbrs
-        story_ids = {r["story_id"] for r in repo.rows("stories_of", ids=sorted(first))}
-        members = {
-            r["article_id"] for r in repo.rows("members_of_stories", story_ids=sorted(story_ids))
-        }
-        nodes = sorted(first | members)
-        previous = {r["article_id"]: r["story_id"] for r in repo.rows("stories_of", ids=nodes)}
-        canon_prev = {
-            r["id"]: r["canonical_article_id"]
-            for r in repo.rows("canonicals_of", story_ids=sorted(set(previous.values())))
-        }
-        edge_rows = repo.rows("edges_among", ids=nodes)
-        dup = [
-            (e["a"], e["b"], max(e["jaccard"], e["containment"], e["para_overlap"]))
-            for e in edge_rows
-            if e["verdict"] == "duplicate"
-        ]
-        cannot, must = _override_links(repo, nodes)
-        para_rows = repo.rows("paragraphs_of", ids=nodes)
-        by_member: dict[int, list[prov.SourceText]] = {}
-        for r in para_rows:
-            by_member.setdefault(r["article_id"], []).append(
-                prov.SourceText(r["article_id"], r["ord"], r["text"], r["norm"])
-            )
-        shingles = _shingles_by_article(by_member, config)
-
-        def coherent(ga: set[int], gb: set[int]) -> bool:
-            ua = _union(shingles, ga)
-            ub = _union(shingles, gb)
-            return set_containment(ua, ub) >= COHERENCE_MIN
-
-        groups = clustering.cluster(
-            nodes, dup, cannot_link=cannot, must_link=must, coherent=coherent
-        )
-        ids, absorbed = clustering.assign_ids(groups, previous, canon_prev)
-        contrib_rows = repo.rows("contributor_edges", ids=nodes)
-        others = {x for e in contrib_rows for x in (e["a"], e["b"])} - set(nodes)
-        info = {r["id"]: r for r in repo.rows("member_info", ids=sorted(set(nodes) | others))}
+        ctx = _load_neighbourhood(repo, batch_ids, config)
+        groups = _cluster(ctx, config)
+        ids, absorbed = clustering.assign_ids(groups, ctx.previous, ctx.canon_prev)
         group_of = {n: gi for gi, g in enumerate(groups) for n in g}
-        cap_rows = repo.rows("captions_of", ids=nodes)
-        caps_by_member: dict[int, list[prov.SourceText]] = {}
-        for r in cap_rows:
-            caps_by_member.setdefault(r["article_id"], []).append(
-                prov.SourceText(r["article_id"], r["ord"], r["text"], r["norm"])
-            )
-        borrowed_ids = sorted(others)
-        borrowed: dict[int, list[prov.SourceText]] = {}
-        for r in repo.rows("paragraphs_of", ids=borrowed_ids) if borrowed_ids else []:
-            borrowed.setdefault(r["article_id"], []).append(
-                prov.SourceText(r["article_id"], r["ord"], r["text"], r["norm"])
-            )
+        credits = _credits(ctx, group_of)
         n_multi = 0
         for gi, g in enumerate(groups):
-            payload = _merge_group(
-                g,
-                info,
-                edge_rows,
-                contrib_rows,
-                group_of,
-                gi,
-                by_member,
-                caps_by_member,
-                borrowed,
-                config,
-            )
-            if len(g) > 1:
-                n_multi += 1
+            payload = _merge_group(g, credits.get(gi, []), ctx, config)
+            n_multi += len(g) > 1
             repo.stage_story(b["id"], ids[gi] if ids[gi] is not None else -(gi + 1), payload)
         meta = {
             "absorbed": {
@@ -619,13 +604,138 @@ def cluster_merge(repo: Repository, batch_key: str, config: DedupConfig) -> Summ
         repo.stage_story(b["id"], 0, meta)
         s.counts.update(
             articles=len(batch_ids),
-            nodes=len(nodes),
+            nodes=len(ctx.nodes),
             stories=len(groups),
             multi_member=n_multi,
             absorbed=len(absorbed),
+            contributors=sum(len(v) for v in credits.values()),
             caption_groups=len(meta["caption_groups"]),
         )
         return s
+
+
+@dataclass
+class _Neighbourhood:
+    """Everything clustering and merging need about the stories a batch touches."""
+
+    nodes: list[int]
+    previous: dict[int, int]  # article -> story before this batch
+    canon_prev: dict[int, int]  # story -> canonical article before this batch
+    edges: list[dict]  # verified story edges among the nodes
+    borrowing: list[dict]  # contributor edges (and duplicates) touching the nodes
+    cannot: list[tuple[int, int]]
+    must: list[tuple[int, int]]
+    info: dict[int, dict]  # article metadata of nodes and of articles they borrow from
+    paragraphs: dict[int, list[prov.SourceText]]
+    captions: dict[int, list[prov.SourceText]]
+    shingles: dict[int, np.ndarray]
+
+
+def _texts_by_article(rows) -> dict[int, list[prov.SourceText]]:
+    out: dict[int, list[prov.SourceText]] = {}
+    for r in rows:
+        out.setdefault(r["article_id"], []).append(
+            prov.SourceText(r["article_id"], r["ord"], r["text"], r["norm"])
+        )
+    return out
+
+
+def _load_neighbourhood(repo: Repository, batch_ids: list[int], config: DedupConfig):
+    nbrs = {r["id"] for r in repo.rows("duplicate_neighbours", ids=batch_ids)}
+    first = set(batch_ids) | nbrs
+    story_ids = {r["story_id"] for r in repo.rows("stories_of", ids=sorted(first))}
+    members = {
+        r["article_id"] for r in repo.rows("members_of_stories", story_ids=sorted(story_ids))
+    }
+    nodes = sorted(first | members)
+    previous = {r["article_id"]: r["story_id"] for r in repo.rows("stories_of", ids=nodes)}
+    canon_prev = {
+        r["id"]: r["canonical_article_id"]
+        for r in repo.rows("canonicals_of", story_ids=sorted(set(previous.values())))
+    }
+    edges = repo.rows("edges_among", ids=nodes)
+    borrowing = repo.rows("borrowing_edges", ids=nodes)
+    cannot, must = _override_links(repo, nodes)
+    # verified conflicts (templated reports, unmarked first takes) never share a story
+    cannot += [(e["a"], e["b"]) for e in edges if e["verdict"] == "conflict"]
+    others = {x for e in borrowing for x in (e["a"], e["b"])} - set(nodes)
+    info = {r["id"]: r for r in repo.rows("member_info", ids=sorted(set(nodes) | others))}
+    paragraphs = _texts_by_article(repo.rows("paragraphs_of", ids=sorted(set(nodes) | others)))
+    captions = _texts_by_article(repo.rows("captions_of", ids=nodes))
+    return _Neighbourhood(
+        nodes=nodes,
+        previous=previous,
+        canon_prev=canon_prev,
+        edges=edges,
+        borrowing=borrowing,
+        cannot=cannot,
+        must=must,
+        info=info,
+        paragraphs=paragraphs,
+        captions=captions,
+        shingles=_shingles_by_article({n: paragraphs.get(n, []) for n in nodes}, config),
+    )
+
+
+def _strength(e: dict) -> float:
+    return max(e["jaccard"], e["containment"], e["para_overlap"])
+
+
+def _cluster(ctx: _Neighbourhood, config: DedupConfig) -> list[list[int]]:
+    dup = [(e["a"], e["b"], _strength(e)) for e in ctx.edges if e["verdict"] == "duplicate"]
+    sh = ctx.shingles
+
+    def coherent(ga: set[int], gb: set[int]) -> bool:
+        return set_containment(_union(sh, ga), _union(sh, gb)) >= config.coherence_min
+
+    def coverage(n: int, group: set[int]) -> float:
+        own = sh.get(n)
+        if own is None or own.size == 0 or not group:
+            return 0.0
+        return np.intersect1d(own, _union(sh, group), assume_unique=True).size / own.size
+
+    groups = clustering.cluster(
+        ctx.nodes, dup, cannot_link=ctx.cannot, must_link=ctx.must, coherent=coherent
+    )
+    groups = clustering.refine(groups, dup, coverage, cannot_link=ctx.cannot)
+    # refine moves articles by coverage alone; an operator's merge is not its to undo
+    return clustering.keep_together(groups, ctx.must) if ctx.must else groups
+
+
+def _credits(ctx: _Neighbourhood, group_of: dict[int, int]) -> dict[int, list[list]]:
+    """Articles of other stories each story borrowed from: [article, via member, reason].
+
+    Evidence is a verified edge with at least one shared paragraph between a member and an
+    article outside the story (a "contributor" verdict, or a "duplicate" the clustering
+    refused). The later of the two borrowed from the earlier, so only the later one's
+    story credits the other."""
+    out: dict[int, dict[int, list]] = {}
+    for e in ctx.borrowing:
+        for x, y in ((e["a"], e["b"]), (e["b"], e["a"])):
+            gx = group_of.get(x)
+            if gx is None or group_of.get(y) == gx or y not in ctx.info:
+                continue
+            if _published(ctx.info[y]) > _published(ctx.info[x]):
+                continue
+            out.setdefault(gx, {}).setdefault(y, [y, x, "borrowed text: " + e["reason"]])
+    # "(With input from Reuters)" credits the named agency's articles the member shares text
+    # with, in this story or another; only other stories' articles are contributors
+    for x, gx in group_of.items():
+        named = {a.lower() for a in (ctx.info[x].get("attributions") or [])}
+        if not named:
+            continue
+        for e in ctx.borrowing:
+            y = e["b"] if e["a"] == x else e["a"] if e["b"] == x else None
+            if y is None or group_of.get(y) == gx or y not in ctx.info:
+                continue
+            if ctx.info[y]["source"].lower() in named:
+                agency = ctx.info[y]["source"]
+                out.setdefault(gx, {}).setdefault(y, [y, x, f"named in (With input from {agency})"])
+    return {g: sorted(v.values()) for g, v in out.items()}
+
+
+def _published(info: dict) -> datetime:
+    return info["published_at"]
 
 
 def _override_links(repo: Repository, nodes: list[int]):
@@ -656,26 +766,18 @@ def _union(shingles: dict[int, np.ndarray], group: set[int]) -> np.ndarray:
 
 
 def _merge_group(
-    g,
-    info,
-    edge_rows,
-    contrib_rows,
-    group_of,
-    gi,
-    by_member,
-    caps_by_member,
-    borrowed,
-    config: DedupConfig,
+    g: list[int], contributors: list[list], ctx: _Neighbourhood, config: DedupConfig
 ) -> dict:
+    info = ctx.info
     members = [_member(info[n]) for n in g if n in info]
     chosen = canon.choose(members, config.canonical_rules)
     cid = chosen.article_id if chosen else None
     gset = set(g)
     best: dict[int, tuple[tuple[bool, float], float, str]] = {}
-    for e in edge_rows:
+    for e in ctx.edges:
         if e["verdict"] != "duplicate" or e["a"] not in gset or e["b"] not in gset:
             continue
-        strength = max(e["jaccard"], e["containment"], e["para_overlap"])
+        strength = _strength(e)
         for x, y in ((e["a"], e["b"]), (e["b"], e["a"])):
             # an edge to the canonical explains membership best; otherwise the strongest
             rank = (y == cid, strength)
@@ -694,33 +796,14 @@ def _merge_group(
         if m.article_id == cid:
             rows.append([m.article_id, role, 1.0, "canonical: " + _why_canonical(config)])
             continue
-        _, score, reason = best.get(m.article_id, (None, 0.0, "kept together by operator merge"))
-        rows.append([m.article_id, role, round(score, 4), reason])
-    contributors = []
-    for e in contrib_rows:
-        for x, y in ((e["a"], e["b"]), (e["b"], e["a"])):
-            if x in gset and y not in gset:
-                contributors.append([y, x, "borrowed text: " + e["reason"]])
-    for m in members:
-        for agency in info[m.article_id].get("attributions") or []:
-            for e in contrib_rows:
-                other = (
-                    e["b"] if e["a"] == m.article_id else e["a"] if e["b"] == m.article_id else None
-                )
-                if other is None or other in gset or other not in info:
-                    continue
-                if info[other]["source"].lower() == agency.lower():
-                    contributors.append(
-                        [other, m.article_id, f"named in (With input from {agency})"]
-                    )
-    seen_c = set()
-    contributors = [c for c in contributors if not (c[0] in seen_c or seen_c.add(c[0]))]
-    group_by = {m.article_id: by_member.get(m.article_id, []) for m in members}
+        _, sim, reason = best.get(m.article_id, (None, 0.0, "kept together by operator merge"))
+        rows.append([m.article_id, role, round(sim, 4), reason])
+    group_paras = {m.article_id: ctx.paragraphs.get(m.article_id, []) for m in members}
     paras = prov.paragraphs(
-        cid, order, group_by, {c[0]: borrowed.get(c[0], []) for c in contributors}
+        cid, order, group_paras, {c[0]: ctx.paragraphs.get(c[0], []) for c in contributors}
     )
     caps = prov.captions(
-        cid, order, {m.article_id: caps_by_member.get(m.article_id, []) for m in members}
+        cid, order, {m.article_id: ctx.captions.get(m.article_id, []) for m in members}
     )
     live = [m for m in members if not m.killed]
     return {
@@ -760,6 +843,7 @@ def _member(r: dict) -> Member:
         first_created=r["first_created"],
         version_created=r["version_created"],
         word_count=r["word_count"],
+        ed_stat=r["ed_stat"],
     )
 
 

@@ -136,6 +136,7 @@ class Member:
     first_created: datetime | None
     version_created: datetime | None
     word_count: int
+    ed_stat: str = ""
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,11 @@ What each action stores, so that later runs cannot undo it:
     change with the next version. Copies that were in S only through X leave with it.
     Merges that tied X to S are lifted; a member such a merge also held in S (a story merged
     in through X) is re-tied to S's canonical, so it stays.
-``merge S and T``     a must-link between the two canonicals (clustering applies must-links
-    before any edge); splits and never-merges between the two stories are lifted.
+``merge S and T``     must-links from S's canonical to every other member of both stories
+    (clustering applies must-links before any edge, and keeps them after refining), so a
+    verified conflict between two members (say, figures that differ) does not leave one
+    behind: the operator has judged the stories as wholes. Splits and never-merges between
+    the two stories are lifted.
 ``never merge S, T``  a cannot-link between the two canonicals: whatever later copies arrive,
     the group holding one can never join the group holding the other.
 
@@ -132,10 +135,8 @@ def _recluster(repo: Repository, config: DedupConfig, event_id: int, ids: list[i
 
 
 def _core(repo: Repository, members: list[int], anchor: int) -> list[int]:
-    """The members connected to ``anchor`` through duplicate pairs and in-force merges
+    """The members still tied to ``anchor`` through duplicate pairs and in-force merges
     among ``members`` (which no longer include the article being split out)."""
-    inside = set(members)
-    nbrs: dict[int, set[int]] = {m: set() for m in members}
     links = [
         (e["a"], e["b"])
         for e in repo.rows("edges_among", ids=members)
@@ -146,6 +147,13 @@ def _core(repo: Repository, members: list[int], anchor: int) -> list[int]:
         for o in repo.rows("overrides_touching", ids=members)
         if o["kind"] == "merge"
     ]
+    return component(anchor, members, links)
+
+
+def component(anchor: int, nodes: list[int], links: list[tuple[int, int]]) -> list[int]:
+    """The nodes reachable from ``anchor`` over ``links`` that stay among ``nodes``."""
+    inside = set(nodes)
+    nbrs: dict[int, set[int]] = {n: set() for n in nodes}
     for a, b in links:
         if a in inside and b in inside:
             nbrs[a].add(b)
@@ -224,7 +232,8 @@ def merge(
         raise OverrideError("a story cannot be merged with itself")
     with repo.transaction():
         locked = _lock(repo, [story_id, other_story_id])
-        s, t = _live(locked, story_id), _live(locked, other_story_id)
+        s = _live(locked, story_id)
+        _live(locked, other_story_id)  # refuses a story that is gone
         ms, mt = _members(repo, story_id), _members(repo, other_story_id)
         event_id = _event(repo, "merge", story_id, who, why, other_story_id=other_story_id)
         ids_s, ids_t = [m["article_id"] for m in ms], [m["article_id"] for m in mt]
@@ -235,7 +244,10 @@ def merge(
             left=ids_s,
             right=ids_t,
         )
-        _override(repo, event_id, "merge", _anchor(s, ms), _anchor(t, mt), who, why)
+        anchor = _anchor(s, ms)
+        for other in ids_s + ids_t:
+            if other != anchor:
+                _override(repo, event_id, "merge", anchor, other, who, why)
         _recluster(repo, config, event_id, ids_s + ids_t)
         survivor = live_story(repo, story_id) or story_id
         size = len(_members(repo, survivor))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 
+from pipeline.errors import ConfigError
+from pipeline.evaluate import Report, misses
 from pipeline.store.repository import Repository
 
 STAGE_ORDER = (
@@ -122,6 +126,18 @@ def explain(repo: Repository, key: str) -> str | None:
         for mm in repo.rows("story_members_brief", story_id=m["story_id"]):
             flag = " killed" if mm["killed"] else ""
             out.append(f"      {mm['role']:<11} {mm['similarity']:.2f} {mm['item_key']}{flag}")
+        prov = repo.rows("story_provenance", story_id=m["story_id"])
+        if prov:
+            out.append(
+                "    merged record (each paragraph and caption with the member it "
+                "comes from; + = not in the canonical text):"
+            )
+            for p in prov:
+                mark = " " if p["in_canonical"] else "+"
+                snippet = p["text"] if len(p["text"]) <= 60 else p["text"][:57] + "..."
+                out.append(
+                    f"     {mark}{p['kind'][0]}{p['ord']:<3} {snippet:<60}  <- {p['item_key']}"
+                )
     edges = repo.rows("edges_of", id=a["id"])
     if edges:
         out.append(f"  verified pairs: {len(edges)}")
@@ -129,4 +145,90 @@ def explain(repo: Repository, key: str) -> str | None:
             out.append(f"    {e['verdict']:<11} {e['other']}\n      {e['reason']}")
     else:
         out.append("  verified pairs: none (no LSH candidate shared enough bands)")
+    return "\n".join(out)
+
+
+def read_jsonl(path: Path, required: tuple[str, ...] = ()) -> Iterator[dict]:
+    """JSON Lines records; a bad file is a one-line ConfigError naming the line."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{path}:{n}: not JSON ({e.msg})") from None
+        if not isinstance(rec, dict) or any(k not in rec for k in required):
+            raise ConfigError(f"{path}:{n}: each line needs {', '.join(required)}")
+        yield rec
+
+
+def explain_errors(repo: Repository, report: Report, truth: dict, show: int) -> str:
+    """The evaluation report: metrics, targets, and the worst errors with the decision the
+    pipeline stored for each (why it merged, or why it did not)."""
+    c = report.clustering
+    out = [
+        f"items {report.items} (scored, not killed: {report.scored})",
+        f"pairwise   P={c.precision:.4f} R={c.recall:.4f} F1={c.f1:.4f} "
+        f"(true pairs {c.true_pairs}, predicted {c.pred_pairs}, correct {c.correct_pairs})",
+        f"ARI        {c.ari:.4f}   B-cubed F1 {c.bcubed_f1:.4f}",
+    ]
+    if report.caption_f1 is not None:
+        out.append(f"captions   caption-group pairwise F1 {report.caption_f1:.4f}")
+    if report.contributor_recall is not None:
+        out.append(f"contributors recall {report.contributor_recall:.4f}")
+    out.append(f"killed canonicals {report.killed_canonical}")
+    if report.hard_negatives:
+        out.append(
+            "hard negatives merged: "
+            + "  ".join(f"{t}={m}/{n}" for t, (m, n) in report.hard_negatives.items())
+        )
+    missed = misses(report)
+    out.append("targets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
+    keys = {k for m in report.false_merges[:show] for part in m["parts"].values() for k in part}
+    keys |= {k for m in report.false_splits[:show] for piece in m["pieces"] for k in piece}
+    ids = {r["item_key"]: r["id"] for r in repo.rows("article_ids_for_keys", keys=sorted(keys))}
+    edges = {}
+    if ids:
+        for e in repo.rows("edges_among", ids=sorted(ids.values())):
+            edges[frozenset((e["a"], e["b"]))] = e
+    out.append(f"\nfalse merges: {len(report.false_merges)} clusters; worst:")
+    for m in report.false_merges[:show]:
+        out.append(
+            f"  story {m['story_id']}: {m['false_pairs']} false pairs, truth stories "
+            + ", ".join(f"{s} x{len(v)}" for s, v in m["parts"].items())
+        )
+        parts = list(m["parts"].values())
+        for i, a_part in enumerate(parts):
+            for b_part in parts[i + 1 :]:
+                for x in a_part:
+                    for y in b_part:
+                        e = edges.get(frozenset((ids.get(x), ids.get(y))))
+                        if e and e["verdict"] == "duplicate":
+                            out.append(f"    {x}\n    ~ {y}\n      {e['reason']}")
+    out.append(f"\nfalse splits: {len(report.false_splits)} stories; worst:")
+    for m in report.false_splits[:show]:
+        out.append(
+            f"  truth story {m['story']}: {m['missed_pairs']} missed pairs in "
+            f"{len(m['pieces'])} pieces"
+        )
+        lead = m["pieces"][0]
+        for piece in m["pieces"][1:]:
+            found = [
+                (x, y, edges.get(frozenset((ids.get(x), ids.get(y))))) for x in lead for y in piece
+            ]
+            found = [f for f in found if f[2] is not None]
+            if not found:
+                out.append(
+                    f"    {piece[0]} (+{len(piece) - 1}): never proposed as a candidate "
+                    "of the other piece"
+                )
+                continue
+            x, y, e = max(found, key=lambda f: f[2]["jaccard"])
+            out.append(f"    {x}\n    / {y}\n      {e['verdict']}: {e['reason']}")
     return "\n".join(out)

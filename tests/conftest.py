@@ -17,7 +17,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
+
+from pipeline.store import admin
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -56,24 +57,9 @@ def pg_admin_url():
 
     # a short path: the embedded server's Unix socket path must stay under ~100 bytes
     data = Path(tempfile.mkdtemp(prefix="ndt-"))
-    yield _embedded(data)
+    yield admin.embedded_admin_url(data)
     stop_embedded(data)
     shutil.rmtree(data, ignore_errors=True)
-
-
-def _embedded(data: Path) -> str:
-    from pipeline.store.connect import embedded_url
-
-    url = embedded_url(data)
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info["dbname"] = "postgres"
-    return psycopg.conninfo.make_conninfo(**info)
-
-
-def _with_db(url: str, name: str) -> str:
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info["dbname"] = name
-    return psycopg.conninfo.make_conninfo(**info)
 
 
 class Databases:
@@ -85,22 +71,13 @@ class Databases:
 
     def create(self, template: str | None = None) -> str:
         name = f"ndtest_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(self.admin_url, autocommit=True) as c:
-            q = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-            if template:
-                q = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                    sql.Identifier(name), sql.Identifier(template)
-                )
-            c.execute(q)
+        url = admin.create_database(self.admin_url, name, template)
         self.created.append(name)
-        return _with_db(self.admin_url, name)
+        return url
 
     def drop_all(self) -> None:
-        with psycopg.connect(self.admin_url, autocommit=True) as c:
-            for name in reversed(self.created):
-                c.execute(
-                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-                )
+        for name in reversed(self.created):
+            admin.drop_database(self.admin_url, name)
         self.created.clear()
 
 
@@ -120,7 +97,7 @@ def migrated_template(databases) -> str:
     url = databases.create()
     with connect(url) as conn:
         migrate.migrate(conn)
-    return psycopg.conninfo.conninfo_to_dict(url)["dbname"]
+    return admin.dbname(url)
 
 
 @pytest.fixture

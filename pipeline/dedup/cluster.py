@@ -1,15 +1,20 @@
 """Clustering verified edges into stories without chaining.
 
 Plain union-find over every "duplicate" edge lets one wrong edge fuse two large stories.
-Here edges are applied strongest first, and two groups are joined only when
+Here edges are applied strongest first, and the groups of an edge (x, y) are joined only
+when
 
-* no operator "never merge" (or "split") pair would end up in one group, and
-* the groups agree as wholes: ``coherent(group_a, group_b)`` (by default the containment
-  of the smaller group's combined shingles in the larger's) is true whenever both sides
-  already have more than one member. A single article joining a group needs only its
-  verified edge.
+* no cannot-link pair (an operator "never merge"/"split", or a verified "conflict") would
+  end up in one group, and
+* the groups agree as wholes *without the edge's own endpoints*: ``coherent(A - {x}, B)``
+  and ``coherent(A, B - {y})`` (the caller decides what agreeing means; jobs.py uses the
+  containment of one side's combined shingles in the other's). A composite article that
+  borrows a paragraph of story T can link story S to T, but S's other members do not
+  agree with T's, so the edge is refused. A lone article joining a group must agree with
+  the group's other members, not only with its neighbour.
 
-Operator "merge" pairs are applied first and unconditionally.
+Operator "merge" pairs are applied first and unconditionally. ``refine`` then moves an
+article that verified edges tie to several groups into the group that covers most of it.
 """
 
 from __future__ import annotations
@@ -85,9 +90,65 @@ def cluster(
         if ra == rb or conflict(ra, rb):
             continue
         ma, mb = uf.members[ra], uf.members[rb]
-        if coherent is not None and len(ma) > 1 and len(mb) > 1 and not coherent(ma, mb):
-            continue
+        if coherent is not None:
+            rest_a, rest_b = ma - {a}, mb - {b}
+            if rest_a and not coherent(rest_a, mb):
+                continue
+            if rest_b and not coherent(ma, rest_b):
+                continue
         uf.union(ra, rb)
+    return uf.groups()
+
+
+def refine(
+    groups: list[list[int]],
+    edges: Iterable[tuple[int, int, float]],
+    coverage: Callable[[int, set[int]], float],
+    *,
+    cannot_link: Iterable[tuple[int, int]] = (),
+    margin: float = 0.1,
+) -> list[list[int]]:
+    """Move each article whose edges reach several groups into the group covering most of
+    it (``coverage(node, other members)``), when that beats its own group by ``margin``."""
+    where = {n: gi for gi, g in enumerate(groups) for n in g}
+    members = [set(g) for g in groups]
+    banned: dict[int, set[int]] = {}
+    for a, b in cannot_link:
+        banned.setdefault(a, set()).add(b)
+        banned.setdefault(b, set()).add(a)
+    reach: dict[int, set[int]] = {}
+    for a, b, _ in edges:
+        if a in where and b in where and where[a] != where[b]:
+            reach.setdefault(a, set()).add(where[b])
+            reach.setdefault(b, set()).add(where[a])
+    for n in sorted(reach):
+        own = where[n]
+        if len(members[own]) == 1:
+            continue  # a lone article is not pulled out of anywhere; its edge was refused
+        best, best_cov = own, coverage(n, members[own] - {n})
+        for gi in sorted(reach[n]):
+            if banned.get(n, set()) & members[gi]:
+                continue
+            cov = coverage(n, members[gi])
+            if cov > best_cov + margin:
+                best, best_cov = gi, cov
+        if best != own:
+            members[own].discard(n)
+            members[best].add(n)
+            where[n] = best
+    return sorted(sorted(m) for m in members if m)
+
+
+def keep_together(groups: list[list[int]], must_link: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Operator merges hold after any later step that moves articles between groups
+    (``refine``): groups holding the two ends of a must-link pair become one again."""
+    uf = UnionFind(n for g in groups for n in g)
+    for g in groups:
+        for n in g[1:]:
+            uf.union(g[0], n)
+    for a, b in must_link:
+        if a in uf.parent and b in uf.parent:
+            uf.union(a, b)
     return uf.groups()
 
 

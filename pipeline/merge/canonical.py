@@ -6,8 +6,11 @@ first rule first. The rules, in the order an editor weighs them by default:
 ``not_killed``           a killed (or withheld) item is never canonical
 ``original_source``      prefer the agency that published the story first
 ``complete``             prefer members within 90% of the longest text (not an abridgement)
-``latest_version``       prefer the latest ``versionCreated``: an update or correction of
-                         the original agency supersedes its first take
+``corrections_first``    prefer a correction (CORRECTED tag, or edStat C without another
+                         tag): its text fixes what the others got wrong
+``latest_version``       prefer versions the agency marked (UPDATE/CORRECTED/REFILE, edStat
+                         U/C), the latest first: they supersede the first take. Unmarked
+                         copies (reposts, rewrites) gain nothing from being later.
 ``earliest_first_created``  then the earliest first publication
 ``most_words``           then the longest text
 
@@ -37,11 +40,23 @@ def _origin_source(members: Sequence[Member]) -> str:
 
 RuleFn = Callable[[Member, dict], float]
 
+
+def _marked(m: Member) -> bool:
+    return bool(m.headline_tag) or m.ed_stat in ("U", "C")
+
+
+def _corrected(m: Member) -> bool:
+    return "CORRECTED" in m.headline_tag or (m.ed_stat == "C" and not m.headline_tag)
+
+
 RULES: dict[str, RuleFn] = {
     "not_killed": lambda m, ctx: 0.0 if m.killed else 1.0,
     "original_source": lambda m, ctx: 1.0 if m.source == ctx["origin"] else 0.0,
     "complete": lambda m, ctx: 1.0 if m.word_count >= COMPLETE_SHARE * ctx["max_words"] else 0.0,
-    "latest_version": lambda m, ctx: _ts(m.version_created or m.first_created),
+    "corrections_first": lambda m, ctx: 1.0 if _corrected(m) else 0.0,
+    "latest_version": lambda m, ctx: (
+        _ts(m.version_created or m.first_created) if _marked(m) else float("-inf")
+    ),
     "earliest_first_created": lambda m, ctx: -_ts(m.first_created or m.version_created),
     "most_words": lambda m, ctx: float(m.word_count),
 }

@@ -83,15 +83,17 @@ def _news_item(el, guid: str, source: str) -> WireItem:
     headline = ""
     captions: list[str] = []
     language = attr(el, "lang")
+    is_picture = item_class.endswith(("picture", "graphic", "video"))
     if cmeta is not None:
         heads = kids(cmeta, "headline")
         main = [h for h in heads if attr(h, "role") in ("", "hdlRole:main", "main")]
         headline = text((main or heads)[0]) if heads else ""
-        for d in kids(cmeta, "description"):
+        # descRole:caption describes the item itself: a photo caption only for a picture;
+        # on a text item Reuters puts "SLUG/:headline" there, which is no caption at all
+        for d in kids(cmeta, "description") if is_picture else ():
             if "caption" in attr(d, "role").lower():
                 captions.append(text(d))
     paragraphs = _body_paragraphs(el)
-    is_picture = item_class.endswith(("picture", "graphic", "video"))
     if is_picture:
         # A picture item's "text" is its caption; it never becomes article text.
         if not captions and headline:

@@ -18,7 +18,8 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import dict_row
 
-from pipeline.config import ConfigError, Settings
+from pipeline.config import Settings
+from pipeline.errors import ConfigError, DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,6 @@ EMBEDDED_DB = "newsdedup"
 # Session settings for every connection: JIT compilation costs more than it saves on the
 # short, index-driven queries this pipeline runs (the band join included).
 SESSION_SETTINGS = {"jit": "off"}
-
-
-class DatabaseError(RuntimeError):
-    """The database cannot be reached or used; a one-line message for the CLI."""
 
 
 _embedded: dict[Path, object] = {}

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import psycopg
 
-from pipeline.store.connect import DatabaseError, sql_dir
+from pipeline.errors import DatabaseError
+from pipeline.store.connect import sql_dir
 
 # Arbitrary but fixed: pg_advisory_lock key for "newsdedup schema migration".
 MIGRATION_LOCK = 0x6E657773_64656470 & 0x7FFFFFFFFFFFFFFF

@@ -183,7 +183,6 @@ class Repository:
     ) -> None:
         ids = list(ids)
         self.run_sql("delete_signatures", config_id=config_id, kind=kind, ids=ids)
-        self.run_sql("delete_bands", config_id=config_id, kind=kind, ids=ids)
         le = sigs.astype("<u4", copy=False)
         self.copy_rows(
             "copy_signatures",
@@ -192,6 +191,19 @@ class Repository:
                 for i, oid in enumerate(ids)
             ),
         )
+        self.write_bands(config_id, kind, ids, bands, published)
+
+    def write_bands(
+        self,
+        config_id: int,
+        kind: str,
+        ids: Sequence[int],
+        bands: np.ndarray,
+        published: Sequence[datetime],
+    ) -> None:
+        """Replace the band rows of these objects; ``ids`` may repeat (one row of bands per
+        paragraph of an article)."""
+        self.run_sql("delete_bands", config_id=config_id, kind=kind, ids=sorted(set(ids)))
         nb = bands.shape[1] if bands.ndim == 2 else 0
         self.copy_rows(
             "copy_bands",

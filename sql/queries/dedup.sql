@@ -39,6 +39,15 @@ WHERE ba.batch_id = %(batch_id)s AND a.story_text <> ''
   AND ba.article_id %% %(shards)s = %(shard)s
 ORDER BY a.id
 
+-- name: batch_paragraph_norms
+-- Body paragraphs of one shard of a batch, for the paragraph-level LSH that finds text
+-- borrowed from another story (a paragraph is short; a whole article would not notice).
+SELECT p.article_id, p.norm, a.published_at
+FROM batch_article ba JOIN article a ON a.id = ba.article_id
+JOIN paragraph p ON p.article_id = a.id AND p.kind = 'body'
+WHERE ba.batch_id = %(batch_id)s AND ba.article_id %% %(shards)s = %(shard)s
+ORDER BY p.article_id, p.ord
+
 -- name: batch_captions
 SELECT c.id, c.norm, a.published_at
 FROM batch_article ba JOIN article a ON a.id = ba.article_id JOIN caption c ON c.article_id = a.id
@@ -75,6 +84,30 @@ WHERE ba.batch_id = %(batch_id)s
                          AND n.published_at + make_interval(days => %(window_days)s)
 ON CONFLICT DO NOTHING
 
+-- name: insert_paragraph_candidates
+-- Article pairs sharing a paragraph-level band. A band hash carried by more than
+-- %(max_df)s articles is boilerplate (standard disclaimers, recurring report furniture)
+-- and proposes nothing.
+INSERT INTO candidate (batch_id, kind, a, b)
+WITH mine AS (
+    SELECT DISTINCT n.object_id, n.band, n.hash, n.published_at
+    FROM batch_article ba
+    JOIN band n ON n.object_id = ba.article_id AND n.config_id = %(config_id)s AND n.kind = 'para'
+    WHERE ba.batch_id = %(batch_id)s
+), hits AS (
+    SELECT m.object_id AS a, h.object_id AS b, m.band, m.hash
+    FROM mine m
+    JOIN band h ON h.config_id = %(config_id)s AND h.kind = 'para' AND h.band = m.band
+               AND h.hash = m.hash AND h.object_id <> m.object_id
+    WHERE h.published_at BETWEEN m.published_at - make_interval(days => %(window_days)s)
+                             AND m.published_at + make_interval(days => %(window_days)s)
+), common AS (
+    SELECT band, hash FROM hits GROUP BY band, hash HAVING count(DISTINCT b) > %(max_df)s
+)
+SELECT DISTINCT %(batch_id)s::bigint, 'story', LEAST(a, b), GREATEST(a, b)
+FROM hits WHERE (band, hash) NOT IN (SELECT band, hash FROM common)
+ON CONFLICT DO NOTHING
+
 -- name: insert_caption_candidates
 INSERT INTO candidate (batch_id, kind, a, b)
 SELECT DISTINCT %(batch_id)s::bigint, 'caption', LEAST(n.object_id, h.object_id), GREATEST(n.object_id, h.object_id)
@@ -97,9 +130,13 @@ WHERE batch_id = %(batch_id)s AND kind = %(kind)s AND (a + b) %% %(shards)s = %(
 ORDER BY a, b
 
 -- name: body_paragraphs
-SELECT article_id, array_agg(norm ORDER BY ord) AS norms
-FROM paragraph WHERE article_id = ANY(%(ids)s) AND kind = 'body'
-GROUP BY article_id
+-- What verification needs per article: body paragraphs in similarity form plus the wire
+-- metadata that changes how similarity is judged.
+SELECT p.article_id, array_agg(p.norm ORDER BY p.ord) AS norms, a.source, a.item_key,
+       a.origin_ed_stat, a.origin_tag, a.lineage
+FROM paragraph p JOIN article a ON a.id = p.article_id
+WHERE p.article_id = ANY(%(ids)s) AND p.kind = 'body'
+GROUP BY p.article_id, a.id
 
 -- name: caption_norms
 SELECT id, norm FROM caption WHERE id = ANY(%(ids)s)

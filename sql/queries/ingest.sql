@@ -61,11 +61,13 @@ RETURNING id
 INSERT INTO article (item_key, source, raw_item_id, format, version, version_created,
                      first_created, published_at, pub_status, ed_stat, killed, headline,
                      headline_tag, story_text, word_count, attributions, read_more, lineage,
-                     content_sha256, pending)
+                     content_sha256, pending, origin_ed_stat, origin_tag,
+                     origin_version_created)
 VALUES (%(item_key)s, %(source)s, %(raw_item_id)s, %(format)s, %(version)s,
         %(version_created)s, %(first_created)s, %(published_at)s, %(pub_status)s,
         %(ed_stat)s, %(killed)s, %(headline)s, %(headline_tag)s, %(story_text)s,
-        %(word_count)s, %(attributions)s, %(read_more)s, %(lineage)s, %(content_sha256)s, true)
+        %(word_count)s, %(attributions)s, %(read_more)s, %(lineage)s, %(content_sha256)s, true,
+        %(ed_stat)s, %(headline_tag)s, %(version_created)s)
 ON CONFLICT (item_key) DO UPDATE SET
     raw_item_id = EXCLUDED.raw_item_id, format = EXCLUDED.format, version = EXCLUDED.version,
     version_created = EXCLUDED.version_created,
@@ -79,6 +81,17 @@ ON CONFLICT (item_key) DO UPDATE SET
     lineage = EXCLUDED.lineage, content_sha256 = EXCLUDED.content_sha256,
     version_count = article.version_count + 1, updated_at = now(), pending = true
 RETURNING id
+
+-- name: older_version_seen
+-- An older version than the current one: it changes no text, but it may be the item's
+-- earliest version, which tells how the item began.
+UPDATE article SET version_count = version_count + 1,
+    origin_ed_stat = CASE WHEN %(version_created)s::timestamptz < origin_version_created
+                          THEN %(ed_stat)s ELSE origin_ed_stat END,
+    origin_tag = CASE WHEN %(version_created)s::timestamptz < origin_version_created
+                      THEN %(headline_tag)s ELSE origin_tag END,
+    origin_version_created = LEAST(origin_version_created, %(version_created)s::timestamptz)
+WHERE item_key = %(item_key)s
 
 -- name: kill_article
 -- A kill keeps the last usable text (the story still needs it to place the item) but the
@@ -101,9 +114,6 @@ UPDATE article SET headline = %(headline)s, headline_tag = %(headline_tag)s,
        version_count = version_count + 1, updated_at = now(), pending = true
 WHERE item_key = %(item_key)s
 RETURNING id
-
--- name: count_older_version
-UPDATE article SET version_count = version_count + 1 WHERE item_key = %(item_key)s
 
 -- name: delete_article_text
 DELETE FROM paragraph WHERE article_id = ANY(%(ids)s)

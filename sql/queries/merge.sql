@@ -21,10 +21,12 @@ SELECT id, canonical_article_id FROM story WHERE id = ANY(%(story_ids)s)
 SELECT a, b, verdict, jaccard, containment, para_overlap, reason FROM edge
 WHERE kind = 'story' AND a = ANY(%(ids)s) AND b = ANY(%(ids)s)
 
--- name: contributor_edges
--- Partial borrowing between a member and an article of another story.
-SELECT a, b, para_overlap, reason FROM edge
-WHERE kind = 'story' AND verdict = 'contributor' AND (a = ANY(%(ids)s) OR b = ANY(%(ids)s))
+-- name: borrowing_edges
+-- Verified pairs sharing at least one paragraph: partial borrowing ("contributor"), or a
+-- "duplicate" that clustering may refuse, in which case it is borrowing too.
+SELECT a, b, verdict, para_overlap, reason FROM edge
+WHERE kind = 'story' AND verdict IN ('contributor', 'duplicate') AND para_overlap > 0
+  AND (a = ANY(%(ids)s) OR b = ANY(%(ids)s))
 
 -- name: overrides_touching
 -- Operator constraints still in force (a later action may have lifted one: revoked_by).
@@ -33,8 +35,8 @@ WHERE (article_a = ANY(%(ids)s) OR article_b = ANY(%(ids)s)) AND revoked_by IS N
 ORDER BY id
 
 -- name: member_info
-SELECT id, item_key, source, headline, headline_tag, killed, pub_status, first_created,
-       version_created, word_count, attributions
+SELECT id, item_key, source, headline, headline_tag, ed_stat, killed, pub_status,
+       first_created, version_created, published_at, word_count, attributions
 FROM article WHERE id = ANY(%(ids)s)
 
 -- name: paragraphs_of

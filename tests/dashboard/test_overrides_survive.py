@@ -45,25 +45,13 @@ def later_inbox(tmp_path: Path) -> Path:
     return inbox
 
 
-def bridge_inbox(tmp_path: Path) -> Path:
-    """One CGTN round-up that reprints both the satellite story and the mines story: it
-    is a verified duplicate of each, so it bridges them into one story unless told not to."""
-    inbox = tmp_path / "bridge"
+def mines_copy(tmp_path: Path, stem: str, updated: str) -> Path:
+    """An inbox with one more CGTN copy of the mines story, dated ``updated``."""
+    inbox = tmp_path / stem
     (inbox / "cgtn").mkdir(parents=True, exist_ok=True)
-
-    def body(name):
-        lines = (SAMPLE_INBOX / "cgtn" / name).read_text(encoding="utf-8").splitlines()[4:]
-        return [
-            x
-            for x in lines
-            if x and "Photo" not in x and "/CFP" not in x and not x.startswith(("Read", "(With"))
-        ]
-
-    paras = body("2026-06-12-Fy5BsatLch.txt") + body("2026-06-13-MinesAsia2.txt")
-    text = "Asia round-up: a satellite and the mines\nUpdated 09:00, 14-Jun-2026\nCGTN\n[]\n"
-    (inbox / "cgtn" / "2026-06-14-Roundup.txt").write_text(
-        text + "\n\n".join(paras) + "\n", encoding="utf-8"
-    )
+    text = (SAMPLE_INBOX / "cgtn" / "2026-06-13-MinesAsia2.txt").read_text(encoding="utf-8")
+    text = text.replace("Updated 10:20, 13-Jun-2026", f"Updated {updated}")
+    (inbox / "cgtn" / f"{stem}.txt").write_text(text, encoding="utf-8")
     return inbox
 
 
@@ -88,6 +76,10 @@ def test_split_and_merge_survive_new_copies(fresh, db_url, tmp_path):
         d.post(f"/stories/{p1}/merge", {"other": f"s{p2}", "why": "one series"}).status_code == 303
     )
     power = d.story_of(POWER_1)
+    sat, mines = d.story_of(SAT_CGTN), d.story_of(MINES)
+    r = d.post(f"/stories/{sat}/merge", {"other": f"s{mines}", "why": "one Asia weather story"})
+    assert r.status_code == 303
+    asia = d.story_of(SAT_CGTN)
 
     def check():
         assert d.story_of(COPPER_CGTN) != d.story_of(COPPER_CANONICAL)
@@ -97,6 +89,7 @@ def test_split_and_merge_survive_new_copies(fresh, db_url, tmp_path):
             COPPER_XINHUA,
         }
         assert d.story_of(POWER_1) == d.story_of(POWER_2) == power
+        assert d.story_of(MINES) == d.story_of(SAT_CGTN) == asia
 
     check()
     run(later_inbox(tmp_path), db_url)  # new copies of copper and power arrive
@@ -107,7 +100,10 @@ def test_split_and_merge_survive_new_copies(fresh, db_url, tmp_path):
         COPPER_CANONICAL
     )
     assert d.repo.one("dash_story_of_article_key", key="cgtn:2026-06-12-CuChileAgain")
-    assert d.story_of("xinhua:http://english.news.cn/2026-06/12/c_1319077.htm") == power
+    # a re-sent satellite story joins the merged Asia story; the re-sent week-1 power
+    # report conflicts with week 2's figures, so it is placed by itself: the operator
+    # judged the two stories, not copies that arrive later
+    assert d.story_of("xinhua:http://english.news.cn/2026-06/12/c_1319045.htm") == asia
     run(SAMPLE_INBOX, db_url)  # and re-running everything changes nothing either
     check()
     page = d.get(f"/stories/{d.story_of(COPPER_CANONICAL)}").text
@@ -117,26 +113,40 @@ def test_split_and_merge_survive_new_copies(fresh, db_url, tmp_path):
 def test_never_merge_survives_a_bridging_copy(
     fresh, db_url, tmp_path, databases, migrated_template
 ):
-    # control: in a twin database without the operator's word, the round-up fuses them
-    twin = databases.create(template=migrated_template)
-    run(SAMPLE_INBOX, twin)
-    run(bridge_inbox(tmp_path), twin)
+    """A reprint of the mines story six weeks later is outside the 30-day candidate window:
+    a story of its own. A third copy dated in between is a verified duplicate of both and
+    fuses them, unless the operator said they are different events."""
+    late = mines_copy(tmp_path, "2026-07-25-MinesLate", "10:20, 25-Jul-2026")
+    middle = mines_copy(tmp_path, "2026-07-04-MinesMiddle", "10:20, 04-Jul-2026")
     from pipeline.store.repository import Repository
 
-    with Repository.open(twin) as other:
-        story = {
-            k: other.one("dash_story_of_article_key", key=k)["story_id"] for k in (SAT_CGTN, MINES)
-        }
-    assert story[SAT_CGTN] == story[MINES], "the round-up should bridge the two stories"
+    def stories(url):
+        with Repository.open(url) as r:
+            return [
+                r.one("dash_story_of_article_key", key=k)["story_id"]
+                for k in (MINES, "cgtn:2026-07-25-MinesLate")
+            ]
+
+    # control: in a twin database without the operator's word, the middle copy fuses them
+    twin = databases.create(template=migrated_template)
+    run(SAMPLE_INBOX, twin)
+    run(late, twin)
+    first, second = stories(twin)
+    assert first != second, "six weeks apart, the copies should start as two stories"
+    run(middle, twin)
+    first, second = stories(twin)
+    assert first == second, "the copy in between should bridge the two stories"
 
     d = fresh
-    sat, mines = d.story_of(SAT_CGTN), d.story_of(MINES)
-    r = d.post(f"/stories/{sat}/never-merge", {"other": f"s{mines}", "why": "unrelated"})
+    run(late, db_url)
+    a, b = stories(db_url)
+    r = d.post(f"/stories/{a}/never-merge", {"other": f"s{b}", "why": "a new season's story"})
     assert r.status_code == 303
-    run(bridge_inbox(tmp_path), db_url)
-    assert d.story_of(SAT_CGTN) != d.story_of(MINES)
-    assert d.story_of("cgtn:2026-06-14-Roundup") in (d.story_of(SAT_CGTN), d.story_of(MINES))
-    assert "unrelated" in d.get(f"/stories/{d.story_of(MINES)}").text
+    run(middle, db_url)
+    a2, b2 = stories(db_url)
+    assert a2 != b2
+    assert d.story_of("cgtn:2026-07-04-MinesMiddle") in (a2, b2)
+    assert "a new season" in d.get(f"/stories/{b2}").text
 
 
 def test_requeued_payload_is_parsed_by_the_dashboard_and_placed_by_the_next_run(

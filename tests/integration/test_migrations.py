@@ -8,8 +8,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from pipeline.errors import DatabaseError
 from pipeline.store import migrate
-from pipeline.store.connect import DatabaseError, connect
+from pipeline.store.connect import connect
 from pipeline.store.queries import load
 
 SCHEMA_Q = """

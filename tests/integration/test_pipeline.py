@@ -138,3 +138,34 @@ def test_every_stage_is_idempotent_when_rerun(repo, config):
     snap = _snapshot(repo)
     jobs.publish(repo, key)
     assert _snapshot(repo) == snap
+
+
+def _partition(repo):
+    return sorted(tuple(sorted(s["members"])) for s in export_stories(repo))
+
+
+def test_incremental_batches_equal_one_batch(databases, migrated_template, config, tmp_path):
+    """Stories built over several batches (history in the store) equal one big batch, and
+    an existing story keeps its id when later copies join it."""
+    from pipeline.store.repository import Repository
+
+    with Repository.open(databases.create(template=migrated_template)) as one:
+        jobs.run_inbox(one, SAMPLE_INBOX, config)
+        want = _partition(one)
+    files = sorted(p for p in SAMPLE_INBOX.rglob("*") if p.is_file())
+    first, second = tmp_path / "first", tmp_path / "second"
+    for i, f in enumerate(files):
+        dest = (first if i % 2 == 0 else second) / f.parent.name / f.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, dest)
+    with Repository.open(databases.create(template=migrated_template)) as inc:
+        jobs.run_inbox(inc, first, config)
+        before = {m: s["story_id"] for s in export_stories(inc) for m in s["members"]}
+        jobs.run_inbox(inc, second, config)
+        assert _partition(inc) == want
+        # a story that existed after the first batch keeps its id when copies join it;
+        # stories that merge keep the oldest id
+        for story in export_stories(inc):
+            old_ids = {before[m] for m in story["members"] if m in before}
+            if old_ids:
+                assert story["story_id"] == min(old_ids, key=lambda x: int(x[1:]))

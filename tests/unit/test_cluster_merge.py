@@ -86,3 +86,33 @@ def test_paragraph_provenance_credits_earliest_carrier_and_extra_text():
     assert [(p.article_id, p.in_canonical) for p in out] == [(1, True), (1, True), (2, True)]
     out = prov.paragraphs(1, [1, 2], members)
     assert out[-1].article_id == 2 and not out[-1].in_canonical
+
+
+def test_composite_bridge_is_refused_and_refined():
+    """Story S = {1, 2, 3}; story T = {4, 5}; article 6 is mostly S and borrows T's text."""
+    text = {
+        1: {"s1", "s2", "s3"},
+        2: {"s1", "s2", "s3"},
+        3: {"s1", "s2"},
+        4: {"t1", "t2"},
+        5: {"t1", "t2"},
+        6: {"s1", "s2", "t1"},
+    }
+
+    def union(g):
+        return set().union(*(text[x] for x in g))
+
+    def coherent(ga, gb):
+        ua, ub = union(ga), union(gb)
+        return len(ua & ub) / min(len(ua), len(ub)) >= 0.5
+
+    edges = [(1, 2, 0.95), (1, 3, 0.9), (4, 5, 0.95), (4, 6, 0.91), (1, 6, 0.7)]
+    groups = cluster(range(1, 7), edges, coherent=coherent)
+    assert [1, 2, 3] in [g[:3] for g in groups] and all(not ({1, 4} <= set(g)) for g in groups)
+
+    def coverage(n, g):
+        return len(text[n] & union(g)) / len(text[n])
+
+    from pipeline.dedup.cluster import refine
+
+    assert refine(groups, edges, coverage) == [[1, 2, 3, 6], [4, 5]]

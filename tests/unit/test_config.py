@@ -1,6 +1,7 @@
 import pytest
 
-from pipeline.config import ConfigError, DedupConfig, load_settings
+from pipeline.config import DedupConfig, load_settings
+from pipeline.errors import ConfigError
 
 
 def test_fingerprint_tracks_signature_fields_only():

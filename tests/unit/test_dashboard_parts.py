@@ -94,3 +94,23 @@ def test_dashboard_sql_is_named_queries_only():
     for f in (ROOT / "pipeline" / "dashboard").glob("*.py"):
         src = f.read_text(encoding="utf-8")
         assert "SELECT " not in src and "UPDATE " not in src, f.name
+
+
+def test_keep_together_restores_operator_merges_after_refining():
+    from pipeline.dedup.cluster import keep_together
+
+    groups = [[1, 2], [3], [4, 5]]
+    assert keep_together(groups, [(2, 3)]) == [[1, 2, 3], [4, 5]]
+    assert keep_together(groups, []) == groups
+    assert keep_together(groups, [(1, 99)]) == groups  # pairs outside the nodes: ignored
+
+
+def test_split_core_leaves_out_copies_tied_only_through_the_member():
+    """Story {1 canonical, 2, 3, 4 split out, 5}: 5 is linked only to 4, so it is not part
+    of the core the split bans 4 from (it may follow 4); 3 is tied by an operator merge."""
+    from pipeline.overrides import component
+
+    members = [1, 2, 3, 5]  # the story without 4
+    links = [(1, 2), (2, 4), (4, 5), (1, 4), (3, 1)]
+    assert component(1, members, links) == [1, 2, 3]
+    assert component(1, members, []) == [1]

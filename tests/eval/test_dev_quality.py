@@ -1,0 +1,39 @@
+"""Quality gate on the labelled dev set in ../shared/eval (skipped where it is absent).
+
+Runs the whole pipeline on the dev inbox against a real PostgreSQL, scores the export with
+pipeline.evaluate, fails under the targets of the quality issue, and checks that our
+metrics agree with the shared scorer's on the same file."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pipeline import jobs
+from pipeline.evaluate import evaluate, misses
+from pipeline.report import export_stories, read_jsonl
+from tests.conftest import EVAL_DEV, shared_or_skip
+
+pytestmark = pytest.mark.slow
+
+
+def test_dev_set_meets_quality_targets(repo, config, tmp_path):
+    dev = shared_or_skip(EVAL_DEV)
+    jobs.run_inbox(repo, dev / "inbox", config)
+    stories = list(export_stories(repo))
+    truth = {r["item"]: r for r in read_jsonl(dev / "truth.jsonl")}
+    report = evaluate(truth, stories, read_jsonl(dev / "negatives.jsonl"))
+    print(report.summary())
+    assert misses(report) == [], report.summary()
+
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text("".join(json.dumps(s) + "\n" for s in stories))
+    scorer = dev.parent / "score.py"
+    out = subprocess.run(
+        [sys.executable, str(scorer), "--truth", str(dev / "truth.jsonl"), "--pred", str(pred)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip().splitlines()[-1] == report.summary()
