@@ -135,6 +135,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("db", help="print where the database is (and its URL)")
     _common(p)
+
+    p = sub.add_parser(
+        "dashboard", help="serve the operator dashboard in a browser (no Airflow needed)"
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    p.add_argument("--port", type=int, default=8090, help="port (default: %(default)s)")
+    p.add_argument(
+        "--root-path",
+        default="",
+        metavar="PATH",
+        help="URL prefix a proxy serves the dashboard under (and strips), e.g. /dedup",
+    )
+    p.add_argument("--user", help="name recorded with operator actions (default: your login name)")
+    p.add_argument(
+        "--read-only", action="store_true", help="show everything, allow no split/merge/re-queue"
+    )
+    _common(p)
     return ap
 
 
@@ -440,6 +459,57 @@ def cmd_db(args, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_dashboard(args, settings: Settings) -> int:
+    import socket
+
+    import uvicorn
+
+    from pipeline.dashboard.app import create_app
+    from pipeline.dashboard.auth import LocalAuth, login_name
+    from pipeline.store.connect import resolve_url
+
+    if not 0 < args.port < 65536:
+        raise UsageError(f"newsdedup dashboard: --port must be 1-65535, not {args.port}")
+    root = args.root_path.rstrip("/")
+    if root and not root.startswith("/"):
+        raise UsageError("newsdedup dashboard: --root-path must start with /")
+    # fail now, in one line, rather than on the first page view
+    url = resolve_url(settings)
+    repo, _ = _open(settings)
+    repo.close()
+    with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as e:
+            raise ConfigError(f"cannot listen on {args.host}:{args.port}: {e.strerror}") from None
+    user = args.user or login_name()
+    auth = LocalAuth(user, can_edit=not args.read_only)
+    app = create_app(settings, auth=auth)
+    print(
+        f"newsdedup dashboard: {_where(settings, url)}\n"
+        f"  http://{args.host}:{args.port}{root}/  (actions recorded as {user!r}"
+        + (", read-only" if args.read_only else "")
+        + "; Ctrl-C stops it)",
+        flush=True,
+    )
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.read_only:
+        print(
+            "  warning: no sign-in here: anyone who can reach this address can split and "
+            "merge stories as that user (use --read-only, or the Airflow plugin)",
+            file=sys.stderr,
+        )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        root_path=root,
+        log_level="info" if args.verbose else "warning",
+        access_log=args.verbose,
+    )
+    return EXIT_OK
+
+
 COMMANDS = {
     "run": cmd_run,
     "ingest": cmd_ingest,
@@ -451,6 +521,7 @@ COMMANDS = {
     "eval": cmd_eval,
     "migrate": cmd_migrate,
     "db": cmd_db,
+    "dashboard": cmd_dashboard,
 }
 
 

@@ -316,10 +316,16 @@ def _store_and_parse(
         _parse_and_apply(repo, repo.payloads_to_parse(todo), c)
 
 
-def ingest_pending(repo: Repository, source: str | None = None) -> Summary:
-    """Parse payloads stored but never parsed (crash, or re-queued after a parser fix)."""
+def ingest_pending(
+    repo: Repository, source: str | None = None, payload_ids: Sequence[int] | None = None
+) -> Summary:
+    """Parse payloads stored but never parsed (crash, or re-queued after a parser fix);
+    ``payload_ids`` limits it to those payloads (the dashboard re-queues one at a time)."""
     with _stage(repo, "requeue", None) as s:
-        ids = [r["id"] for r in repo.rows("new_payload_ids", source=source)]
+        if payload_ids is not None:
+            ids = sorted(set(payload_ids))
+        else:
+            ids = [r["id"] for r in repo.rows("new_payload_ids", source=source)]
         s.counts.update(payloads=len(ids), items_new=0, items_updated=0, killed=0, quarantined=0)
         for start in range(0, len(ids), INGEST_CHUNK):
             _parse_and_apply(
@@ -879,7 +885,9 @@ def _cluster(ctx: _Neighbourhood, config: DedupConfig) -> list[list[int]]:
     groups = clustering.cluster(
         ctx.nodes, dup, cannot_link=ctx.cannot, must_link=ctx.must, coherent=coherent
     )
-    return clustering.refine(groups, dup, coverage, cannot_link=ctx.cannot)
+    groups = clustering.refine(groups, dup, coverage, cannot_link=ctx.cannot)
+    # refine moves articles by coverage alone; an operator's merge is not its to undo
+    return clustering.keep_together(groups, ctx.must) if ctx.must else groups
 
 
 def _credits(ctx: _Neighbourhood, group_of: dict[int, int]) -> dict[int, list[list]]:

@@ -29,8 +29,9 @@ WHERE kind = 'story' AND verdict IN ('contributor', 'duplicate') AND para_overla
   AND (a = ANY(%(ids)s) OR b = ANY(%(ids)s))
 
 -- name: overrides_touching
+-- Operator constraints still in force (a later action may have lifted one: revoked_by).
 SELECT id, kind, article_a, article_b FROM override
-WHERE article_a = ANY(%(ids)s) OR article_b = ANY(%(ids)s)
+WHERE (article_a = ANY(%(ids)s) OR article_b = ANY(%(ids)s)) AND revoked_by IS NULL
 ORDER BY id
 
 -- name: member_info
