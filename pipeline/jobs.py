@@ -866,7 +866,9 @@ def _load_neighbourhood(repo: Repository, batch_ids: list[int], config: DedupCon
 
 
 def _strength(e: dict) -> float:
-    return max(e["jaccard"], e["containment"], e["para_overlap"])
+    """The best of the three measures; Jaccard breaks ties (a reprint with containment 1.0
+    of two articles belongs with the one it is identical to, not the lower article id)."""
+    return max(e["jaccard"], e["containment"], e["para_overlap"]) + e["jaccard"] / 1000
 
 
 def _cluster(ctx: _Neighbourhood, config: DedupConfig) -> list[list[int]]:
@@ -922,6 +924,9 @@ def _credits(ctx: _Neighbourhood, group_of: dict[int, int]) -> dict[int, list[li
     return {g: sorted(v.values()) for g, v in out.items()}
 
 
+_FAR = datetime.max.replace(tzinfo=UTC)
+
+
 def _published(info: dict) -> datetime:
     return info["published_at"]
 
@@ -965,7 +970,7 @@ def _merge_group(
     for e in ctx.edges:
         if e["verdict"] != "duplicate" or e["a"] not in gset or e["b"] not in gset:
             continue
-        strength = _strength(e)
+        strength = max(e["jaccard"], e["containment"], e["para_overlap"])
         for x, y in ((e["a"], e["b"]), (e["b"], e["a"])):
             # an edge to the canonical explains membership best; otherwise the strongest
             rank = (y == cid, strength)
@@ -987,9 +992,11 @@ def _merge_group(
         _, sim, reason = best.get(m.article_id, (None, 0.0, "kept together by operator merge"))
         rows.append([m.article_id, role, round(sim, 4), reason])
     group_paras = {m.article_id: ctx.paragraphs.get(m.article_id, []) for m in members}
-    paras = prov.paragraphs(
-        cid, order, group_paras, {c[0]: ctx.paragraphs.get(c[0], []) for c in contributors}
+    lenders = {c[0]: ctx.paragraphs.get(c[0], []) for c in contributors}
+    timeline = sorted(
+        [*order, *lenders], key=lambda a: (_published(info[a]) if a in info else _FAR, a)
     )
+    paras = prov.paragraphs(cid, order, group_paras, lenders, timeline)
     caps = prov.captions(
         cid, order, {m.article_id: ctx.captions.get(m.article_id, []) for m in members}
     )
