@@ -10,28 +10,14 @@ import pytest
 
 from pipeline import jobs
 from pipeline.report import export_stories
-from tests.conftest import SAMPLE_INBOX
+from tests.conftest import SAMPLE_INBOX, STABLE_TABLES
 from tests.dags.conftest import UNSET, dagbag
 
 pytest.importorskip("airflow", reason="the airflow extra is not installed")
 pytestmark = [pytest.mark.airflow, pytest.mark.integration]
 
 SOURCES = ("reuters", "xinhua", "cgtn")
-STABLE = (
-    "payload",
-    "raw_item",
-    "article",
-    "paragraph",
-    "caption",
-    "signature",
-    "band",
-    "edge",
-    "story",
-    "story_member",
-    "provenance",
-    "quarantine",
-    "caption_group",
-)
+STABLE = STABLE_TABLES
 
 
 @pytest.fixture
