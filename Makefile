@@ -52,8 +52,9 @@ lint: $(VENV)/.all
 bench: $(VENV)/.all
 	$(BIN)/python -m bench.run_all
 
+# make airflow AIRFLOW_ARGS='--unpause --port 8081' (see python -m pipeline.local_airflow -h)
 airflow: $(VENV)/.all
-	$(BIN)/python -m pipeline.local_airflow
+	$(BIN)/python -m pipeline.local_airflow $(AIRFLOW_ARGS)
 
 lock: $(UV)
 	$(UV) pip compile pyproject.toml --extra airflow --extra test --extra bench \

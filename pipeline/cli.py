@@ -60,18 +60,34 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="version", version=f"newsdedup {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("run", help="ingest an inbox, then dedup and merge; print a report")
+    p = sub.add_parser(
+        "run",
+        help="ingest an inbox and the configured sources (folders, feed URLs), then dedup "
+        "and merge; print a report",
+    )
     p.add_argument(
         "--inbox",
         metavar="DIR",
-        help="folder with reuters/, xinhua/ and cgtn/ subfolders "
-        "(default: the bundled sample inbox)",
+        help="folder with reuters/, xinhua/ and cgtn/ subfolders (default: the configured "
+        "[sources.*]; without any, the bundled sample inbox)",
     )
     _common(p)
 
-    p = sub.add_parser("ingest", help="ingest files or folders for one source (no dedup)")
-    p.add_argument("--source", required=True, help="source label: reuters, xinhua, cgtn, ...")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders")
+    p = sub.add_parser(
+        "ingest", help="ingest files, folders or feed URLs for one source (no dedup)"
+    )
+    p.add_argument(
+        "--source",
+        required=True,
+        metavar="NAME",
+        help="a configured [sources.NAME] or any label (reuters, xinhua, cgtn, ...)",
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH_OR_URL",
+        help="files, folders or http(s) feed URLs; none: the source's configured ones",
+    )
     _common(p)
 
     p = sub.add_parser("dedup", help="sign, verify, cluster and publish pending articles")
@@ -118,6 +134,25 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("db", help="print where the database is (and its URL)")
+    _common(p)
+
+    p = sub.add_parser(
+        "dashboard", help="serve the operator dashboard in a browser (no Airflow needed)"
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    p.add_argument("--port", type=int, default=8090, help="port (default: %(default)s)")
+    p.add_argument(
+        "--root-path",
+        default="",
+        metavar="PATH",
+        help="URL prefix a proxy serves the dashboard under (and strips), e.g. /dedup",
+    )
+    p.add_argument("--user", help="name recorded with operator actions (default: your login name)")
+    p.add_argument(
+        "--read-only", action="store_true", help="show everything, allow no split/merge/re-queue"
+    )
     _common(p)
     return ap
 
@@ -199,16 +234,23 @@ class _Progress:
 
 def cmd_run(args, settings: Settings) -> int:
     from pipeline import jobs
+    from pipeline.config import with_inbox
 
-    inbox = Path(args.inbox).expanduser() if args.inbox else SAMPLE_INBOX
-    if not inbox.is_dir():
-        raise ConfigError(f"inbox folder not found: {inbox}")
-    if not any((inbox / s).is_dir() for s in ("reuters", "xinhua", "cgtn")):
-        raise ConfigError(f"{inbox} has none of the reuters/, xinhua/, cgtn/ subfolders")
+    sources = tuple(s for s in settings.sources if s.folders or s.urls)
+    if args.inbox or not sources:
+        inbox = Path(args.inbox).expanduser() if args.inbox else SAMPLE_INBOX
+        if not inbox.is_dir():
+            raise ConfigError(f"inbox folder not found: {inbox}")
+        if not any((inbox / s).is_dir() for s in ("reuters", "xinhua", "cgtn")):
+            raise ConfigError(f"{inbox} has none of the reuters/, xinhua/, cgtn/ subfolders")
+        sources = with_inbox(sources, inbox)
+        what = str(inbox) + (" and the configured sources" if settings.sources else "")
+    else:
+        what = "configured sources " + ", ".join(s.name for s in sources)
     repo, url = _open(settings)
     with repo:
-        print(f"newsdedup run: {inbox} -> {_where(settings, url)}")
-        summaries = jobs.run_inbox(repo, inbox, settings.dedup, progress=_Progress())
+        print(f"newsdedup run: {what} -> {_where(settings, url)}")
+        summaries = jobs.run_sources(repo, sources, settings.dedup, progress=_Progress())
         return _report(repo, summaries)
 
 
@@ -217,34 +259,66 @@ def _report(repo, summaries) -> int:
 
     text, quarantined = render_report(repo, summaries)
     print(text)
-    return EXIT_QUARANTINED if quarantined else EXIT_OK
+    failed = sum(s.counts.get("fetch_failed", 0) for s in summaries)
+    return EXIT_QUARANTINED if quarantined or failed else EXIT_OK
 
 
 def cmd_ingest(args, settings: Settings) -> int:
-    from pipeline import jobs
+    from pipeline import collect, jobs
+    from pipeline.config import SourceConfig
 
-    files: list[Path] = []
+    source = settings.source(args.source) or SourceConfig(name=args.source)
+    paths: list[Path] = []
+    urls: list[str] = []
     for raw in args.paths:
+        if collect.is_url(raw):
+            try:
+                collect.check_url(raw)
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
+            urls.append(raw)
+            continue
         p = Path(raw).expanduser()
-        if p.is_dir():
-            files.extend(jobs.list_files(p))
-        elif p.is_file():
-            files.append(p)
-        else:
+        if not (p.is_dir() or p.is_file()):
             raise ConfigError(f"no such file or folder: {raw}")
+        paths.append(p)
+    if not args.paths and not (source.folders or source.urls):
+        raise ConfigError(
+            f"nothing to ingest for {args.source}: give files, folders or URLs, or configure "
+            f"[sources.{args.source}] folders/urls"
+        )
+    if args.paths:  # what the command line names, with the source's fetch settings
+        source = SourceConfig(
+            name=source.name,
+            timeout_s=source.timeout_s,
+            retries=source.retries,
+            backoff_s=source.backoff_s,
+        )
     repo, _url = _open(settings)
     with repo:
-        s = jobs.ingest_files(repo, args.source, files, progress=_Progress())
+        s = jobs.ingest_source(repo, source, paths, urls, progress=_Progress())
         c = s.counts
+        unchanged = c.get("unchanged", 0)
         print(
-            f"ingested {c['files']} file(s) for {args.source}: {c['payloads_new']} new "
+            f"ingested {c['files']} payload(s) for {args.source}: {c['payloads_new']} new "
             f"payload(s), {c['items_new']} new item(s), {c['items_updated']} updated, "
             f"{c['killed']} killed, {c['quarantined']} quarantined"
+            + (f"; {unchanged} file(s) unchanged since last time" if unchanged else "")
         )
+        if c.get("fetched"):
+            print(
+                f"feeds: {c['fetched']} polled, {c.get('not_modified', 0)} not modified, "
+                f"{c.get('fetch_failed', 0)} failed"
+            )
+        for err in c.get("fetch_errors", []):
+            print(f"  cannot fetch {err}", file=sys.stderr)
+        code = EXIT_OK
         if c["quarantined"]:
             print(f"{c['quarantined']} quarantined: see `newsdedup quarantine` for the reasons")
-            return EXIT_QUARANTINED
-    return EXIT_OK
+            code = EXIT_QUARANTINED
+        if c.get("fetch_failed"):
+            code = EXIT_QUARANTINED
+    return code
 
 
 def cmd_dedup(args, settings: Settings) -> int:
@@ -310,12 +384,10 @@ def cmd_requeue(args, settings: Settings) -> int:
 
     repo, _ = _open(settings)
     with repo:
-        with repo.transaction():
-            requeued = repo.rows("requeue_payloads", payload_id=args.payload)
-        s = jobs.ingest_pending(repo)
+        n, s = jobs.requeue(repo, args.payload)
         c = s.counts
         print(
-            f"requeued {len(requeued)} quarantined payload(s); re-parsed {c['payloads']}: "
+            f"requeued {n} quarantined payload(s); re-parsed {c['payloads']}: "
             f"{c['items_new']} new item(s), {c['items_updated']} updated, "
             f"{c['quarantined']} quarantined again"
         )
@@ -387,6 +459,57 @@ def cmd_db(args, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_dashboard(args, settings: Settings) -> int:
+    import socket
+
+    import uvicorn
+
+    from pipeline.dashboard.app import create_app
+    from pipeline.dashboard.auth import LocalAuth, login_name
+    from pipeline.store.connect import resolve_url
+
+    if not 0 < args.port < 65536:
+        raise UsageError(f"newsdedup dashboard: --port must be 1-65535, not {args.port}")
+    root = args.root_path.rstrip("/")
+    if root and not root.startswith("/"):
+        raise UsageError("newsdedup dashboard: --root-path must start with /")
+    # fail now, in one line, rather than on the first page view
+    url = resolve_url(settings)
+    repo, _ = _open(settings)
+    repo.close()
+    with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as e:
+            raise ConfigError(f"cannot listen on {args.host}:{args.port}: {e.strerror}") from None
+    user = args.user or login_name()
+    auth = LocalAuth(user, can_edit=not args.read_only)
+    app = create_app(settings, auth=auth)
+    print(
+        f"newsdedup dashboard: {_where(settings, url)}\n"
+        f"  http://{args.host}:{args.port}{root}/  (actions recorded as {user!r}"
+        + (", read-only" if args.read_only else "")
+        + "; Ctrl-C stops it)",
+        flush=True,
+    )
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.read_only:
+        print(
+            "  warning: no sign-in here: anyone who can reach this address can split and "
+            "merge stories as that user (use --read-only, or the Airflow plugin)",
+            file=sys.stderr,
+        )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        root_path=root,
+        log_level="info" if args.verbose else "warning",
+        access_log=args.verbose,
+    )
+    return EXIT_OK
+
+
 COMMANDS = {
     "run": cmd_run,
     "ingest": cmd_ingest,
@@ -398,6 +521,7 @@ COMMANDS = {
     "eval": cmd_eval,
     "migrate": cmd_migrate,
     "db": cmd_db,
+    "dashboard": cmd_dashboard,
 }
 
 

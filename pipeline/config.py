@@ -144,7 +144,11 @@ class DedupConfig:
 
 @dataclass(frozen=True)
 class SourceConfig:
-    """One configured wire source: folders to watch and feed URLs to poll."""
+    """One configured wire source: folders to watch and feed URLs to poll.
+
+    ``timeout_s`` bounds each HTTP request, ``retries`` is how many times a failed poll
+    is retried (connection errors, timeouts, 408/429/5xx), waiting ``backoff_s`` seconds
+    and doubling each time."""
 
     name: str
     folders: tuple[str, ...] = ()
@@ -152,6 +156,23 @@ class SourceConfig:
     schedule: str = "*/5 * * * *"
     timeout_s: float = 20.0
     retries: int = 3
+    backoff_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.name or not all(ch.isalnum() or ch in "-_." for ch in self.name):
+            raise ConfigError(f"source name {self.name!r}: use letters, digits, '-', '_' or '.'")
+        for u in self.urls:
+            if not isinstance(u, str) or not u.lower().startswith(("http://", "https://")):
+                raise ConfigError(f"[sources.{self.name}] urls: not an http(s) URL: {u!r}")
+        for f in self.folders:
+            if not isinstance(f, str) or not f:
+                raise ConfigError(f"[sources.{self.name}] folders: not a path: {f!r}")
+        if not (isinstance(self.timeout_s, int | float) and self.timeout_s > 0):
+            raise ConfigError(f"[sources.{self.name}] timeout_s must be a positive number")
+        if not (isinstance(self.retries, int) and 0 <= self.retries <= 20):
+            raise ConfigError(f"[sources.{self.name}] retries must be an integer 0..20")
+        if not (isinstance(self.backoff_s, int | float) and self.backoff_s >= 0):
+            raise ConfigError(f"[sources.{self.name}] backoff_s must be a number >= 0")
 
 
 DEFAULT_SOURCES = ("reuters", "xinhua", "cgtn")
@@ -212,9 +233,13 @@ def load_settings(
 
 
 def _sources(table: dict, inbox: str | os.PathLike | None) -> tuple[SourceConfig, ...]:
-    """Configured sources; an inbox adds its per-source folders to the default three."""
+    """Configured sources (TOML, then ``NEWSDEDUP_SOURCE_<NAME>_FOLDERS`` / ``_URLS``
+    variables, whitespace-separated, which add to them); an inbox adds its per-source
+    folders to the default three."""
     out: dict[str, SourceConfig] = {}
     known = {f.name for f in dataclasses.fields(SourceConfig)} - {"name"}
+    if not isinstance(table, dict):
+        raise ConfigError("[sources] must be a table of [sources.NAME] tables")
     for name, raw in table.items():
         if not isinstance(raw, dict):
             raise ConfigError(f"[sources.{name}] must be a table")
@@ -224,8 +249,32 @@ def _sources(table: dict, inbox: str | os.PathLike | None) -> tuple[SourceConfig
         vals = dict(raw)
         for k in ("folders", "urls"):
             if k in vals:
+                if isinstance(vals[k], str) or not isinstance(vals[k], list):
+                    raise ConfigError(f"[sources.{name}] {k} must be a list of strings")
                 vals[k] = tuple(vals[k])
-        out[name] = SourceConfig(name=name, **vals)
+        try:
+            out[name] = SourceConfig(name=name, **vals)
+        except TypeError as e:
+            raise ConfigError(f"bad [sources.{name}] setting: {e}") from None
+    for key, value in sorted(os.environ.items()):
+        if not key.startswith(ENV_PREFIX + "SOURCE_"):
+            continue
+        rest = key[len(ENV_PREFIX + "SOURCE_") :]
+        for kind in ("FOLDERS", "URLS"):
+            if rest.endswith("_" + kind) and len(rest) > len(kind) + 1:
+                name = rest[: -len(kind) - 1].lower()
+                cur = out.get(name) or SourceConfig(name=name)
+                field_ = kind.lower()
+                extra = tuple(v for v in value.split() if v not in getattr(cur, field_))
+                out[name] = dataclasses.replace(cur, **{field_: (*getattr(cur, field_), *extra)})
+    return with_inbox(tuple(out.values()), inbox)
+
+
+def with_inbox(
+    sources: tuple[SourceConfig, ...], inbox: str | os.PathLike | None
+) -> tuple[SourceConfig, ...]:
+    """``sources`` plus the inbox layout: ``INBOX/reuters``, ``INBOX/xinhua``, ``INBOX/cgtn``."""
+    out = {s.name: s for s in sources}
     if inbox:
         for name in DEFAULT_SOURCES:
             folder = str(Path(inbox) / name)

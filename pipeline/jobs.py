@@ -2,7 +2,8 @@
 
 Stages and what each persists, so a failed stage re-runs alone:
 
-``ingest``        payload (verbatim) -> raw_item -> article, paragraph, caption, quarantine
+``ingest``        payload (verbatim) -> raw_item -> article, paragraph, caption, quarantine;
+                  the folder and feed cursors (seen_file, source_cursor) and package links
 ``open_batch``    batch, batch_article (the articles that changed since the last batch)
 ``sign``          signature, band (per shard of the batch)
 ``candidates``    candidate (one SQL join of the batch's bands against history)
@@ -29,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline import prepare
-from pipeline.config import DedupConfig
+from pipeline import collect, packages, prepare
+from pipeline.config import DedupConfig, SourceConfig
 from pipeline.dedup import cluster as clustering
 from pipeline.dedup.bands import band_hashes
 from pipeline.dedup.minhash import Permutations, set_containment, shingle_sets, signatures
@@ -38,8 +39,10 @@ from pipeline.dedup.verify import Features, Meta, decide, features
 from pipeline.errors import JobError
 from pipeline.merge import canonical as canon
 from pipeline.merge import provenance as prov
+from pipeline.model import WITHHELD as WITHHELD_STATUS
 from pipeline.model import Member
 from pipeline.prepare import content_sha  # noqa: F401  (kept importable from here)
+from pipeline.sources.base import MAX_PAYLOAD_BYTES, Parsed
 from pipeline.store.repository import Repository
 from pipeline.text.captions import token_jaccard
 from pipeline.text.normalize import split_headline_tags
@@ -49,7 +52,8 @@ log = logging.getLogger("newsdedup")
 Progress = Callable[[str, int, int], None]
 
 INGEST_CHUNK = 1000  # files per ingest transaction
-INGEST_CHUNK_BYTES = 8 << 20  # ... or this many bytes, whichever comes first
+INGEST_CHUNK_BYTES = 8 << 20  # ... or this many payload bytes held at once
+INGEST_COUNTS = ("files", "payloads_new", "items_new", "items_updated", "killed", "quarantined")
 BATCH_LIMIT = 20000  # articles per dedup batch: memory is bounded by this, not by history
 VERIFY_CHUNK = 2000
 VERIFY_PARALLEL_MIN = 4000  # candidate pairs; fewer are decided in this process
@@ -102,13 +106,7 @@ def _bump(counts: dict, key: str, n: int = 1) -> None:
 
 def list_files(folder: Path) -> list[Path]:
     """Every regular, non-hidden file under a folder, in a stable order."""
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    return collect.list_files(folder)
 
 
 def _order_key(version_created: datetime | None, version: str) -> tuple:
@@ -118,84 +116,238 @@ def _order_key(version_created: datetime | None, version: str) -> tuple:
 
 
 def ingest_files(
-    repo: Repository, source: str, files: Sequence[Path], progress: Progress = _noop
+    repo: Repository,
+    source: str,
+    files: Sequence[Path],
+    progress: Progress = _noop,
+    key: str | None = None,
 ) -> Summary:
-    """Store every file verbatim, parse new ones, apply their items. Idempotent.
+    """Store every new or changed file verbatim, parse new payloads, apply their items.
+    Files already taken (same path, size and mtime) are not read again. Idempotent.
 
-    Chunks overlap: while chunk n is written to the database, chunk n+1 is parsed and
-    analysed in worker processes (``pipeline.prepare``)."""
-    with _stage(repo, f"ingest:{source}", None) as s:
-        c = s.counts
-        for k in ("files", "payloads_new", "items_new", "items_updated", "killed", "quarantined"):
-            c[k] = 0
-        pending: tuple[prepare.Pending, int] | None = None
-        done = 0
-        for chunk in _file_chunks(files, c):
-            rows = [(sha, source, *rest) for _f, (sha, _s, *rest) in chunk]
-            with repo.transaction():
-                states = repo.store_payloads(rows)
-            c["files"] += len(rows)
-            # bytes already in hand: parse them instead of reading them back from the database
-            todo: dict[int, tuple] = {}
-            for sha, src, origin, _size, body in rows:
-                st = states.get(sha)
-                if st is not None and st["status"] == "new" and st["id"] not in todo:
-                    todo[st["id"]] = (st["id"], body, src, origin)
-            c["payloads_new"] += len(todo)
-            nxt = prepare.submit([todo[i] for i in sorted(todo)]) if todo else None
-            done += len(chunk)
-            if pending is not None:
-                _apply_prepared(repo, pending[0].result(), c)
-                progress(f"ingest {source}", pending[1], len(files))
-            pending = (nxt, done) if nxt else None
-            if nxt is None:
-                progress(f"ingest {source}", done, len(files))
-        if pending is not None:
-            _apply_prepared(repo, pending[0].result(), c)
-            progress(f"ingest {source}", pending[1], len(files))
+    ``key`` labels the run in the ``run`` table (a scheduler passes its data interval)."""
+    with _stage(repo, f"ingest:{source}", key) as s:
+        s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
+        _ingest_paths(repo, source, list(files), s.counts, progress)
+        _parse_leftovers(repo, source, s.counts)
         repo.analyze_written()
         return s
 
 
-def _file_chunks(files: Sequence[Path], c: dict) -> Iterator[list[tuple[Path, tuple]]]:
-    """Chunks of (file, payload row), at most INGEST_CHUNK files or INGEST_CHUNK_BYTES:
-    memory stays bounded whether a source sends many small files or a few big feeds."""
-    chunk: list[tuple[Path, tuple]] = []
-    size = 0
-    for f in files:
-        try:
-            body = f.read_bytes()
-        except OSError as e:
+def ingest_payloads(
+    repo: Repository, source: str, payloads: Sequence[tuple[str, bytes]]
+) -> Summary:
+    """Store and parse payloads that arrived some other way (a message queue, an API
+    client, the fuzz test): (origin, bytes) pairs, stored verbatim like files. Idempotent."""
+    with _stage(repo, f"ingest:{source}", None) as s:
+        s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
+        group: list[tuple[collect.Arrival, tuple | None]] = []
+        held = 0
+        for origin, body in payloads:
+            if len(body) > MAX_PAYLOAD_BYTES:  # keep the evidence, not the bulk
+                a = collect.Arrival(
+                    origin, body[: collect.HEAD_KEEP], len(body), hashlib.sha256(body).digest()
+                )
+            else:
+                a = collect.Arrival.of(origin, body)
+            group.append((a, None))
+            held += len(a.body)
+            if held >= INGEST_CHUNK_BYTES or len(group) >= INGEST_CHUNK:
+                _store_and_parse(repo, source, group, s.counts)
+                group, held = [], 0
+        _store_and_parse(repo, source, group, s.counts)
+        _parse_leftovers(repo, source, s.counts)
+        return s
+
+
+def _parse_leftovers(repo: Repository, source: str, c: dict) -> None:
+    """Parse this source's payloads stored but never parsed: a run that died between
+    storing and parsing left them, and their files are now marked taken, so they would
+    otherwise wait for ``requeue``."""
+    ids = [r["id"] for r in repo.rows("new_payload_ids", source=source)]
+    if ids:
+        _bump(c, "leftovers", len(ids))
+        for start in range(0, len(ids), INGEST_CHUNK):
+            _parse_and_apply(repo, repo.payloads_to_parse(ids[start : start + INGEST_CHUNK]), c)
+
+
+def ingest_urls(repo: Repository, source: SourceConfig | str, urls: Sequence[str] = ()) -> Summary:
+    """Poll feed URLs (a source's configured ones, plus ``urls``) with conditional
+    requests; store and parse what is new. Idempotent: an unchanged feed stores nothing."""
+    src = source if isinstance(source, SourceConfig) else SourceConfig(name=source)
+    with _stage(repo, f"ingest:{src.name}", None) as s:
+        s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
+        _ingest_urls(repo, src, [*src.urls, *urls], s.counts)
+        _parse_leftovers(repo, src.name, s.counts)
+        return s
+
+
+def ingest_source(
+    repo: Repository,
+    source: SourceConfig,
+    paths: Sequence[Path] = (),
+    urls: Sequence[str] = (),
+    progress: Progress = _noop,
+    key: str | None = None,
+) -> Summary:
+    """Everything one source has: its configured folders and feed URLs, plus ``paths``
+    (files or folders) and ``urls`` given on the command line. One ``ingest:NAME`` stage,
+    labelled ``key`` in the run table when a scheduler passes its data interval."""
+    with _stage(repo, f"ingest:{source.name}", key) as s:
+        s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
+        files: list[Path] = []
+        for raw in [*source.folders, *paths]:
+            p = Path(raw).expanduser()
+            if not p.exists():
+                log.warning("%s: folder %s does not exist", source.name, p)
+            files.extend(list_files(p) if p.is_dir() else [p] if p.is_file() else [])
+        _ingest_paths(repo, source.name, files, s.counts, progress)
+        _ingest_urls(repo, source, [*source.urls, *urls], s.counts)
+        _parse_leftovers(repo, source.name, s.counts)
+        repo.analyze_written()
+        return s
+
+
+def _ingest_paths(
+    repo: Repository, source: str, files: list[Path], c: dict, progress: Progress
+) -> None:
+    for start in range(0, len(files), INGEST_CHUNK):
+        chunk = files[start : start + INGEST_CHUNK]
+        seen = repo.seen_files(source, [str(f) for f in chunk])
+        todo, unchanged, errors = collect.changed_files(seen, chunk)
+        _bump(c, "unchanged", unchanged)
+        for f, why in errors:
             _bump(c, "unreadable")
-            log.error("cannot read %s: %s", f, e.strerror)
+            log.error("cannot read %s: %s", f, why)
+        group: list[tuple[collect.Arrival, tuple]] = []
+        held = 0
+        for f, size, mtime_ns in todo:
+            try:
+                arrival = collect.read_file(f)
+            except OSError as e:
+                _bump(c, "unreadable")
+                log.error("cannot read %s: %s", f, e.strerror or e)
+                continue
+            group.append((arrival, (str(f), size, mtime_ns, arrival.sha256)))
+            held += len(arrival.body)
+            if held >= INGEST_CHUNK_BYTES:
+                _store_and_parse(repo, source, group, c)
+                group, held = [], 0
+        _store_and_parse(repo, source, group, c)
+        progress(f"ingest {source}", min(start + INGEST_CHUNK, len(files)), len(files))
+
+
+def _ingest_urls(repo: Repository, src: SourceConfig, urls: Sequence[str], c: dict) -> None:
+    for url in dict.fromkeys(urls):  # each URL once, in order
+        cur = repo.cursor(src.name, url) or {}
+        try:
+            f = collect.fetch(
+                url,
+                etag=cur.get("etag"),
+                last_modified=cur.get("last_modified"),
+                last_sha256=cur.get("last_sha256"),
+                timeout=src.timeout_s,
+                retries=src.retries,
+                backoff=src.backoff_s,
+            )
+        except ValueError as e:  # a URL the collector will not fetch (no host, odd scheme)
+            f = collect.Fetch(url, "failed", error=str(e))
+        _bump(c, "fetched")
+        if f.status == "failed":
+            _bump(c, "fetch_failed")
+            c.setdefault("fetch_errors", []).append(f"{url}: {f.error}"[:300])
+            log.warning("cannot fetch %s after %d attempt(s): %s", url, f.attempts, f.error)
+            with repo.transaction():
+                repo.cursor_failed(src.name, url, str(f.http_status or "error"), f.error)
             continue
-        chunk.append((f, (hashlib.sha256(body).digest(), None, str(f), len(body), body)))
-        size += len(body)
-        if len(chunk) >= INGEST_CHUNK or size >= INGEST_CHUNK_BYTES:
-            yield chunk
-            chunk, size = [], 0
-    if chunk:
-        yield chunk
+        cursor = dict(
+            source=src.name,
+            url=url,
+            etag=f.etag,
+            last_modified=f.last_modified,
+            last_sha256=f.arrival.sha256 if f.arrival else cur.get("last_sha256"),
+            last_status=str(f.http_status or ""),
+        )
+        if f.arrival is None:  # 304, or the same bytes as last time
+            _bump(c, "not_modified")
+            with repo.transaction():
+                repo.save_cursor(**cursor)
+            continue
+        _store_and_parse(repo, src.name, [(f.arrival, None)], c, cursor)
 
 
-def ingest_pending(repo: Repository, source: str | None = None) -> Summary:
-    """Parse payloads stored but never parsed (crash, or re-queued after a parser fix)."""
+def _store_and_parse(
+    repo: Repository,
+    source: str,
+    group: list[tuple[collect.Arrival, tuple | None]],
+    c: dict,
+    cursor: dict | None = None,
+) -> None:
+    """Store the payloads (and what marks them taken: seen files, the feed cursor) in one
+    transaction, so nothing is marked taken that is not stored; then parse the new ones."""
+    if not group:
+        return
+    rows = [(a.sha256, source, a.origin, a.size, a.body) for a, _ in group]
+    with repo.transaction():
+        states = repo.store_payloads(rows)
+        repo.mark_seen(source, [seen for _, seen in group if seen is not None])
+        if cursor is not None:
+            repo.save_cursor(**cursor)
+    c["files"] += len(rows)
+    # the bytes are in hand: parse them instead of reading them back from the database
+    todo: dict[int, dict] = {}
+    for a, _ in group:
+        st = states.get(a.sha256)
+        if st is not None and st["status"] == "new" and st["id"] not in todo:
+            todo[st["id"]] = {
+                "id": st["id"],
+                "body": a.body,
+                "source": source,
+                "origin": a.origin,
+                "size": a.size,
+            }
+    c["payloads_new"] += len(todo)
+    if todo:
+        _parse_and_apply(repo, [todo[i] for i in sorted(todo)], c)
+
+
+def ingest_pending(
+    repo: Repository, source: str | None = None, payload_ids: Sequence[int] | None = None
+) -> Summary:
+    """Parse payloads stored but never parsed (crash, or re-queued after a parser fix);
+    ``payload_ids`` limits it to those payloads (the dashboard re-queues one at a time)."""
     with _stage(repo, "requeue", None) as s:
-        ids = [r["id"] for r in repo.rows("new_payload_ids", source=source)]
+        if payload_ids is not None:
+            ids = sorted(set(payload_ids))
+        else:
+            ids = [r["id"] for r in repo.rows("new_payload_ids", source=source)]
         s.counts.update(payloads=len(ids), items_new=0, items_updated=0, killed=0, quarantined=0)
         for start in range(0, len(ids), INGEST_CHUNK):
-            payloads = repo.payloads_to_parse(ids[start : start + INGEST_CHUNK])
-            todo = [(p["id"], bytes(p["body"]), p["source"], p["origin"]) for p in payloads]
-            _apply_prepared(repo, prepare.submit(todo).result(), s.counts)
+            _parse_and_apply(
+                repo, repo.payloads_to_parse(ids[start : start + INGEST_CHUNK]), s.counts
+            )
         return s
+
+
+def requeue(repo: Repository, payload_id: int | None = None) -> tuple[int, Summary]:
+    """Resolve the open quarantine entries (all, or one payload's) as 'requeued' and parse
+    their payloads again, e.g. after a parser fix. What still fails is quarantined anew."""
+    with repo.transaction():
+        requeued = repo.rows("requeue_payloads", payload_id=payload_id)
+    return len(requeued), ingest_pending(repo)
 
 
 _OUTCOME_COUNT = {"new": "items_new", "updated": "items_updated", "killed": "killed"}
 
 
+def _parse_and_apply(repo: Repository, payloads: list[dict], c: dict) -> None:
+    """Parse and analyse payloads (in the worker pool when there are many), then decide
+    every item in memory and write the chunk set-based in one transaction."""
+    todo = [(p["id"], bytes(p["body"]), p["source"], p["origin"], p.get("size")) for p in payloads]
+    _apply_prepared(repo, prepare.submit(todo).result(), c)
+
+
 def _apply_prepared(repo: Repository, prepared: list[prepare.PreparedPayload], c: dict) -> None:
-    """Decide every item of a chunk in memory, then write the chunk set-based (COPY and
-    one statement per table) in one transaction."""
     keys = sorted({pi.item.key for pp in prepared for pi in pp.items})
     with repo.transaction():
         repo.bulk_settings()
@@ -205,6 +357,7 @@ def _apply_prepared(repo: Repository, prepared: list[prepare.PreparedPayload], c
         plan.article_ids = repo.allocate_ids(
             "article", sum(1 for k in keys if k not in plan.articles)
         )
+        with_links = []
         for pp in prepared:
             for problem in pp.problems:
                 plan.quarantine(pp.payload_id, problem.item_key, problem.reason)
@@ -217,9 +370,20 @@ def _apply_prepared(repo: Repository, prepared: list[prepare.PreparedPayload], c
                 else:
                     applied += 1
                     _bump(c, _OUTCOME_COUNT.get(outcome, "items_" + outcome))
-            status = "parsed" if applied or not pp.problems else "quarantined"
+            if pp.link_versions:
+                with_links.append(pp)
+            # quarantined: nothing in it could be used (a conflict counts as unusable)
+            refused = bool(pp.problems) or applied < len(pp.items)
+            status = "parsed" if applied or pp.link_versions or not refused else "quarantined"
             plan.marks.append((pp.payload_id, status, pp.format, len(pp.items)))
         repo.write_ingest(plan)
+        linked: set[str] = set()
+        for pp in with_links:  # package links are rare: their own statements, in order
+            parsed = Parsed(format=pp.format, links=list(pp.links))
+            parsed.link_versions.update(pp.link_versions)
+            linked |= packages.apply_links(repo, pp.payload_id, parsed)
+        # after the text was rewritten, as the captions of every touched article were
+        packages.refresh_captions(repo, set(keys), linked)
 
 
 # Columns of ``article`` that ingest writes; the rest keep their defaults.
@@ -345,6 +509,21 @@ class IngestPlan:
             cur["origin_version_created"] = _least(cur["origin_version_created"], vc)
             self._bump_versions(cur)
             return "older"
+        if item.pub_status == WITHHELD_STATUS and cur is not None and not pi.has_text:
+            # withheld without text: the status changes, the last usable text stays (as
+            # collect.sql's set_article_status)
+            cur.update(
+                pub_status=item.pub_status,
+                ed_stat=item.ed_stat,
+                killed=False,
+                raw_item_id=raw_id,
+                version=item.version,
+                version_created=item.version_created,
+                pending=True,
+            )
+            self._bump_versions(cur)
+            self.touched.add(key)
+            return "updated"
         if item.killed and cur is not None:
             cur.update(
                 killed=True,
@@ -827,7 +1006,9 @@ def _load_neighbourhood(repo: Repository, batch_ids: list[int], config: DedupCon
 
 
 def _strength(e: dict) -> float:
-    return max(e["jaccard"], e["containment"], e["para_overlap"])
+    """The best of the three measures; Jaccard breaks ties (a reprint with containment 1.0
+    of two articles belongs with the one it is identical to, not the lower article id)."""
+    return max(e["jaccard"], e["containment"], e["para_overlap"]) + e["jaccard"] / 1000
 
 
 def _cluster(ctx: _Neighbourhood, config: DedupConfig) -> list[list[int]]:
@@ -846,7 +1027,9 @@ def _cluster(ctx: _Neighbourhood, config: DedupConfig) -> list[list[int]]:
     groups = clustering.cluster(
         ctx.nodes, dup, cannot_link=ctx.cannot, must_link=ctx.must, coherent=coherent
     )
-    return clustering.refine(groups, dup, coverage, cannot_link=ctx.cannot)
+    groups = clustering.refine(groups, dup, coverage, cannot_link=ctx.cannot)
+    # refine moves articles by coverage alone; an operator's merge is not its to undo
+    return clustering.keep_together(groups, ctx.must) if ctx.must else groups
 
 
 def _credits(ctx: _Neighbourhood, group_of: dict[int, int]) -> dict[int, list[list]]:
@@ -884,6 +1067,9 @@ def _credits(ctx: _Neighbourhood, group_of: dict[int, int]) -> dict[int, list[li
                 agency = ctx.info[y]["source"]
                 out.setdefault(gx, {}).setdefault(y, [y, x, f"named in (With input from {agency})"])
     return {g: sorted(v.values()) for g, v in out.items()}
+
+
+_FAR = datetime.max.replace(tzinfo=UTC)
 
 
 def _published(info: dict) -> datetime:
@@ -934,7 +1120,7 @@ def _merge_group(
     for e in ctx.edges if edges is None else edges:
         if e["verdict"] != "duplicate" or e["a"] not in gset or e["b"] not in gset:
             continue
-        strength = _strength(e)
+        strength = max(e["jaccard"], e["containment"], e["para_overlap"])
         for x, y in ((e["a"], e["b"]), (e["b"], e["a"])):
             # an edge to the canonical explains membership best; otherwise the strongest
             rank = (y == cid, strength)
@@ -956,9 +1142,11 @@ def _merge_group(
         _, sim, reason = best.get(m.article_id, (None, 0.0, "kept together by operator merge"))
         rows.append([m.article_id, role, round(sim, 4), reason])
     group_paras = {m.article_id: ctx.paragraphs.get(m.article_id, []) for m in members}
-    paras = prov.paragraphs(
-        cid, order, group_paras, {c[0]: ctx.paragraphs.get(c[0], []) for c in contributors}
+    lenders = {c[0]: ctx.paragraphs.get(c[0], []) for c in contributors}
+    timeline = sorted(
+        [*order, *lenders], key=lambda a: (_published(info[a]) if a in info else _FAR, a)
     )
+    paras = prov.paragraphs(cid, order, group_paras, lenders, timeline)
     caps = prov.captions(
         cid, order, {m.article_id: ctx.captions.get(m.article_id, []) for m in members}
     )
@@ -1150,10 +1338,23 @@ def run_inbox(
     sources: Sequence[str] = ("reuters", "xinhua", "cgtn"),
     progress: Progress = _noop,
 ) -> list[Summary]:
+    """Ingest ``inbox/<source>/`` for each source, then dedup."""
+    return run_sources(
+        repo, [SourceConfig(name=s, folders=(str(inbox / s),)) for s in sources], config, progress
+    )
+
+
+def run_sources(
+    repo: Repository,
+    sources: Sequence[SourceConfig],
+    config: DedupConfig,
+    progress: Progress = _noop,
+) -> list[Summary]:
+    """Ingest every source (its folders and feed URLs), then dedup. A source with nothing
+    to look at (no existing folder, no URL) is skipped."""
     out = []
-    for source in sources:
-        files = list_files(inbox / source)
-        if files:
-            out.append(ingest_files(repo, source, files, progress))
+    for src in sources:
+        if src.urls or any(Path(f).expanduser().exists() for f in src.folders):
+            out.append(ingest_source(repo, src, progress=progress))
     out.extend(dedup(repo, config, progress))
     return out

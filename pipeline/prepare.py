@@ -20,9 +20,9 @@ import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 
+from pipeline.collect import origin_name
 from pipeline.model import WireItem
 from pipeline.sources.base import Problem
 from pipeline.sources.registry import parse_payload
@@ -56,6 +56,7 @@ class PreparedItem:
     article: ArticleText
     paragraphs: tuple[tuple, ...]  # (ord, kind, text, norm)
     captions: tuple[tuple, ...]  # (ord, text, body, credit, tokens)
+    has_text: bool = True  # the item carried paragraphs (a status-only version has none)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class PreparedPayload:
     format: str
     items: tuple[PreparedItem, ...]
     problems: tuple[Problem, ...]
+    links: tuple = ()  # package links (pipeline.packages), rare
+    link_versions: dict = field(default_factory=dict)
 
 
 def content_sha(item: WireItem) -> bytes:
@@ -101,20 +104,25 @@ def prepare_item(item: WireItem) -> PreparedItem:
             (cp.ord, cp.text, cp.body, cp.credit, " ".join(caption_tokens(cp.text)))
             for cp in art.captions
         ),
+        has_text=bool(item.paragraphs),
     )
 
 
-def prepare_payload(payload_id: int, body: bytes, source: str, origin: str) -> PreparedPayload:
-    pr = parse_payload(body, source, Path(origin).name)
+def prepare_payload(
+    payload_id: int, body: bytes, source: str, origin: str, size: int | None = None
+) -> PreparedPayload:
+    pr = parse_payload(body, source, origin_name(origin), size=size)
     return PreparedPayload(
         payload_id=payload_id,
         format=pr.format,
         items=tuple(prepare_item(it) for it in pr.items),
         problems=tuple(pr.problems),
+        links=tuple(pr.links),
+        link_versions=dict(pr.link_versions),
     )
 
 
-def _prepare_many(payloads: Sequence[tuple[int, bytes, str, str]]) -> list[PreparedPayload]:
+def _prepare_many(payloads: Sequence[tuple]) -> list[PreparedPayload]:
     return [prepare_payload(*p) for p in payloads]
 
 

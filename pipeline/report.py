@@ -69,6 +69,16 @@ def render_report(repo: Repository, summaries) -> tuple[str, int]:
         )
     else:
         lines.append("quarantined: 0")
+    polled = sum(s.counts.get("fetched", 0) for s in ingests)
+    if polled:
+        failed = sum(s.counts.get("fetch_failed", 0) for s in ingests)
+        lines.append(
+            f"feeds: {polled} polled, "
+            f"{sum(s.counts.get('not_modified', 0) for s in ingests)} not modified, "
+            f"{failed} failed"
+        )
+        errors = [e for s in ingests for e in s.counts.get("fetch_errors", [])]
+        lines.extend(f"  cannot fetch {e}" for e in errors)
     return "\n".join(lines), quarantined
 
 

@@ -139,6 +139,19 @@ def refine(
     return sorted(sorted(m) for m in members if m)
 
 
+def keep_together(groups: list[list[int]], must_link: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Operator merges hold after any later step that moves articles between groups
+    (``refine``): groups holding the two ends of a must-link pair become one again."""
+    uf = UnionFind(n for g in groups for n in g)
+    for g in groups:
+        for n in g[1:]:
+            uf.union(g[0], n)
+    for a, b in must_link:
+        if a in uf.parent and b in uf.parent:
+            uf.union(a, b)
+    return uf.groups()
+
+
 def assign_ids(
     groups: list[list[int]], previous: dict[int, int], canonical_of: dict[int, int]
 ) -> tuple[list[int | None], dict[int, int]]:

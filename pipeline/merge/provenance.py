@@ -44,29 +44,32 @@ def paragraphs(
     order: Sequence[int],
     by_member: dict[int, list[SourceText]],
     borrowed_from: dict[int, list[SourceText]] | None = None,
+    borrowed_order: Sequence[int] = (),
 ) -> list[Provenance]:
-    """``order``: member ids earliest first; ``borrowed_from``: contributor articles'
-    paragraphs (of other stories) that members may have borrowed."""
-    borrowed = [p for ps in (borrowed_from or {}).values() for p in ps]
+    """``order``: member ids earliest first; ``borrowed_from``: paragraphs of contributor
+    articles (of other stories) that members may have borrowed; ``borrowed_order`` merges
+    those articles into the time order (ids earliest first, members and contributors)."""
+    borrowed_from = borrowed_from or {}
+    # one time line of every article a paragraph can be credited to
+    timeline = list(borrowed_order) or list(order)
+    timeline += [a for a in (*order, *borrowed_from) if a not in timeline]
+    texts = {**borrowed_from, **by_member}
     out: list[Provenance] = []
     included: list[SourceText] = []
 
     def credit(p: SourceText) -> tuple[int, int]:
-        """(member, its paragraph ord): the earliest member whose own paragraph this is."""
-        for mid in order:
-            if mid == p.article_id:
-                break
-            idx, score = _best(p.norm, by_member.get(mid, []))
+        """(article, its paragraph ord): the earliest article, of the story or one it
+        borrowed from, that carries this paragraph."""
+        for aid in timeline:
+            if aid == p.article_id:
+                return p.article_id, p.ord
+            idx, score = _best(p.norm, texts.get(aid, []))
             if score >= SAME_PARAGRAPH:
-                return mid, by_member[mid][idx].ord
+                return aid, texts[aid][idx].ord
         return p.article_id, p.ord
 
     def add(p: SourceText, in_canonical: bool) -> None:
-        idx, score = _best(p.norm, borrowed)
-        if score >= SAME_PARAGRAPH and borrowed[idx].article_id not in by_member:
-            who, src_ord = borrowed[idx].article_id, borrowed[idx].ord
-        else:
-            who, src_ord = credit(p)
+        who, src_ord = credit(p)
         out.append(
             Provenance(
                 kind="paragraph",

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
-from pipeline.model import WireItem
+from pipeline.model import CANCELED, USABLE, WITHHELD, WireItem
 
 
 class ParseError(Exception):
@@ -33,11 +33,50 @@ class Problem:
     reason: str
 
 
+@dataclass(frozen=True)
+class PackageLink:
+    """A package (NewsML-G2 ``packageItem``) puts a picture next to a text item.
+
+    The picture's caption belongs to the text item's article: ingest stores the link and
+    gives the text article the caption of the picture item when that has arrived, else
+    ``caption`` (what the package itself says about the picture)."""
+
+    package_key: str
+    text_key: str
+    picture_key: str
+    ord: int
+    caption: str = ""
+
+
 @dataclass
 class Parsed:
     format: str
     items: list[WireItem] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # package links (see PackageLink); a payload with links and no items is still parsed
+    links: list[PackageLink] = field(default_factory=list)
+    # when the payload came from a newer package version: package key -> versionCreated
+    link_versions: dict[str, datetime | None] = field(default_factory=dict)
+
+
+# Every format's publication-status vocabulary mapped onto the model's three values. The
+# misspelling "cancelled" is common enough (ninjs' own test suite has it) to accept.
+_STATUS = {
+    "usable": USABLE,
+    "canceled": CANCELED,
+    "cancelled": CANCELED,
+    "withheld": WITHHELD,
+    "embargoed": WITHHELD,  # NITF management-status: not to be used yet
+}
+
+
+def pub_status(value: str | None) -> str | None:
+    """'stat:canceled', 'Canceled', 'usable' ... -> model status; None for an unknown word,
+    '' -> usable (every format's default)."""
+    v = (value or "").strip().rsplit(":", 1)[-1].strip().lower()
+    if not v:
+        return USABLE
+    return _STATUS.get(v)
 
 
 # Payload limits: a wire item is a few kilobytes; anything near these is an accident or an
@@ -46,9 +85,24 @@ MAX_PAYLOAD_BYTES = 20 * 1024 * 1024
 MAX_ITEMS_PER_PAYLOAD = 5000
 
 
+def _cp1252_fallback(err: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are read as cp1252, one at a time.
+
+    "Mixed encodings" in wire copy is nearly always a UTF-8 file with a few Windows-1252
+    bytes pasted in (curly quotes, dashes); reading the whole file as cp1252 would turn every
+    correct UTF-8 character into mojibake, so only the bad bytes are re-read."""
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    bad = err.object[err.start : err.end]
+    return bad.decode("cp1252", errors="replace"), err.end
+
+
+codecs.register_error("newsdedup-cp1252", _cp1252_fallback)
+
+
 def decode_text(body: bytes, declared: str | None = None) -> str:
-    """Bytes to str for the text formats: BOM first, then the declared charset, then UTF-8,
-    then cp1252 (the usual culprit of "mixed encodings"); never raises for bad bytes."""
+    """Bytes to str for the text formats: BOM first, then the declared charset, then UTF-8
+    with stray non-UTF-8 bytes read as cp1252; never raises for bad bytes."""
     for bom, enc in (
         (codecs.BOM_UTF8, "utf-8"),
         (codecs.BOM_UTF16_LE, "utf-16-le"),
@@ -61,14 +115,18 @@ def decode_text(body: bytes, declared: str | None = None) -> str:
             return body.decode(declared)
         except (LookupError, UnicodeDecodeError):
             pass
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return body.decode("cp1252")
-    except UnicodeDecodeError:
-        return body.decode("utf-8", errors="replace")
+    if _looks_utf16(body):
+        return body.decode("utf-16-le" if body[1:2] == b"\x00" else "utf-16-be", errors="replace")
+    return body.decode("utf-8", errors="newsdedup-cp1252")
+
+
+def _looks_utf16(body: bytes) -> bool:
+    """UTF-16 without a BOM: every other byte of ASCII-range text is NUL."""
+    head = body[:200]
+    if len(head) < 8:
+        return False
+    even, odd = head[0::2], head[1::2]
+    return odd.count(0) > 0.9 * len(odd) or even.count(0) > 0.9 * len(even)
 
 
 def parse_iso(value: str | None) -> datetime | None:

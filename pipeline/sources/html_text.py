@@ -30,6 +30,7 @@ _BLOCK = {
     "tr",
 }
 _DROP = {"script", "style", "noscript", "iframe", "object", "embed", "template", "svg", "head"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _BR_SPLIT = re.compile(r"\s*\n\s*\n\s*|\u2029")
 
 
@@ -40,6 +41,8 @@ def paragraphs_from_html(fragment: str) -> list[str]:
     ``<figcaption>`` text is kept because that is where captions live in feed HTML."""
     if not fragment or not fragment.strip():
         return []
+    # C0 controls (and NULs) are not text, and lxml refuses to handle them
+    fragment = _CONTROL.sub("", fragment)
     if "<" not in fragment:
         return [p.strip() for p in _BR_SPLIT.split(fragment) if p.strip()]
     try:

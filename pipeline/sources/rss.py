@@ -1,9 +1,12 @@
 """RSS 2.0 and Atom feeds (Xinhua's English feed and the like).
 
 Each ``<item>`` / ``<entry>`` is one item keyed by its guid (RSS ``guid``, else ``link``;
-Atom ``id``, else ``link``), with tracking query strings removed so the same story
-re-posted with ``?utm_source=...`` is the same item. The HTML description becomes
-paragraphs; the item's ``pubDate`` orders its versions when it reappears in a later feed.
+Atom ``id``, else ``link``), normalised to the story id: tracking parameters (``utm_*``,
+``from``, ``spm``, ``fbclid`` ...) and fragments are removed, scheme and host are lower
+case, so the same story re-posted with ``?utm_source=...`` is the same item; parameters
+that may select the story (``?id=3``) stay. The HTML description (``content:encoded`` when the
+feed has it) becomes paragraphs, ``media:description`` gives captions; the item's
+``pubDate`` (Atom ``updated``) orders its versions when it reappears in a later feed.
 """
 
 from __future__ import annotations
@@ -20,20 +23,42 @@ from pipeline.sources.base import (
     parse_rfc822,
 )
 from pipeline.sources.html_text import paragraphs_from_html
-from pipeline.sources.xmlsafe import attr, kid, kids, local, parse_xml, text
+from pipeline.sources.xmlsafe import attr, kid, kids, local, parse_xml, root_tag, text
 
 NAME = "rss"
 
-_TRACKING_PREFIXES = ("utm_", "mc_", "at_")
-_TRACKING_NAMES = {"fbclid", "gclid", "ref", "from", "source", "spm", "cmp", "rss", "feed", "ncid"}
+_TRACKING_PREFIXES = ("utm_", "mc_", "at_", "pk_", "itm_")
+_TRACKING_NAMES = {
+    "fbclid",
+    "gclid",
+    "dclid",
+    "msclkid",
+    "ref",
+    "from",
+    "source",
+    "spm",
+    "cmp",
+    "rss",
+    "feed",
+    "ncid",
+    "feedtype",
+    "feedname",
+    "share",
+    "s_cid",
+}
 
 
 def sniff(head: bytes, filename: str) -> int:
-    h = head[:2048].lower()
-    if b"<rss" in h or b"<rdf:rdf" in h:
+    root = root_tag(head)
+    if root is None:
+        return 0
+    name = root[0].lower()
+    if name in ("rss", "rdf"):
         return 90
-    if b"<feed" in h and b"www.w3.org/2005/atom" in h:
+    if name == "feed" and "w3.org/2005/atom" in root[1].lower():
         return 90
+    if name == "feed":
+        return 60
     return 0
 
 
@@ -42,13 +67,18 @@ def normalise_guid(guid: str) -> str:
     g = guid.strip()
     if not g.lower().startswith(("http://", "https://")):
         return g
-    parts = urlsplit(g)
+    try:
+        parts = urlsplit(g)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError:  # not really a URL: keep the guid as sent
+        return g
     query = [
         (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        for k, v in query
         if not (k.lower().startswith(_TRACKING_PREFIXES) or k.lower() in _TRACKING_NAMES)
     ]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+    netloc = parts.netloc.lower()
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path, urlencode(query), ""))
 
 
 def parse(body: bytes, source: str, filename: str) -> Parsed:
@@ -68,14 +98,14 @@ def parse(body: bytes, source: str, filename: str) -> Parsed:
         raise ParseError(f"not an RSS/Atom feed: root element is <{name}>")
     if len(entries) > MAX_ITEMS_PER_PAYLOAD:
         raise ParseError(f"{len(entries)} entries in one feed, over the limit")
+    if not entries:
+        raise ParseError("feed has no items")
     out = Parsed(format=NAME)
-    for e in entries:
+    for i, e in enumerate(entries, 1):
         try:
             out.items.append(_atom_entry(e, source) if atom else _rss_item(e, source))
         except ParseError as err:
-            out.problems.append(Problem(None, str(err)))
-    if not entries:
-        raise ParseError("feed has no items")
+            out.problems.append(Problem(f"#{i}", str(err)))
     return out
 
 
@@ -104,6 +134,7 @@ def _rss_item(el, source: str) -> WireItem:
         format=NAME,
         headline=title,
         paragraphs=tuple(paras),
+        captions=_media_captions(el),
         version=when.isoformat() if when else "",
         version_created=when,
         first_created=when,
@@ -144,3 +175,14 @@ def _atom_entry(el, source: str) -> WireItem:
         version_created=updated or published,
         first_created=published,
     )
+
+
+def _media_captions(el) -> tuple[str, ...]:
+    """Media RSS ``<media:content><media:description>`` (or a bare media:description)."""
+    out: list[str] = []
+    for d in el.iter():
+        if local(d) == "description" and "search.yahoo.com/mrss" in str(d.tag):
+            t = text(d)
+            if t and t not in out:
+                out.append(t)
+    return tuple(out)

@@ -3,7 +3,12 @@
 Wire XML comes from outside; the parser never loads a DTD, never resolves an entity, never
 touches the network, and refuses entity declarations outright (the billion-laughs family
 needs them, and no real wire item carries one). lxml's default depth and size limits stay
-on (``huge_tree=False``), so a deeply nested or gigantic document fails fast with a reason.
+on (``huge_tree=False``: at most 256 levels of nesting), so a deeply nested or gigantic
+document fails fast with a reason.
+
+Two kinds of damage are repaired rather than refused, because receivers meet them daily
+and the text is still fine: a wrong or missing charset declaration (the bytes are decoded
+leniently and parsed again) and stray control characters, which XML 1.0 forbids (dropped).
 """
 
 from __future__ import annotations
@@ -15,8 +20,37 @@ from lxml import etree
 from pipeline.sources.base import MAX_PAYLOAD_BYTES, ParseError, decode_text
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
+# C0 controls other than tab, LF and CR are not allowed anywhere in an XML 1.0 document
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# The first start tag after the prolog (declaration, comments, PIs, doctype); what sniffers
+# look at, so a format is recognised by its root element and not by a word in the text.
+_PROLOG_JUNK = re.compile(
+    r"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)", re.S | re.I
+)
+_START_TAG = re.compile(r"\A<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)([^>]*)>?", re.S)
+_XMLNS = re.compile(r"""xmlns(?::([\w.\-]+))?\s*=\s*["']([^"']*)["']""")
+
+
+def root_tag(head: bytes) -> tuple[str, str] | None:
+    """(local name, namespace URI) of the root element, read from the first bytes only.
+
+    Works on truncated input (sniffing sees 8 KiB); None when no element starts there."""
+    text = decode_text(head[:8192])
+    for _ in range(200):  # bounded: a prolog of endless comments is not worth more
+        m = _PROLOG_JUNK.match(text)
+        if not m or not m.group(0):
+            break
+        text = text[m.end() :]
+    m = _START_TAG.match(text)
+    if not m:
+        return None
+    prefix = (m.group(1) or "")[:-1]
+    ns = ""
+    for decl in _XMLNS.finditer(m.group(3) or ""):
+        if (decl.group(1) or "") == prefix:
+            ns = decl.group(2)
+    return m.group(2), ns
 
 
 def _parser() -> etree.XMLParser:
@@ -35,8 +69,8 @@ def _parser() -> etree.XMLParser:
 def parse_xml(body: bytes) -> etree._Element:
     if len(body) > MAX_PAYLOAD_BYTES:
         raise ParseError(f"payload is {len(body)} bytes, over the {MAX_PAYLOAD_BYTES} byte limit")
-    head = body[:65536]
-    if _ENTITY_DECL.search(head) or (_DOCTYPE.search(head) and _ENTITY_DECL.search(body)):
+    # anywhere, not just in the head: a prolog padded with comments must not hide one
+    if _ENTITY_DECL.search(body):
         raise ParseError("XML declares entities (<!ENTITY>): refused as a possible entity bomb")
     stripped = body.lstrip(b" \t\r\n\x00")
     if stripped.startswith(b"\xef\xbb\xbf"):
@@ -47,7 +81,8 @@ def parse_xml(body: bytes) -> etree._Element:
         root = etree.fromstring(stripped, _parser())
     except etree.XMLSyntaxError as e:
         msg = str(e.msg if hasattr(e, "msg") else e)
-        if "encoding" in msg.lower() or "input is not proper utf-8" in msg.lower():
+        low = msg.lower()
+        if "encoding" in low or "not proper utf-8" in low or "char value" in low:
             root = _reparse_decoded(stripped, msg)
         else:
             raise ParseError(f"not well-formed XML: {_one_line(msg)}") from None
@@ -59,11 +94,12 @@ def parse_xml(body: bytes) -> etree._Element:
 
 
 def _reparse_decoded(body: bytes, first_error: str) -> etree._Element:
-    """A wrong or missing charset declaration: decode leniently and parse the text."""
+    """A wrong or missing charset declaration, or forbidden control characters: decode
+    leniently, drop the controls and parse the text once more."""
     text = _XML_DECL.sub("", decode_text(body), count=1)
     try:
-        root = etree.fromstring(text.encode("utf-8"), _parser())
-    except etree.XMLSyntaxError as e:
+        root = etree.fromstring(_CONTROL.sub(b"", text.encode("utf-8")), _parser())
+    except (etree.XMLSyntaxError, ValueError) as e:
         raise ParseError(
             f"not well-formed XML ({_one_line(first_error)}; after re-decoding: "
             f"{_one_line(str(e))})"
@@ -83,10 +119,14 @@ def local(el) -> str:
 
 
 def kids(el, name: str) -> list:
+    if el is None:  # a missing parent has no children: optional blocks stay optional
+        return []
     return [c for c in el if local(c) == name]
 
 
 def kid(el, name: str):
+    if el is None:
+        return None
     for c in el:
         if local(c) == name:
             return c

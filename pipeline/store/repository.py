@@ -189,6 +189,38 @@ class Repository:
         if captions:
             self.copy_rows("copy_captions", captions)
 
+    def executemany(self, name: str, rows: Sequence[dict]) -> None:
+        if rows:
+            with self.conn.cursor() as cur:
+                cur.executemany(getattr(self.q, name), rows)
+
+    # --- collect: folder and feed cursors ---------------------------------------------------
+
+    def seen_files(self, source: str, paths: list[str]) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime_ns) of the files of ``paths`` already taken."""
+        rows = self.rows("seen_files", source=source, paths=paths)
+        return {r["path"]: (r["size"], r["mtime_ns"]) for r in rows}
+
+    def mark_seen(self, source: str, files: Sequence[tuple[str, int, int, bytes]]) -> None:
+        self.executemany(
+            "upsert_seen_file",
+            [
+                {"source": source, "path": p, "size": size, "mtime_ns": mt, "sha256": sha}
+                for p, size, mt, sha in files
+            ],
+        )
+
+    def cursor(self, source: str, url: str) -> dict | None:
+        return self.one("get_cursor", source=source, url=url)
+
+    def save_cursor(self, **row) -> None:
+        self.run_sql("save_cursor", **row)
+
+    def cursor_failed(self, source: str, url: str, status: str, error: str) -> None:
+        self.run_sql(
+            "cursor_failed", source=source, url=url, last_status=status, last_error=error[:500]
+        )
+
     # --- bulk ingest -----------------------------------------------------------------------
 
     def allocate_ids(self, table: str, n: int) -> list[int]:

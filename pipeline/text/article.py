@@ -48,8 +48,12 @@ _TRAILER_LINE = re.compile(
     r"copyright\s+\d{4}|click\s+for\s+restrictions)",
     re.I,
 )
+# "(Corrects figure in paragraph 3)", and Reuters' long form of the same note,
+# "(In Jan. 3 story, corrects last paragraph to ...)" / "(This version of the story ...)"
 _CORRECTION = re.compile(
-    r"^\(\s*(?:corrects?|correcting|adds?|updates?|refiles?|recasts?|repeats?|fixes|changes|"
+    r"^\(\s*(?:(?:in\s+[^,()]{1,40}?\s+(?:story|item|article|report),?|this\s+(?:version\s+of"
+    r"\s+(?:the|this)\s+)?(?:story|item|article)|the\s+(?:story|item))\s+)?"
+    r"(?:corrects?|correcting|adds?|updates?|refiles?|recasts?|repeats?|fixes|changes|"
     r"removes?|inserts?|rewrites?|corrected|clarifies|withdraws?|eds?:)\b[^)]*\)\.?$",
     re.I,
 )

@@ -24,7 +24,7 @@ SELECT id, sha256, status FROM payload WHERE sha256 = ANY(%(shas)s)
 
 -- name: payloads_to_parse
 -- Payloads stored but never parsed (a crash between storing and parsing) or re-queued.
-SELECT id, source, origin, body FROM payload WHERE id = ANY(%(ids)s) AND status = 'new'
+SELECT id, source, origin, size, body FROM payload WHERE id = ANY(%(ids)s) AND status = 'new'
 ORDER BY id
 
 -- name: new_payload_ids

@@ -44,8 +44,9 @@ SELECT * FROM (
 ) x ORDER BY a, b
 
 -- name: overrides_touching
+-- Operator constraints still in force (a later action may have lifted one: revoked_by).
 SELECT id, kind, article_a, article_b FROM override
-WHERE article_a = ANY(%(ids)s) OR article_b = ANY(%(ids)s)
+WHERE (article_a = ANY(%(ids)s) OR article_b = ANY(%(ids)s)) AND revoked_by IS NULL
 ORDER BY id
 
 -- name: member_info

@@ -96,6 +96,3 @@ UNION ALL SELECT 'story_member', count(*) FROM story_member
 UNION ALL SELECT 'provenance', count(*) FROM provenance
 UNION ALL SELECT 'quarantine', count(*) FROM quarantine
 UNION ALL SELECT 'caption_group', count(*) FROM caption_group
-
--- name: article_ids_for_keys
-SELECT id, item_key FROM article WHERE item_key = ANY(%(keys)s)

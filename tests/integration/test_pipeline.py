@@ -7,23 +7,7 @@ import pytest
 
 from pipeline import jobs
 from pipeline.report import export_stories
-from tests.conftest import SAMPLE_INBOX
-
-STABLE_TABLES = (
-    "payload",
-    "raw_item",
-    "article",
-    "paragraph",
-    "caption",
-    "signature",
-    "band",
-    "edge",
-    "story",
-    "story_member",
-    "provenance",
-    "quarantine",
-    "caption_group",
-)
+from tests.conftest import SAMPLE_INBOX, STABLE_TABLES
 
 
 def _snapshot(repo):

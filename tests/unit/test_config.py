@@ -31,3 +31,24 @@ def test_settings_from_env_and_toml(tmp_path, monkeypatch):
     bad.write_text("[dedup]\nnum_perms = 3\n")
     with pytest.raises(ConfigError, match="num_perms"):
         load_settings(config_file=bad)
+
+
+def test_sources_from_env_and_their_validation(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSDEDUP_SOURCE_XINHUA_URLS", "http://127.0.0.1/a  http://127.0.0.1/b")
+    monkeypatch.setenv("NEWSDEDUP_SOURCE_AP_FOLDERS", str(tmp_path))
+    s = load_settings(config_file=None)
+    assert s.source("xinhua").urls == ("http://127.0.0.1/a", "http://127.0.0.1/b")
+    assert s.source("ap").folders == (str(tmp_path),)
+    monkeypatch.delenv("NEWSDEDUP_SOURCE_XINHUA_URLS")
+    monkeypatch.delenv("NEWSDEDUP_SOURCE_AP_FOLDERS")
+    for body, needle in (
+        ('[sources.x]\nurls = ["ftp://h/feed"]\n', "not an http\\(s\\) URL"),
+        ('[sources.x]\nurls = "http://h/feed"\n', "must be a list"),
+        ("[sources.x]\nretries = -1\n", "retries"),
+        ("[sources.x]\ntimeout_s = 0\n", "timeout_s"),
+        ("[sources.x]\nproxy = 1\n", "unknown setting"),
+    ):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(body)
+        with pytest.raises(ConfigError, match=needle):
+            load_settings(config_file=bad)

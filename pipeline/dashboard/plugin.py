@@ -1,0 +1,117 @@
+"""The Airflow 3 plugin that puts the dashboard inside the Airflow UI.
+
+The only module of the core package that imports airflow (registered through the
+``airflow.plugins`` entry point in pyproject.toml). It
+
+* mounts the dashboard's FastAPI app at ``/newsdedup`` (``fastapi_apps``), protected by
+  Airflow's own authentication: the UI's session token (cookie) or an API bearer token is
+  resolved by Airflow's ``get_user``; an anonymous request gets 401. Pages need permission
+  to read DAGs, actions permission to edit them (``requires_access_dag``), so Airflow's
+  roles decide who may split and merge;
+* adds "Dedup" to the navigation (``external_views``), shown in the UI's iframe.
+
+Airflow imports plugins in every component (scheduler, workers, DAG processor), so this
+module imports nothing heavy: the app and its Airflow security dependencies are built on
+the first request the API server receives.
+
+Database: ``NEWSDEDUP_DATABASE_URL`` (or ``NEWSDEDUP_DATA_DIR`` for the embedded server),
+exactly like the CLI.
+"""
+
+import logging
+import threading
+from urllib.parse import urlsplit
+
+from airflow.configuration import conf
+from airflow.plugins_manager import AirflowPlugin
+from fastapi import Depends, Request
+
+from pipeline.dashboard.auth import DashboardAuth, Principal, has_bearer
+
+URL_PREFIX = "/newsdedup"
+log = logging.getLogger("newsdedup.dashboard")
+
+
+def _base_path() -> str:
+    """The path of Airflow's own base URL (``[api] base_url``), for links from its UI."""
+    base = conf.get("api", "base_url", fallback="") or ""
+    return urlsplit(base).path.rstrip("/")
+
+
+class AirflowAuth(DashboardAuth):
+    """Airflow decides: its FastAPI security dependencies guard every route."""
+
+    def __init__(self) -> None:
+        from airflow.api_fastapi.app import get_auth_manager
+        from airflow.api_fastapi.core_api.security import get_user, requires_access_dag
+
+        self._auth_manager = get_auth_manager
+        # reading the dashboard = reading DAGs; acting on stories = editing DAGs
+        self.view = (requires_access_dag(method="GET"),)
+        self.edit = (requires_access_dag(method="PUT"),)
+
+        def principal(request: Request, user=Depends(get_user)) -> Principal:  # noqa: B008
+            can_edit = get_auth_manager().is_authorized_dag(method="PUT", user=user)
+            return Principal(user.get_name(), bool(can_edit), token_auth=has_bearer(request))
+
+        self.principal = principal
+
+    def login_url(self, request: Request) -> str | None:
+        next_url = _base_path() + "/plugin/newsdedup"
+        return self._auth_manager().get_url_login(next_url=next_url)
+
+
+class LazyDashboard:
+    """An ASGI app that builds the real dashboard on its first request."""
+
+    def __init__(self) -> None:
+        self._app = None
+        self._lock = threading.Lock()
+
+    def _build(self):
+        from pipeline.dashboard.app import create_app
+
+        return create_app(auth=AirflowAuth())
+
+    async def __call__(self, scope, receive, send):
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    try:
+                        self._app = self._build()
+                    except Exception as e:  # a bad newsdedup.toml...: say so, retry next time
+                        log.error("newsdedup dashboard cannot start: %s", e)
+                        if scope["type"] != "http":
+                            return
+                        body = f"newsdedup dashboard cannot start: {e}".splitlines()[0].encode()
+                        await send(
+                            {
+                                "type": "http.response.start",
+                                "status": 503,
+                                "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+                            }
+                        )
+                        await send({"type": "http.response.body", "body": body})
+                        return
+        await self._app(scope, receive, send)
+
+
+dashboard_app = LazyDashboard()
+
+
+class NewsdedupPlugin(AirflowPlugin):
+    name = "newsdedup"
+    fastapi_apps = [  # noqa: RUF012 - Airflow reads these class attributes
+        {"app": dashboard_app, "url_prefix": URL_PREFIX, "name": "newsdedup dashboard"}
+    ]
+    external_views = [  # noqa: RUF012
+        {
+            "name": "Dedup",
+            "href": _base_path() + URL_PREFIX + "/",
+            "icon": _base_path() + URL_PREFIX + "/static/icon.svg",
+            "icon_dark_mode": _base_path() + URL_PREFIX + "/static/icon-dark.svg",
+            "url_route": "newsdedup",
+            "destination": "nav",
+            "nav_top_level": True,
+        }
+    ]

@@ -1,0 +1,328 @@
+"""Stage entry points for a scheduler (the Airflow DAGs in ``dags/`` call these).
+
+Plain arguments in, small JSON-safe dicts out: a batch key, counts and seconds, never
+article text, so what a task hands to the next one through XCom stays tiny. Each call opens
+its own connection, runs one idempotent job from ``pipeline.jobs`` or
+``pipeline.maintenance`` (which records it in the ``run`` table) and closes the connection,
+so any worker can run any call in any order a scheduler retries them in.
+
+Nothing here imports Airflow: the DAG files resolve the Airflow connection and pass its
+fields to :func:`database_url`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+from pipeline.config import DEFAULT_SOURCES, ConfigError, Settings, SourceConfig, load_settings
+
+log = logging.getLogger("newsdedup.tasks")
+
+CONNECTION_ID = "newsdedup_db"
+
+# libpq parameters an Airflow connection may carry in its extra field
+_LIBPQ_EXTRA = (
+    "sslmode",
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "connect_timeout",
+    "application_name",
+    "options",
+    "target_session_attrs",
+)
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+def sources(settings: Settings | None = None) -> tuple[SourceConfig, ...]:
+    """The sources to schedule: the configured ones, else the default three (without
+    folders, so their runs store nothing until an inbox or folders are configured)."""
+    settings = settings or load_settings()
+    if settings.sources:
+        return settings.sources
+    return tuple(SourceConfig(name=n) for n in DEFAULT_SOURCES)
+
+
+def url_from_connection(
+    *,
+    host: str | None,
+    port: int | None = None,
+    login: str | None = None,
+    password: str | None = None,
+    schema: str | None = None,
+    extra: dict | None = None,
+) -> str:
+    """A ``postgresql://`` URL from the fields of an Airflow connection. A host starting
+    with ``/`` is a Unix socket directory (the embedded server's)."""
+    auth = ""
+    if login:
+        auth = quote(login, safe="")
+        if password:
+            auth += ":" + quote(password, safe="")
+        auth += "@"
+    query = {k: str(v) for k, v in (extra or {}).items() if k in _LIBPQ_EXTRA and v is not None}
+    netloc = ""
+    if host and host.startswith("/"):
+        query = {"host": host, **({"port": str(port)} if port else {}), **query}
+    elif host:
+        netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")
+    url = f"postgresql://{auth}{netloc}/{quote(schema or '', safe='')}"
+    return url + ("?" + urlencode(query) if query else "")
+
+
+def connection_json(url: str) -> str:
+    """The Airflow connection (JSON form, for ``AIRFLOW_CONN_NEWSDEDUP_DB``) of a
+    ``postgresql://`` URL, including libpq's ``?host=/socket/dir`` form."""
+    u = urlsplit(url)
+    if u.scheme not in ("postgresql", "postgres"):
+        raise ConfigError(f"not a postgresql:// URL: {url.split('@')[-1]}")
+    query = dict(parse_qsl(u.query))
+    host = query.pop("host", None) or u.hostname
+    port = query.pop("port", None) or u.port
+    fields = {
+        "conn_type": "postgres",
+        "host": host,
+        "port": int(port) if port else None,
+        "login": unquote(u.username) if u.username else None,
+        "password": unquote(u.password) if u.password else None,
+        "schema": unquote(u.path.lstrip("/")) or None,
+        "extra": query or None,
+    }
+    return json.dumps({k: v for k, v in fields.items() if v not in (None, "")})
+
+
+def database_url(connection: dict | None, settings: Settings | None = None) -> str:
+    """The pipeline database for a task: the Airflow connection ``newsdedup_db`` when it
+    exists (its fields as a dict), else ``NEWSDEDUP_DATABASE_URL`` / ``database_url`` in
+    newsdedup.toml. Never the embedded server: each worker would get a private database."""
+    if connection is not None:
+        return url_from_connection(**connection)
+    settings = settings or load_settings()
+    if settings.database_url:
+        return settings.database_url
+    raise ConfigError(
+        f"no database for the newsdedup tasks: define the Airflow connection {CONNECTION_ID} "
+        "(e.g. AIRFLOW_CONN_NEWSDEDUP_DB) or set NEWSDEDUP_DATABASE_URL"
+    )
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+@contextmanager
+def _repo(url: str) -> Iterator:
+    from pipeline.store.repository import Repository
+
+    repo = Repository.open(url)
+    try:
+        yield repo
+    finally:
+        repo.close()
+
+
+class _LogProgress:
+    """Progress lines in the task log, at most every 10 s (and at the end)."""
+
+    def __init__(self) -> None:
+        self.last = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self.last < 10:
+            return
+        self.last = now
+        log.info("%s: %d/%d (%d%%)", stage, done, total, 100 * done // max(total, 1))
+
+
+def _out(summary) -> dict:
+    """A stage's summary for XCom (pipeline.jobs has already logged it)."""
+    counts = dict(summary.counts)
+    return {
+        "stage": summary.stage,
+        "batch_key": summary.batch_key,
+        "counts": counts,
+        "seconds": round(summary.seconds, 3),
+    }
+
+
+def shard_list(shards: int) -> list[int]:
+    if not 1 <= int(shards) <= 256:
+        raise ConfigError(f"shards must be between 1 and 256, got {shards}")
+    return list(range(int(shards)))
+
+
+# --- ingest --------------------------------------------------------------------------------
+
+
+def files_for(source: SourceConfig, cutoff: datetime) -> list[Path]:
+    """The files of the source's folders last modified at or before ``cutoff``: what a run
+    whose interval ends at ``cutoff`` may see, so a retry or backfill reads the same set
+    (minus nothing: payloads are content-addressed, a file already stored is a no-op)."""
+    from pipeline.jobs import list_files
+
+    limit = cutoff.timestamp()
+    out: list[Path] = []
+    for folder in source.folders:
+        for f in list_files(Path(folder).expanduser()):
+            try:
+                if f.stat().st_mtime <= limit:
+                    out.append(f)
+            except OSError:  # vanished between listing and stat: the next run sees it or not
+                continue
+    return out
+
+
+def ingest(url: str, source_name: str, cutoff: datetime, key: str) -> dict:
+    """Ingest one source's folders up to ``cutoff``; ``changed`` says whether articles were
+    added, updated or killed (then they are pending for the next dedup batch)."""
+    from pipeline import jobs
+
+    settings = load_settings()
+    source = next((s for s in sources(settings) if s.name == source_name), None)
+    if source is None:
+        raise ConfigError(f"source {source_name!r} is not configured any more")
+    if not source.folders:
+        log.warning(
+            "source %s has no folders (set NEWSDEDUP_INBOX or [sources.%s] folders)",
+            source_name,
+            source_name,
+        )
+    files = files_for(source, cutoff)
+    log.info(
+        "ingest %s: %d file(s) up to %s in %s",
+        source_name,
+        len(files),
+        cutoff.isoformat(),
+        ", ".join(source.folders) or "no folder",
+    )
+    with _repo(url) as repo:
+        # the folders' files are already listed (up to the cutoff); feeds are polled with
+        # their cursors, so a retry of this run fetches nothing twice
+        only_urls = dataclasses.replace(source, folders=())
+        out = _out(
+            jobs.ingest_source(repo, only_urls, paths=files, progress=_LogProgress(), key=key)
+        )
+    c = out["counts"]
+    out["changed"] = bool(c.get("items_new") or c.get("items_updated") or c.get("killed"))
+    return out
+
+
+def interval_key(start: datetime | None, end: datetime | None, run_after: datetime) -> str:
+    """A run's key: its data interval, or its trigger time for a run without one."""
+
+    def fmt(t: datetime) -> str:
+        return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    if start is not None and end is not None:
+        return f"{fmt(start)}/{fmt(end)}"
+    return f"manual {fmt(run_after)}"
+
+
+# --- dedup stages --------------------------------------------------------------------------
+
+
+def open_batch(url: str, key: str, shards: int) -> dict:
+    """Open (or resume) a batch. ``shards`` is the list to map the parallel stages over;
+    empty when there is nothing to do, so they are skipped."""
+    from pipeline import jobs
+
+    settings = load_settings()
+    with _repo(url) as repo:
+        out = _out(jobs.open_batch(repo, settings.dedup, key=key))
+    out["shards"] = shard_list(shards) if out["counts"].get("articles") else []
+    return out
+
+
+def _batch_stage(url: str, batch_key: str, fn, *args) -> dict:
+    from pipeline.maintenance import batch_config
+
+    with _repo(url) as repo:
+        return _out(fn(repo, batch_key, batch_config(repo, batch_key), *args))
+
+
+def sign(url: str, batch_key: str, shard: int, shards: int) -> dict:
+    from pipeline import jobs
+
+    return _batch_stage(url, batch_key, jobs.sign, shard, shards)
+
+
+def candidates(url: str, batch_key: str) -> dict:
+    from pipeline import jobs
+
+    return _batch_stage(url, batch_key, jobs.candidates)
+
+
+def verify(url: str, batch_key: str, shard: int, shards: int) -> dict:
+    from pipeline import jobs
+
+    return _batch_stage(url, batch_key, jobs.verify, shard, shards, _LogProgress())
+
+
+def cluster_merge(url: str, batch_key: str) -> dict:
+    from pipeline import jobs
+
+    return _batch_stage(url, batch_key, jobs.cluster_merge)
+
+
+def publish(url: str, batch_key: str) -> dict:
+    from pipeline import jobs
+    from pipeline.maintenance import pending_articles
+
+    with _repo(url) as repo:
+        out = _out(jobs.publish(repo, batch_key))
+        out["pending"] = pending_articles(repo)
+    if out["pending"]:
+        log.info("%d article(s) still pending for the next batch", out["pending"])
+    return out
+
+
+# --- maintenance ---------------------------------------------------------------------------
+
+
+def requeue(url: str, payload_id: int | None) -> dict:
+    from pipeline import maintenance
+
+    with _repo(url) as repo:
+        marked, parsed = (_out(s) for s in maintenance.requeue(repo, payload_id))
+        pending = maintenance.pending_articles(repo)
+    return {"requeue": marked, "parse": parsed, "pending": pending}
+
+
+def resign(
+    url: str, shard: int, shards: int, since: datetime | None, until: datetime | None
+) -> dict:
+    from pipeline import maintenance
+
+    settings = load_settings()
+    with _repo(url) as repo:
+        return _out(maintenance.resign(repo, settings.dedup, shard, shards, since, until))
+
+
+def rebuild(url: str, since: datetime, until: datetime) -> dict:
+    from pipeline import maintenance
+
+    with _repo(url) as repo:
+        out = _out(maintenance.rebuild(repo, since, until))
+        out["pending"] = maintenance.pending_articles(repo)
+    return out
+
+
+def parse_time(value: str | None, name: str) -> datetime | None:
+    """An ISO 8601 time from a trigger form; a time without a zone is UTC."""
+    if value in (None, ""):
+        return None
+    try:
+        t = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"{name}: not an ISO 8601 time: {value!r}") from None
+    return t if t.tzinfo else t.replace(tzinfo=UTC)

@@ -1,0 +1,318 @@
+"""The dashboard inside a real Airflow: the plugin mounted by ``airflow api-server``,
+protected by Airflow's authentication, and used in Debian's Chromium like an operator does.
+
+One API server per module (private AIRFLOW_HOME, SQLite metadata, SimpleAuthManager with
+an admin "ops" and a viewer "reader", a free port); its whole process group is stopped at
+the end. Screenshots land in artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipeline.cli import main
+from pipeline.store.repository import Repository
+from tests.conftest import ROOT, SAMPLE_INBOX
+from tests.dashboard.conftest import COPPER_CANONICAL, COPPER_CGTN, POWER_1, POWER_2
+
+pytestmark = [pytest.mark.integration, pytest.mark.airflow, pytest.mark.slow]
+
+AIRFLOW = Path(sys.executable).with_name("airflow")
+SHOTS = ROOT / "artifacts" / "screenshots"
+USERS = {
+    "ops": ("admin", "ops-" + secrets.token_hex(4)),
+    "reader": ("viewer", "rd-" + secrets.token_hex(4)),
+}
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver") or (
+    "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
+)
+
+
+@dataclass
+class Server:
+    base: str
+    db_url: str
+    home: Path
+
+    def token(self, user: str) -> str:
+        r = httpx.post(
+            f"{self.base}/auth/token",
+            json={"username": user, "password": USERS[user][1]},
+            timeout=30,
+        )
+        r.raise_for_status()
+        return r.json()["access_token"]
+
+    def story_of(self, key: str) -> int:
+        with Repository.open(self.db_url, migrate=False) as repo:
+            return repo.one("dash_story_of_article_key", key=key)["story_id"]
+
+    def article(self, key: str) -> int:
+        with Repository.open(self.db_url, migrate=False) as repo:
+            return repo.one("article_by_key", key=key)["id"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop the API server and every process it started (its own process group)."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def airflow(databases, migrated_template):
+    pytest.importorskip("airflow", reason="needs the airflow extra (`make test` installs it)")
+    if not AIRFLOW.exists():
+        pytest.skip(f"no airflow command next to {sys.executable}")
+    db_url = databases.create(template=migrated_template)
+    assert main(["run", "--inbox", str(SAMPLE_INBOX), "--database-url", db_url]) == 0
+    # a short private AIRFLOW_HOME (sockets and SQLite paths stay well under OS limits)
+    home = Path(tempfile.mkdtemp(prefix="ndaf-"))
+    (home / "dags").mkdir()
+    (home / "passwords.json").write_text(json.dumps({u: p for u, (_, p) in USERS.items()}))
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "NEWSDEDUP_"))}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(home / "dags"),
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(home / "plugins"),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
+        AIRFLOW__CORE__AUTH_MANAGER=(
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+        ),
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=",".join(
+            f"{u}:{r}" for u, (r, _) in USERS.items()
+        ),
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(home / "passwords.json"),
+        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
+        AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_hex(16),
+        AIRFLOW__API__SECRET_KEY=secrets.token_hex(16),
+        NEWSDEDUP_DATABASE_URL=db_url,
+    )
+    migrate = subprocess.run(
+        [str(AIRFLOW), "db", "migrate"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    log = (home / "api-server.log").open("w")
+    proc = subprocess.Popen(
+        [str(AIRFLOW), "api-server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: stopped as a whole
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(
+                    "airflow api-server exited:\n" + (home / "api-server.log").read_text()[-3000:]
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/api/v2/monitor/health", timeout=5).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    "airflow api-server did not answer:\n"
+                    + (home / "api-server.log").read_text()[-3000:]
+                )
+            time.sleep(1)
+        yield Server(base, db_url, home)
+    finally:
+        _stop(proc)
+        log.close()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_plugin_is_registered_with_a_nav_entry(airflow):
+    r = httpx.get(
+        f"{airflow.base}/api/v2/plugins",
+        headers={"Authorization": f"Bearer {airflow.token('ops')}"},
+        timeout=30,
+    )
+    plugin = next(p for p in r.json()["plugins"] if p["name"] == "newsdedup")
+    assert plugin["fastapi_apps"][0]["url_prefix"] == "/newsdedup"
+    view = plugin["external_views"][0]
+    assert view["name"] == "Dedup" and view["href"] == "/newsdedup/" and view["icon"]
+
+
+def test_anonymous_requests_get_401(airflow):
+    for path in (
+        "/newsdedup/",
+        "/newsdedup/stories",
+        f"/newsdedup/stories/{airflow.story_of(COPPER_CANONICAL)}",
+    ):
+        r = httpx.get(airflow.base + path, timeout=30)
+        assert r.status_code == 401, path
+    page = httpx.get(airflow.base + "/newsdedup/", headers={"Accept": "text/html"}, timeout=30)
+    assert page.status_code == 401 and "Sign in to Airflow" in page.text
+    assert "/auth/login" in page.text
+    r = httpx.post(
+        f"{airflow.base}/newsdedup/stories/1/split",
+        data={"article_id": "1", "why": "x"},
+        timeout=30,
+    )
+    assert r.status_code == 401
+    # the stylesheet and the nav icon are public; no data is
+    assert httpx.get(f"{airflow.base}/newsdedup/static/icon.svg", timeout=30).status_code == 200
+
+
+def test_a_viewer_can_look_but_not_act(airflow):
+    auth = {"Authorization": f"Bearer {airflow.token('reader')}", "Accept": "text/html"}
+    sid = airflow.story_of(POWER_1)
+    page = httpx.get(f"{airflow.base}/newsdedup/stories/{sid}", headers=auth, timeout=30)
+    assert page.status_code == 200
+    assert "reader" in page.text and "read-only" in page.text and 'name="why"' not in page.text
+    r = httpx.post(
+        f"{airflow.base}/newsdedup/stories/{sid}/merge",
+        data={"other": f"s{airflow.story_of(POWER_2)}", "why": "viewer tries"},
+        headers=auth,
+        timeout=30,
+    )
+    assert r.status_code == 403
+    assert airflow.story_of(POWER_1) != airflow.story_of(POWER_2)
+
+
+def test_an_editor_acts_under_their_airflow_name(airflow):
+    auth = {"Authorization": f"Bearer {airflow.token('ops')}"}
+    sid = airflow.story_of(POWER_1)
+    r = httpx.post(
+        f"{airflow.base}/newsdedup/stories/{sid}/never-merge",
+        data={"other": f"s{airflow.story_of(POWER_2)}", "why": "two different weeks"},
+        headers=auth,
+        timeout=60,
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith(
+        f"/newsdedup/stories/{sid}?done="
+    )
+    with Repository.open(airflow.db_url, migrate=False) as repo:
+        ev = repo.rows("dash_story_history", story_id=sid)
+    assert ev[0]["who"] == "ops" and ev[0]["kind"] == "never_merge"
+
+
+@pytest.mark.browser
+def test_operator_splits_a_member_in_the_airflow_ui(airflow):
+    if not (CHROMIUM and CHROMEDRIVER):
+        pytest.skip(
+            "Debian chromium + chromedriver are not installed (scripts/test-services installs them as root)"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    profile = tempfile.mkdtemp(prefix="ndchrome-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--window-size=1440,1000",
+        f"--user-data-dir={profile}",
+    ):
+        opts.add_argument(a)
+    # an explicit driver path: selenium-manager never looks for (or downloads) anything
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    wait = WebDriverWait(driver, 60)
+    try:
+        # sign in through Airflow's own login page
+        driver.get(airflow.base + "/")
+        wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys("ops")
+        driver.find_element(By.NAME, "password").send_keys(USERS["ops"][1])
+        driver.find_element(By.XPATH, "//button[normalize-space()='Sign in']").click()
+        nav = wait.until(
+            ec.element_to_be_clickable((By.XPATH, "//a[contains(@href, '/plugin/newsdedup')]"))
+        )
+        assert "Dedup" in (nav.text or nav.get_attribute("aria-label") or "")
+        driver.save_screenshot(str(SHOTS / "01-airflow-home-with-dedup-nav.png"))
+
+        # open the dashboard from the navigation: it renders in Airflow's frame
+        nav.click()
+        frame = wait.until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, "iframe[title='Dedup']"))
+        )
+        driver.switch_to.frame(frame)
+        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Overview"))
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "svg.chart rect")))
+        assert "ops" in driver.find_element(By.CSS_SELECTOR, ".who").text
+        driver.switch_to.default_content()
+        driver.save_screenshot(str(SHOTS / "02-dashboard-overview.png"))
+
+        # the story list, then the copper story
+        driver.switch_to.frame(frame)
+        driver.find_element(By.LINK_TEXT, "Stories").click()
+        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Stories"))
+        driver.find_element(By.PARTIAL_LINK_TEXT, "Chile state copper output falls").click()
+        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Chile state copper"))
+        sid = airflow.story_of(COPPER_CANONICAL)
+        member = airflow.article(COPPER_CGTN)
+        row = driver.find_element(By.ID, f"m{member}")
+        assert "duplicate" in row.text
+        driver.switch_to.default_content()
+        driver.save_screenshot(str(SHOTS / "03-story.png"))
+
+        # split the CGTN copy out, with a reason
+        driver.switch_to.frame(frame)
+        row = driver.find_element(By.ID, f"m{member}")
+        row.find_element(By.CSS_SELECTOR, "details.split summary").click()
+        why = wait.until(ec.visibility_of(row.find_element(By.NAME, "why")))
+        why.send_keys("CGTN feature on the rain, not the output figures")
+        row.find_element(By.CSS_SELECTOR, "details.split button[type=submit]").click()
+        notice = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".notice.ok")))
+        assert "Split applied" in notice.text and "moved to s" in notice.text
+        history = driver.find_element(By.ID, "history").text
+        assert "CGTN feature on the rain, not the output figures" in history
+        assert "ops" in history
+        assert not driver.find_elements(By.ID, f"m{member}")  # no longer a member
+        driver.switch_to.default_content()
+        driver.save_screenshot(str(SHOTS / "04-story-after-split.png"))
+        assert airflow.story_of(COPPER_CGTN) != sid
+
+        # its new story says where it came from
+        new_story = airflow.story_of(COPPER_CGTN)
+        driver.switch_to.frame(frame)
+        driver.find_element(By.LINK_TEXT, f"s{new_story}").click()
+        wait.until(ec.text_to_be_present_in_element((By.ID, "history"), f"out of s{sid}"))
+        driver.switch_to.default_content()
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

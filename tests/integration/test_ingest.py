@@ -1,0 +1,271 @@
+"""Ingest against a real PostgreSQL: versions, kills, withheld items, packages, conflicts,
+oversize files, re-runs and requeue after a parser fix."""
+
+import hashlib
+import itertools
+import os
+import shutil
+
+import pytest
+from lxml import etree
+
+from pipeline import jobs
+from pipeline.sources import ninjs
+from tests.conftest import FIXTURES, SAMPLES, shared_or_skip
+
+F = FIXTURES / "formats"
+G2 = "http://iptc.org/std/nar/2006-10-01/"
+TEXT = "wire:tag:example.net,2026:text-harbour"
+
+
+def article(repo, key):
+    return repo.one("article_by_key", key=key)
+
+
+def captions(repo, key):
+    a = article(repo, key)
+    rows = repo.rows("captions_of_articles", ids=[a["id"]])
+    return [(r["text"], r["via_item"]) for r in rows]
+
+
+def ingest(repo, source, *paths):
+    return jobs.ingest_files(repo, source, list(paths)).counts
+
+
+# --- versions and kills ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kill_first", [False, True])
+def test_correction_then_kill_fixture_in_either_order(repo, tmp_path, kill_first):
+    files = [F / "g2_correction.xml", F / "g2_kill.xml"]
+    if kill_first:
+        files.reverse()
+    for f in files:
+        ingest(repo, "reuters", f)
+    a = article(repo, "reuters:tag:example.net,2026:newsml_ZZZ01")
+    assert a["killed"] and a["pub_status"] == "canceled" and a["ed_stat"] == "D"
+    assert a["version"] == "154000222"  # the kill: later versionCreated, smaller number
+    assert a["headline_tag"] == "CORRECTED" and a["word_count"] > 10  # the text stays
+    assert a["version_count"] == 2
+    assert len(repo.rows("known_versions", keys=[a["item_key"]])) == 2
+
+
+@pytest.mark.parametrize("kill_first", [False, True])
+def test_real_reuters_correction_then_kill(repo, kill_first):
+    folder = shared_or_skip(SAMPLES / "formats" / "superdesk-fixtures")
+    corr = folder / "tag_reuters.com_2016_newsml_L1N14N0FF_version_978556838"
+    kill = folder / "tag_reuters.com_2016_newsml_L1N14N0FF_version_1542761538"
+    for f in [kill, corr] if kill_first else [corr, kill]:
+        c = ingest(repo, "reuters", f)
+        assert c["quarantined"] == 0
+    a = article(repo, "reuters:tag:reuters.com,0000:newsml_L1N14N0FF")
+    assert a["killed"] and a["ed_stat"] == "D" and a["version"] == "1542761538"
+    assert a["headline_tag"] == "CORRECTED" and a["word_count"] > 400
+    paras = repo.conn.execute(
+        "SELECT kind FROM paragraph WHERE article_id = %s ORDER BY ord", [a["id"]]
+    ).fetchall()
+    assert paras[0]["kind"] == "correction"  # "(In Jan. 3 story, corrects ...)"
+    assert paras[-1]["kind"] == "trailer"  # split off the last <p> at its blank line
+
+
+def test_withheld_version_keeps_the_text(repo, tmp_path):
+    usable = tmp_path / "v1.json"
+    usable.write_text(
+        '{"uri": "u-1", "version": "1", "versioncreated": "2026-01-01T10:00:00Z",'
+        ' "headline": "Ferry delayed", "body_text": "The morning ferry left two hours late."}'
+    )
+    withheld = tmp_path / "v2.json"
+    withheld.write_text(
+        '{"uri": "u-1", "version": "2", "versioncreated": "2026-01-01T11:00:00Z",'
+        ' "pubstatus": "withheld"}'
+    )
+    ingest(repo, "ninjs", usable, withheld)
+    a = article(repo, "ninjs:u-1")
+    assert a["pub_status"] == "withheld" and not a["killed"]
+    assert a["word_count"] > 5 and a["version"] == "2"
+
+
+def test_conflicting_content_for_one_guid_and_version_is_quarantined(repo, tmp_path):
+    base = (F / "g2_not_xsd_valid.xml").read_text()
+    (tmp_path / "a.xml").write_text(base)
+    (tmp_path / "b.xml").write_text(base.replace("June 1", "June 8"))
+    c = ingest(repo, "reuters", tmp_path / "a.xml", tmp_path / "b.xml")
+    assert c["payloads_new"] == 2 and c["items_new"] == 1 and c["quarantined"] == 1
+    q = repo.rows("open_quarantine", limit=5, offset=0)
+    assert q[0]["origin"].endswith("b.xml") and "conflicting content" in q[0]["reason"]
+    assert "version 1" in q[0]["reason"]
+    statuses = repo.conn.execute("SELECT origin, status FROM payload ORDER BY origin").fetchall()
+    assert [r["status"] for r in statuses] == ["parsed", "quarantined"]
+
+
+# --- packages ----------------------------------------------------------------------------------
+
+
+def _split_message(tmp_path):
+    """The package fixture's three items, each as its own newsMessage file."""
+    root = etree.parse(str(F / "g2_package_message.xml")).getroot()
+    out = {}
+    for item in root.find(f"{{{G2}}}itemSet"):
+        msg = etree.Element(f"{{{G2}}}newsMessage", nsmap={None: G2})
+        etree.SubElement(msg, f"{{{G2}}}itemSet").append(item)
+        name = item.get("guid").rsplit(":", 1)[1]
+        path = tmp_path / f"{name}.xml"
+        path.write_bytes(etree.tostring(msg, xml_declaration=True, encoding="UTF-8"))
+        out[name] = path
+    return out
+
+
+EXPECTED_CAPTIONS = [
+    # the picture item's own caption once it has arrived...
+    (
+        "Fishing boats return to Portsmouth harbour after three days of gales, March 2, "
+        "2026. EXAMPLE WIRE/Sam Field",
+        "wire:tag:example.net,2026:pic-harbour-1",
+    ),
+    # ...and for a picture that never arrived, what the package says of it
+    ("Crane lifts a damaged pontoon", "wire:tag:example.net,2026:pic-harbour-2"),
+]
+
+
+def test_package_gives_the_text_item_its_pictures_captions(repo):
+    c = ingest(repo, "wire", F / "g2_package_message.xml")
+    assert c["quarantined"] == 0 and c["items_new"] == 2
+    assert captions(repo, TEXT) == EXPECTED_CAPTIONS
+
+
+@pytest.mark.parametrize(
+    "order", list(itertools.permutations(["pkg-harbour", "text-harbour", "pic-harbour-1"]))
+)
+def test_package_captions_do_not_depend_on_arrival_order(repo, tmp_path, order):
+    files = _split_message(tmp_path)
+    for name in order:
+        ingest(repo, "wire", files[name])
+    assert captions(repo, TEXT) == EXPECTED_CAPTIONS
+    # and running it all again changes nothing, not even the article's pending flag
+    repo.conn.execute("UPDATE article SET pending = false")
+    before = repo.rows("captions_of_articles", ids=[article(repo, TEXT)["id"]])
+    for name in order:
+        shutil.copy(files[name], tmp_path / f"again-{name}.xml")  # new path, same bytes
+        ingest(repo, "wire", tmp_path / f"again-{name}.xml")
+    assert repo.rows("captions_of_articles", ids=[article(repo, TEXT)["id"]]) == before
+    assert not article(repo, TEXT)["pending"]
+
+
+def test_newer_package_version_replaces_links_and_older_is_ignored(repo, tmp_path):
+    files = _split_message(tmp_path)
+    ingest(repo, "wire", files["text-harbour"], files["pkg-harbour"])
+    pkg = files["pkg-harbour"].read_text()
+    start = pkg.index("<itemRef", pkg.index("pic-harbour-1") - 200)
+    newer = pkg.replace("2026-03-02T08:14:00Z", "2026-03-02T09:00:00Z")
+    cut = newer[start : newer.index("</itemRef>", start) + len("</itemRef>")]
+    (tmp_path / "pkg-v4.xml").write_text(newer.replace(cut, ""))
+    ingest(repo, "wire", tmp_path / "pkg-v4.xml")
+    assert [v for _, v in captions(repo, TEXT)] == ["wire:tag:example.net,2026:pic-harbour-2"]
+    older = pkg.replace("2026-03-02T08:14:00Z", "2026-03-01T00:00:00Z")
+    (tmp_path / "pkg-v1.xml").write_text(older)
+    ingest(repo, "wire", tmp_path / "pkg-v1.xml")
+    assert [v for _, v in captions(repo, TEXT)] == ["wire:tag:example.net,2026:pic-harbour-2"]
+
+
+def test_real_reuters_package_and_pictures(repo):
+    folder = shared_or_skip(SAMPLES / "formats" / "superdesk-fixtures")
+    c = ingest(repo, "reuters", *sorted(folder.glob("tag_reuters.com_2014_*")))
+    assert c["quarantined"] == 0
+    caps = captions(repo, "reuters:tag_reuters.com_2014_newsml_KBN0FL0NN")
+    # three pictures, two of them the same video still: two distinct captions
+    assert len(caps) == 2 and all(
+        v.startswith("reuters:tag_reuters.com_2014_newsml_LYNX") for _, v in caps
+    )
+    assert any("al-Assad places his right hand on a Koran" in t for t, _ in caps)
+
+
+# --- storage, re-runs, oversize, requeue -------------------------------------------------------
+
+
+def test_every_payload_stored_verbatim_and_identical_ones_once(repo, tmp_path):
+    src = F / "ninjs2_text.json"
+    shutil.copy(src, tmp_path / "copy-a.json")
+    shutil.copy(src, tmp_path / "copy-b.json")
+    (tmp_path / "bad.json").write_bytes(b'{"uri": ')
+    c = ingest(
+        repo,
+        "ninjs",
+        src,
+        tmp_path / "copy-a.json",
+        tmp_path / "copy-b.json",
+        tmp_path / "bad.json",
+    )
+    assert c["files"] == 4 and c["payloads_new"] == 2 and c["quarantined"] == 1
+    rows = repo.conn.execute(
+        "SELECT sha256, size, body, status FROM payload ORDER BY id"
+    ).fetchall()
+    assert len(rows) == 2
+    for r in rows:
+        assert hashlib.sha256(bytes(r["body"])).digest() == bytes(r["sha256"])
+        assert r["size"] == len(r["body"])
+    by_body = {bytes(r["body"]): r["status"] for r in rows}
+    assert by_body == {src.read_bytes(): "parsed", b'{"uri": ': "quarantined"}
+
+
+def test_rerunning_a_folder_reads_and_stores_nothing_new(repo, tmp_path):
+    inbox = tmp_path / "drop"
+    shutil.copytree(F, inbox)
+    first = jobs.ingest_files(repo, "mixed", jobs.list_files(inbox)).counts
+    snap = repo.table_counts()
+    second = jobs.ingest_files(repo, "mixed", jobs.list_files(inbox)).counts
+    assert second["files"] == 0 and second["unchanged"] == first["files"]
+    assert repo.table_counts() == snap
+    # a file rewritten with new content is read again; one touched without change is
+    # read again but stores nothing
+    (inbox / "ninjs2_text.json").write_text(
+        (inbox / "ninjs2_text.json").read_text().replace("noon", "one o'clock")
+    )
+    os.utime(inbox / "nitf_story.xml")
+    third = jobs.ingest_files(repo, "mixed", jobs.list_files(inbox)).counts
+    assert third["files"] == 2 and third["payloads_new"] == 1 and third["items_updated"] == 0
+    assert third["quarantined"] == 1  # same uri and version, different text: a conflict
+
+
+def test_100mb_file_is_kept_as_evidence_and_quarantined(repo, tmp_path):
+    big = tmp_path / "huge.xml"
+    with open(big, "wb") as fh:
+        fh.write(b"<rss><channel>")
+        fh.truncate(100 * 1024 * 1024)  # sparse: no 100 MB written to disk
+    c = ingest(repo, "xinhua", big)
+    assert c["quarantined"] == 1
+    row = repo.conn.execute("SELECT size, length(body) AS kept, status FROM payload").fetchone()
+    assert row["size"] == 100 * 1024 * 1024 and row["kept"] == 64 * 1024
+    assert row["status"] == "quarantined"
+    reason = repo.rows("open_quarantine", limit=1, offset=0)[0]["reason"]
+    assert "104857600 bytes, over the" in reason and "first 65536 bytes were kept" in reason
+    assert ingest(repo, "xinhua", big)["files"] == 0  # not read again
+
+
+def test_requeue_after_a_parser_fix(repo, tmp_path, monkeypatch):
+    f = tmp_path / "replaced.json"
+    f.write_text('{"uri": "r-1", "pubstatus": "replaced", "body_text": "Text of the story."}')
+    assert ingest(repo, "ninjs", f)["quarantined"] == 1
+    # the "fix": this parser now reads the non-standard word as usable
+    real = ninjs.parse
+    monkeypatch.setattr(
+        ninjs,
+        "parse",
+        lambda body, source, name: real(body.replace(b"replaced", b"usable"), source, name),
+    )
+    n, s = jobs.requeue(repo)
+    assert n == 1 and s.counts["items_new"] == 1 and s.counts["quarantined"] == 0
+    assert article(repo, "ninjs:r-1")["word_count"] == 4
+    assert repo.one("count_open_quarantine")["n"] == 0
+    assert repo.one("payload_outcomes") == {"status": "parsed", "n": 1}
+
+
+def test_a_payload_stored_but_never_parsed_is_parsed_by_the_next_run(repo, monkeypatch):
+    real = jobs._parse_and_apply
+    monkeypatch.setattr(jobs, "_parse_and_apply", lambda *a: (_ for _ in ()).throw(SystemExit))
+    with pytest.raises(SystemExit):  # the process dies right after storing
+        ingest(repo, "ninjs", F / "ninjs2_text.json")
+    monkeypatch.setattr(jobs, "_parse_and_apply", real)
+    assert repo.one("payload_outcomes") == {"status": "new", "n": 1}
+    c = ingest(repo, "ninjs", F / "ninjs2_text.json")
+    assert c["files"] == 0 and c["leftovers"] == 1 and c["items_new"] == 1
+    assert repo.one("payload_outcomes") == {"status": "parsed", "n": 1}
