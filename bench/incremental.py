@@ -108,7 +108,7 @@ def load_synthetic(url: str, n: int, config_id: int, seed: int = 3) -> float:
                     for i, p in zip(ids.tolist(), pub, strict=True)
                 ),
             )
-            for kind in ("story", "lead"):
+            for kind in ("story", "lead") if cfg.lead_words else ("story",):
                 sig = rng.integers(0, 2**32, (m, cfg.num_perm), dtype=np.uint32)
                 with cur.copy(
                     "COPY signature (config_id, kind, object_id, minhash, shingles) "
@@ -127,12 +127,14 @@ def load_synthetic(url: str, n: int, config_id: int, seed: int = 3) -> float:
                         )
                     )
             # the keys of random signatures: the same row count and key spread as the
-            # pipeline writes (story and lead bands, four paragraphs of para bands)
+            # pipeline writes (story bands, lead bands when on, four paragraphs of para bands)
             for kind, nb, reps in (
                 ("story", cfg.bands, 1),
-                ("lead", cfg.bands, 1),
+                ("lead", cfg.lead_bands if cfg.lead_words else 0, 1),
                 ("para", cfg.para_bands, 4),
             ):
+                if not nb:
+                    continue
                 hashes = rng.integers(-(2**63), 2**63 - 1, (m * reps, nb))
                 keys = band_keys(hashes, config_id, kind).reshape(-1)
                 obj = np.repeat(np.repeat(ids, reps), nb)

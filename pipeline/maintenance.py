@@ -22,9 +22,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from pipeline import jobs
 from pipeline.config import DedupConfig
-from pipeline.dedup.bands import band_hashes
-from pipeline.dedup.minhash import Permutations, signatures
 from pipeline.jobs import JobError, Summary, ingest_pending
 from pipeline.jobs import _stage as recorded_stage
 from pipeline.store.repository import Repository
@@ -57,8 +56,6 @@ def resign(
     _check_range(since, until, required=False)
     if not 0 <= shard < shards:
         raise JobError(f"shard {shard} is not in 0..{shards - 1}")
-    perms = Permutations(config.num_perm, config.seed)
-    k = config.shingle_size
     with recorded_stage(repo, "resign", config.fingerprint) as s:
         with repo.transaction():
             config_id = repo.config_id(config.fingerprint, config.to_json())
@@ -67,42 +64,16 @@ def resign(
         after = 0
         while rows := repo.rows("unsigned_articles", after=after, limit=chunk, **page):
             ids = [r["id"] for r in rows]
-            texts = [r["story_text"] for r in rows]
-            published = [r["published_at"] for r in rows]
-            words = [t.split() for t in texts]
-            leads = [" ".join(w[: config.lead_words]) for w in words]
             with repo.transaction():
-                for kind, docs, counts in (
-                    ("story", texts, [len(w) for w in words]),
-                    ("lead", leads, [min(len(w), config.lead_words) for w in words]),
-                ):
-                    sig = signatures(docs, k, k, perms)
-                    repo.write_signatures(
-                        config_id,
-                        kind,
-                        ids,
-                        sig,
-                        counts,
-                        band_hashes(sig, config.bands, config.rows),
-                        published,
-                    )
+                paras = repo.rows("paragraph_norms_of", ids=ids)
+                jobs.sign_articles(repo, config_id, config, rows, paras)
             s.counts["articles"] += len(rows)
             after = ids[-1]
             log.info("resign shard %d/%d: %d articles", shard, shards, s.counts["articles"])
         after = 0
         while caps := repo.rows("unsigned_captions", after=after, limit=chunk, **page):
-            norms = [r["norm"] for r in caps]
-            sig = signatures(norms, 1, 2, perms)
             with repo.transaction():
-                repo.write_signatures(
-                    config_id,
-                    "caption",
-                    [r["id"] for r in caps],
-                    sig,
-                    [len(t.split()) for t in norms],
-                    band_hashes(sig, config.caption_bands, config.caption_rows),
-                    [r["published_at"] for r in caps],
-                )
+                jobs.sign_captions(repo, config_id, config, caps)
             s.counts["captions"] += len(caps)
             after = caps[-1]["id"]
         return s

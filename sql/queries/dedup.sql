@@ -48,6 +48,13 @@ JOIN paragraph p ON p.article_id = a.id AND p.kind = 'body'
 WHERE ba.batch_id = %(batch_id)s AND ba.article_id %% %(shards)s = %(shard)s
 ORDER BY p.article_id, p.ord
 
+-- name: paragraph_norms_of
+-- Body paragraphs of these articles with their publication time (re-signing history).
+SELECT p.article_id, p.norm, a.published_at
+FROM paragraph p JOIN article a ON a.id = p.article_id
+WHERE p.article_id = ANY(%(ids)s) AND p.kind = 'body'
+ORDER BY p.article_id, p.ord
+
 -- name: batch_captions
 SELECT c.id, c.norm, a.published_at
 FROM batch_article ba JOIN article a ON a.id = ba.article_id JOIN caption c ON c.article_id = a.id
