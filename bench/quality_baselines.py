@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import os
 import re
 import sys
 import time
@@ -27,7 +28,11 @@ from lxml import etree
 from pipeline.evaluate import evaluate, norm_caption
 from pipeline.report import read_jsonl
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev"
+DEV = (
+    Path(os.environ.get("NEWSDEDUP_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+    / "eval"
+    / "dev"
+)
 CONFIGS = {
     "textdedup_newscopy": {"num_perm": 256, "ngram": 2, "threshold": 0.45},
     "datasketch_readme": {"num_perm": 128, "ngram": 5, "threshold": 0.5},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import shutil
 import sys
 import tempfile
@@ -24,7 +25,11 @@ from pipeline.report import export_stories, read_jsonl
 from pipeline.store import admin
 from pipeline.store.repository import Repository
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev"
+DEV = (
+    Path(os.environ.get("NEWSDEDUP_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+    / "eval"
+    / "dev"
+)
 SWEEP = [
     {},
     {"jaccard_min": 0.4},

@@ -21,7 +21,9 @@ import pytest
 from pipeline.store import admin
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# The workplace's read-only shared material (samples, labelled eval set): next to the
+# checkout, or wherever NEWSDEDUP_SHARED_DIR points (a CI checkout elsewhere sets it).
+SHARED = Path(os.environ.get("NEWSDEDUP_SHARED_DIR", ROOT.parent / "shared"))
 SAMPLES = SHARED / "samples"
 EVAL_DEV = SHARED / "eval" / "dev"
 SAMPLE_INBOX = ROOT / "pipeline" / "samples" / "inbox"
