@@ -28,19 +28,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
-from pipeline import collect, packages, prepare
+from pipeline import collect, packages, prepare, stories
 from pipeline.config import DedupConfig, SourceConfig
 from pipeline.dedup import cluster as clustering
 from pipeline.dedup.bands import band_hashes
-from pipeline.dedup.minhash import Permutations, set_containment, shingle_sets, signatures
+from pipeline.dedup.minhash import Permutations, signatures
 from pipeline.dedup.verify import Features, Meta, decide, features
 from pipeline.errors import JobError
-from pipeline.merge import canonical as canon
-from pipeline.merge import provenance as prov
 from pipeline.model import WITHHELD as WITHHELD_STATUS
-from pipeline.model import Member
 from pipeline.prepare import content_sha  # noqa: F401  (kept importable from here)
 from pipeline.sources.base import MAX_PAYLOAD_BYTES, Parsed
 from pipeline.store.repository import Repository
@@ -914,12 +909,12 @@ def cluster_merge(repo: Repository, batch_key: str, config: DedupConfig) -> Summ
         if not batch_ids:
             s.counts.update(stories=0)
             return s
-        ctx = _load_neighbourhood(repo, batch_ids, config)
-        groups = _cluster(ctx, config)
+        ctx = stories.load_neighbourhood(repo, batch_ids, config)
+        groups = stories.regroup(ctx, config)
         ids, absorbed = clustering.assign_ids(groups, ctx.previous, ctx.canon_prev)
         group_of = {n: gi for gi, g in enumerate(groups) for n in g}
-        credits = _credits(ctx, group_of)
-        # each group's own duplicate edges, in ctx.edges order (ties in _merge_group keep
+        credits = stories.credits(ctx, group_of)
+        # each group's own duplicate edges, in ctx.edges order (ties in merged_story keep
         # the first edge): scanning every edge for every group was quadratic in the batch
         edges_of: dict[int, list[dict]] = {}
         for e in ctx.edges:
@@ -929,7 +924,9 @@ def cluster_merge(repo: Repository, batch_key: str, config: DedupConfig) -> Summ
         n_multi = 0
         staged = []
         for gi, g in enumerate(groups):
-            payload = _merge_group(g, credits.get(gi, []), ctx, config, edges_of.get(gi, []))
+            payload = stories.merged_story(
+                g, credits.get(gi, []), ctx, config, edges_of.get(gi, [])
+            )
             n_multi += len(g) > 1
             staged.append((ids[gi] if ids[gi] is not None else -(gi + 1), payload))
         meta = {
@@ -937,7 +934,7 @@ def cluster_merge(repo: Repository, batch_key: str, config: DedupConfig) -> Summ
                 str(sid): (ids[gi] if ids[gi] is not None else -(gi + 1))
                 for sid, gi in absorbed.items()
             },
-            "caption_groups": _caption_groups(repo, b["id"]),
+            "caption_groups": stories.caption_groups(repo, b["id"]),
         }
         staged.append((0, meta))
         repo.stage_stories(b["id"], staged)
@@ -951,290 +948,6 @@ def cluster_merge(repo: Repository, batch_key: str, config: DedupConfig) -> Summ
             caption_groups=len(meta["caption_groups"]),
         )
         return s
-
-
-@dataclass
-class _Neighbourhood:
-    """Everything clustering and merging need about the stories a batch touches."""
-
-    nodes: list[int]
-    previous: dict[int, int]  # article -> story before this batch
-    canon_prev: dict[int, int]  # story -> canonical article before this batch
-    edges: list[dict]  # verified story edges among the nodes
-    borrowing: list[dict]  # contributor edges (and duplicates) touching the nodes
-    cannot: list[tuple[int, int]]
-    must: list[tuple[int, int]]
-    info: dict[int, dict]  # article metadata of nodes and of articles they borrow from
-    paragraphs: dict[int, list[prov.SourceText]]
-    captions: dict[int, list[prov.SourceText]]
-    shingles: dict[int, np.ndarray]
-
-
-def _texts_by_article(rows) -> dict[int, list[prov.SourceText]]:
-    out: dict[int, list[prov.SourceText]] = {}
-    for r in rows:
-        out.setdefault(r["article_id"], []).append(
-            prov.SourceText(r["article_id"], r["ord"], r["text"], r["norm"])
-        )
-    return out
-
-
-def _load_neighbourhood(repo: Repository, batch_ids: list[int], config: DedupConfig):
-    nbrs = {r["id"] for r in repo.rows("duplicate_neighbours", ids=batch_ids)}
-    first = set(batch_ids) | nbrs
-    story_ids = {r["story_id"] for r in repo.rows("stories_of", ids=sorted(first))}
-    members = {
-        r["article_id"] for r in repo.rows("members_of_stories", story_ids=sorted(story_ids))
-    }
-    nodes = sorted(first | members)
-    previous = {r["article_id"]: r["story_id"] for r in repo.rows("stories_of", ids=nodes)}
-    canon_prev = {
-        r["id"]: r["canonical_article_id"]
-        for r in repo.rows("canonicals_of", story_ids=sorted(set(previous.values())))
-    }
-    edges = repo.rows("edges_among", ids=nodes)
-    borrowing = repo.rows("borrowing_edges", ids=nodes)
-    cannot, must = _override_links(repo, nodes)
-    # verified conflicts (templated reports, unmarked first takes) never share a story
-    cannot += [(e["a"], e["b"]) for e in edges if e["verdict"] == "conflict"]
-    others = {x for e in borrowing for x in (e["a"], e["b"])} - set(nodes)
-    info = {r["id"]: r for r in repo.rows("member_info", ids=sorted(set(nodes) | others))}
-    paragraphs = _texts_by_article(repo.rows("paragraphs_of", ids=sorted(set(nodes) | others)))
-    captions = _texts_by_article(repo.rows("captions_of", ids=nodes))
-    return _Neighbourhood(
-        nodes=nodes,
-        previous=previous,
-        canon_prev=canon_prev,
-        edges=edges,
-        borrowing=borrowing,
-        cannot=cannot,
-        must=must,
-        info=info,
-        paragraphs=paragraphs,
-        captions=captions,
-        shingles=_shingles_by_article({n: paragraphs.get(n, []) for n in nodes}, config),
-    )
-
-
-def _strength(e: dict) -> float:
-    """The best of the three measures; Jaccard breaks ties (a reprint with containment 1.0
-    of two articles belongs with the one it is identical to, not the lower article id)."""
-    return max(e["jaccard"], e["containment"], e["para_overlap"]) + e["jaccard"] / 1000
-
-
-def _cluster(ctx: _Neighbourhood, config: DedupConfig) -> list[list[int]]:
-    dup = [(e["a"], e["b"], _strength(e)) for e in ctx.edges if e["verdict"] == "duplicate"]
-    sh = ctx.shingles
-
-    def coherent(ga: set[int], gb: set[int]) -> bool:
-        return set_containment(_union(sh, ga), _union(sh, gb)) >= config.coherence_min
-
-    def coverage(n: int, group: set[int]) -> float:
-        own = sh.get(n)
-        if own is None or own.size == 0 or not group:
-            return 0.0
-        return np.intersect1d(own, _union(sh, group), assume_unique=True).size / own.size
-
-    groups = clustering.cluster(
-        ctx.nodes, dup, cannot_link=ctx.cannot, must_link=ctx.must, coherent=coherent
-    )
-    groups = clustering.refine(groups, dup, coverage, cannot_link=ctx.cannot)
-    # refine moves articles by coverage alone; an operator's merge is not its to undo
-    return clustering.keep_together(groups, ctx.must) if ctx.must else groups
-
-
-def _credits(ctx: _Neighbourhood, group_of: dict[int, int]) -> dict[int, list[list]]:
-    """Articles of other stories each story borrowed from: [article, via member, reason].
-
-    Evidence is a verified edge with at least one shared paragraph between a member and an
-    article outside the story (a "contributor" verdict, or a "duplicate" the clustering
-    refused). The later of the two borrowed from the earlier, so only the later one's
-    story credits the other."""
-    out: dict[int, dict[int, list]] = {}
-    for e in ctx.borrowing:
-        for x, y in ((e["a"], e["b"]), (e["b"], e["a"])):
-            gx = group_of.get(x)
-            if gx is None or group_of.get(y) == gx or y not in ctx.info:
-                continue
-            if _published(ctx.info[y]) > _published(ctx.info[x]):
-                continue
-            out.setdefault(gx, {}).setdefault(y, [y, x, "borrowed text: " + e["reason"]])
-    # "(With input from Reuters)" credits the named agency's articles the member shares text
-    # with, in this story or another; only other stories' articles are contributors
-    touching: dict[int, list[dict]] = {}  # node -> its borrowing edges, in order
-    for e in ctx.borrowing:
-        touching.setdefault(e["a"], []).append(e)
-        if e["b"] != e["a"]:
-            touching.setdefault(e["b"], []).append(e)
-    for x, gx in group_of.items():
-        named = {a.lower() for a in (ctx.info[x].get("attributions") or [])}
-        if not named:
-            continue
-        for e in touching.get(x, ()):
-            y = e["b"] if e["a"] == x else e["a"] if e["b"] == x else None
-            if y is None or group_of.get(y) == gx or y not in ctx.info:
-                continue
-            if ctx.info[y]["source"].lower() in named:
-                agency = ctx.info[y]["source"]
-                out.setdefault(gx, {}).setdefault(y, [y, x, f"named in (With input from {agency})"])
-    return {g: sorted(v.values()) for g, v in out.items()}
-
-
-_FAR = datetime.max.replace(tzinfo=UTC)
-
-
-def _published(info: dict) -> datetime:
-    return info["published_at"]
-
-
-def _override_links(repo: Repository, nodes: list[int]):
-    cannot, must = [], []
-    for o in repo.rows("overrides_touching", ids=nodes):
-        if o["article_b"] is None:
-            continue
-        pair = (o["article_a"], o["article_b"])
-        if o["kind"] == "merge":
-            must.append(pair)
-        else:  # split and never_merge both forbid the pair in one story
-            cannot.append(pair)
-    return cannot, must
-
-
-def _shingles_by_article(by_member, config: DedupConfig) -> dict[int, np.ndarray]:
-    ids = sorted(by_member)
-    texts = [" ".join(p.norm for p in by_member[i] if p.norm) for i in ids]
-    sets = shingle_sets(texts, config.shingle_size) if ids else []
-    return dict(zip(ids, sets, strict=True))
-
-
-def _union(shingles: dict[int, np.ndarray], group: set[int]) -> np.ndarray:
-    parts = [shingles[i] for i in group if i in shingles]
-    if not parts:
-        return np.empty(0, np.uint32)
-    return np.unique(np.concatenate(parts))
-
-
-def _merge_group(
-    g: list[int],
-    contributors: list[list],
-    ctx: _Neighbourhood,
-    config: DedupConfig,
-    edges: list[dict] | None = None,
-) -> dict:
-    """``edges``: the group's duplicate edges (default: all of ctx.edges, filtered here)."""
-    info = ctx.info
-    members = [_member(info[n]) for n in g if n in info]
-    chosen = canon.choose(members, config.canonical_rules)
-    cid = chosen.article_id if chosen else None
-    gset = set(g)
-    best: dict[int, tuple[tuple[bool, float], float, str]] = {}
-    for e in ctx.edges if edges is None else edges:
-        if e["verdict"] != "duplicate" or e["a"] not in gset or e["b"] not in gset:
-            continue
-        strength = max(e["jaccard"], e["containment"], e["para_overlap"])
-        for x, y in ((e["a"], e["b"]), (e["b"], e["a"])):
-            # an edge to the canonical explains membership best; otherwise the strongest
-            rank = (y == cid, strength)
-            cur = best.get(x)
-            if cur is None or rank > cur[0]:
-                best[x] = (rank, strength, e["reason"])
-    order = [
-        m.article_id
-        for m in sorted(
-            members, key=lambda m: (canon._ts(m.first_created or m.version_created), m.article_id)
-        )
-    ]
-    rows = []
-    for m in members:
-        role = canon.role(m, chosen)
-        if m.article_id == cid:
-            rows.append([m.article_id, role, 1.0, "canonical: " + _why_canonical(config)])
-            continue
-        _, sim, reason = best.get(m.article_id, (None, 0.0, "kept together by operator merge"))
-        rows.append([m.article_id, role, round(sim, 4), reason])
-    group_paras = {m.article_id: ctx.paragraphs.get(m.article_id, []) for m in members}
-    lenders = {c[0]: ctx.paragraphs.get(c[0], []) for c in contributors}
-    timeline = sorted(
-        [*order, *lenders], key=lambda a: (_published(info[a]) if a in info else _FAR, a)
-    )
-    paras = prov.paragraphs(cid, order, group_paras, lenders, timeline)
-    caps = prov.captions(
-        cid, order, {m.article_id: ctx.captions.get(m.article_id, []) for m in members}
-    )
-    live = [m for m in members if not m.killed]
-    return {
-        "canonical": cid,
-        "headline": chosen.headline if chosen else (members[0].headline if members else ""),
-        "members": rows,
-        "contributors": contributors,
-        "sources": sorted({m.source for m in members}),
-        "has_kill": any(m.killed for m in members),
-        "first_published": min(
-            (
-                info[m.article_id]["first_created"]
-                for m in live
-                if info[m.article_id]["first_created"]
-            ),
-            default=None,
-        ),
-        "provenance": [
-            [p.kind, p.ord, p.text, p.article_id, p.source_ord, p.in_canonical]
-            for p in (*paras, *caps)
-        ],
-    }
-
-
-def _why_canonical(config: DedupConfig) -> str:
-    return "chosen by rules " + " > ".join(config.canonical_rules)
-
-
-def _member(r: dict) -> Member:
-    return Member(
-        article_id=r["id"],
-        key=r["item_key"],
-        source=r["source"],
-        headline=r["headline"],
-        headline_tag=r["headline_tag"],
-        killed=r["killed"] or r["pub_status"] == "withheld",
-        first_created=r["first_created"],
-        version_created=r["version_created"],
-        word_count=r["word_count"],
-        ed_stat=r["ed_stat"],
-    )
-
-
-def _caption_groups(repo: Repository, batch_id: int) -> list[list]:
-    """Group the batch's captions with the captions they duplicate, across stories.
-
-    Returns [existing group id or None, label, [caption ids]] per affected group."""
-    batch_caps = repo.rows("batch_caption_ids", batch_id=batch_id)
-    if not batch_caps:
-        return []
-    ids = [r["id"] for r in batch_caps]
-    pairs = [(r["a"], r["b"]) for r in repo.rows("caption_neighbours", ids=ids)]
-    involved = sorted(set(ids) | {x for p in pairs for x in p})
-    rows = {r["id"]: r for r in repo.rows("caption_groups_of", ids=involved)}
-    groups = sorted({r["group_id"] for r in rows.values() if r["group_id"] is not None})
-    if groups:
-        for r in repo.rows("captions_in_groups", group_ids=groups):
-            rows[r["id"]] = r
-    uf = clustering.UnionFind(rows)
-    for a, b in pairs:
-        if a in rows and b in rows:
-            uf.union(a, b)
-    by_group: dict[int, int] = {}
-    for cid_, r in rows.items():
-        if r["group_id"] is not None:
-            if r["group_id"] in by_group:
-                uf.union(cid_, by_group[r["group_id"]])
-            else:
-                by_group[r["group_id"]] = cid_
-    out = []
-    for comp in uf.groups():
-        existing = sorted({rows[c]["group_id"] for c in comp if rows[c]["group_id"] is not None})
-        label = rows[comp[0]]["body"]
-        out.append([existing[0] if existing else None, label, comp])
-    return out
 
 
 def publish(repo: Repository, batch_key: str) -> Summary:
