@@ -20,6 +20,8 @@ honoured up to ``MAX_BACKOFF``), no retry on other 4xx; only http and https URLs
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +33,8 @@ from urllib.parse import urlsplit
 
 from pipeline import __version__
 from pipeline.sources.base import MAX_PAYLOAD_BYTES
+
+log = logging.getLogger("newsdedup")
 
 HEAD_KEEP = 64 * 1024  # bytes kept of an oversize payload: enough to see what it was
 READ_CHUNK = 1 << 20
@@ -76,14 +80,26 @@ def origin_name(origin: str) -> str:
 
 
 def list_files(folder: Path) -> list[Path]:
-    """Every regular, non-hidden file under a folder, in a stable order."""
+    """Every regular, non-hidden file under a folder (not under hidden folders, not through
+    symlinked folders), in a stable order. A scheduled run lists the whole inbox every time,
+    so this walks with scandir and sorts by path parts, not by comparing Path objects."""
     if not folder.is_dir():
         return []
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    found: list[Path] = []
+    stack = [str(folder)]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as entries:
+                for e in entries:
+                    if e.name.startswith("."):
+                        continue
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+                    elif e.is_file():
+                        found.append(Path(e.path))
+        except OSError as err:  # an unreadable folder: say so, list the rest
+            log.warning("cannot list %s: %s", err.filename, err.strerror or err)
+    return sorted(found, key=lambda p: p.parts)
 
 
 def changed_files(

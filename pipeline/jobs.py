@@ -138,6 +138,7 @@ def ingest_payloads(
         s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
         group: list[tuple[collect.Arrival, tuple | None]] = []
         held = 0
+        ahead = _ParseAhead(repo, s.counts)
         for origin, body in payloads:
             if len(body) > MAX_PAYLOAD_BYTES:  # keep the evidence, not the bulk
                 a = collect.Arrival(
@@ -148,9 +149,10 @@ def ingest_payloads(
             group.append((a, None))
             held += len(a.body)
             if held >= INGEST_CHUNK_BYTES or len(group) >= INGEST_CHUNK:
-                _store_and_parse(repo, source, group, s.counts)
+                _store_and_parse(repo, source, group, s.counts, ahead=ahead)
                 group, held = [], 0
-        _store_and_parse(repo, source, group, s.counts)
+        _store_and_parse(repo, source, group, s.counts, ahead=ahead)
+        ahead.drain()
         _parse_leftovers(repo, source, s.counts)
         return s
 
@@ -206,6 +208,7 @@ def ingest_source(
 def _ingest_paths(
     repo: Repository, source: str, files: list[Path], c: dict, progress: Progress
 ) -> None:
+    ahead = _ParseAhead(repo, c)
     for start in range(0, len(files), INGEST_CHUNK):
         chunk = files[start : start + INGEST_CHUNK]
         seen = repo.seen_files(source, [str(f) for f in chunk])
@@ -226,10 +229,11 @@ def _ingest_paths(
             group.append((arrival, (str(f), size, mtime_ns, arrival.sha256)))
             held += len(arrival.body)
             if held >= INGEST_CHUNK_BYTES:
-                _store_and_parse(repo, source, group, c)
+                _store_and_parse(repo, source, group, c, ahead=ahead)
                 group, held = [], 0
-        _store_and_parse(repo, source, group, c)
+        _store_and_parse(repo, source, group, c, ahead=ahead)
         progress(f"ingest {source}", min(start + INGEST_CHUNK, len(files)), len(files))
+    ahead.drain()
 
 
 def _ingest_urls(repo: Repository, src: SourceConfig, urls: Sequence[str], c: dict) -> None:
@@ -277,9 +281,11 @@ def _store_and_parse(
     group: list[tuple[collect.Arrival, tuple | None]],
     c: dict,
     cursor: dict | None = None,
+    ahead: _ParseAhead | None = None,
 ) -> None:
     """Store the payloads (and what marks them taken: seen files, the feed cursor) in one
-    transaction, so nothing is marked taken that is not stored; then parse the new ones."""
+    transaction, so nothing is marked taken that is not stored; then parse the new ones
+    (now, or through ``ahead``, which writes them after the next group is stored)."""
     if not group:
         return
     rows = [(a.sha256, source, a.origin, a.size, a.body) for a, _ in group]
@@ -302,8 +308,33 @@ def _store_and_parse(
                 "size": a.size,
             }
     c["payloads_new"] += len(todo)
-    if todo:
+    if ahead is not None:
+        ahead.submit([todo[i] for i in sorted(todo)])
+    elif todo:
         _parse_and_apply(repo, [todo[i] for i in sorted(todo)], c)
+
+
+class _ParseAhead:
+    """Applies parsed groups in arrival order, one behind: while the worker pool parses
+    group N, this process decides and writes group N-1. Without it, on two cores the
+    workers sit idle during every write and this process during every parse.
+
+    A group whose parse is still pending when the job fails stays stored and unparsed;
+    the next run's leftover pass parses it, so nothing is lost."""
+
+    def __init__(self, repo: Repository, counts: dict):
+        self.repo, self.counts = repo, counts
+        self._pending: prepare.Pending | None = None
+
+    def submit(self, payloads: list[dict]) -> None:
+        nxt = prepare.submit(_parse_tasks(payloads)) if payloads else None
+        self.drain()
+        self._pending = nxt
+
+    def drain(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            _apply_prepared(self.repo, pending.result(), self.counts)
 
 
 def ingest_pending(
@@ -338,8 +369,11 @@ _OUTCOME_COUNT = {"new": "items_new", "updated": "items_updated", "killed": "kil
 def _parse_and_apply(repo: Repository, payloads: list[dict], c: dict) -> None:
     """Parse and analyse payloads (in the worker pool when there are many), then decide
     every item in memory and write the chunk set-based in one transaction."""
-    todo = [(p["id"], bytes(p["body"]), p["source"], p["origin"], p.get("size")) for p in payloads]
-    _apply_prepared(repo, prepare.submit(todo).result(), c)
+    _apply_prepared(repo, prepare.submit(_parse_tasks(payloads)).result(), c)
+
+
+def _parse_tasks(payloads: list[dict]) -> list[tuple]:
+    return [(p["id"], bytes(p["body"]), p["source"], p["origin"], p.get("size")) for p in payloads]
 
 
 def _apply_prepared(repo: Repository, prepared: list[prepare.PreparedPayload], c: dict) -> None:

@@ -248,20 +248,33 @@ def _is_caption(el) -> bool:
 
 
 def _read(container) -> tuple[list[str], list[str]]:
+    """Leaf blocks as paragraphs, outermost captions as captions. Two linear passes, so a
+    page nested thousands deep or wide costs no more than its size."""
+    els = [el for el in container.iter() if isinstance(el.tag, str)]
+    # bottom-up (reverse document order visits children first): has a block below it?
+    block_below: dict = {}
+    for el in reversed(els):
+        block_below[el] = any(
+            isinstance(k.tag, str) and (k.tag in _BLOCKS or block_below.get(k, False)) for k in el
+        )
+    # top-down: inside a caption? (the container's own ancestors count too)
+    inside: dict = {container: any(_is_caption(a) for a in container.iterancestors())}
     paragraphs: list[str] = []
     captions: list[str] = []
-    for el in container.iter():
-        if not isinstance(el.tag, str):
+    seen_captions: set[str] = set()
+    for el in els:
+        if el is not container:
+            parent = el.getparent()
+            inside[el] = inside[parent] or _is_caption(parent)
+        if inside[el]:
             continue
-        in_caption = any(_is_caption(a) for a in el.iterancestors())
-        if _is_caption(el) and not in_caption:
+        if _is_caption(el):
             t = _text(el)
-            if t and t not in captions:
+            if t and t not in seen_captions:
+                seen_captions.add(t)
                 captions.append(t)
             continue
-        if in_caption or el.tag not in _BLOCKS:
-            continue
-        if any(isinstance(d.tag, str) and d.tag in _BLOCKS for d in el.iterdescendants()):
+        if el.tag not in _BLOCKS or block_below[el]:
             continue
         t = _text(el)
         if t:

@@ -260,12 +260,49 @@ def test_requeue_after_a_parser_fix(repo, tmp_path, monkeypatch):
 
 
 def test_a_payload_stored_but_never_parsed_is_parsed_by_the_next_run(repo, monkeypatch):
-    real = jobs._parse_and_apply
-    monkeypatch.setattr(jobs, "_parse_and_apply", lambda *a: (_ for _ in ()).throw(SystemExit))
+    real = jobs._apply_prepared
+    monkeypatch.setattr(jobs, "_apply_prepared", lambda *a: (_ for _ in ()).throw(SystemExit))
     with pytest.raises(SystemExit):  # the process dies right after storing
         ingest(repo, "ninjs", F / "ninjs2_text.json")
-    monkeypatch.setattr(jobs, "_parse_and_apply", real)
+    monkeypatch.setattr(jobs, "_apply_prepared", real)
     assert repo.one("payload_outcomes") == {"status": "new", "n": 1}
     c = ingest(repo, "ninjs", F / "ninjs2_text.json")
     assert c["files"] == 0 and c["leftovers"] == 1 and c["items_new"] == 1
     assert repo.one("payload_outcomes") == {"status": "parsed", "n": 1}
+
+
+def test_parse_ahead_through_the_pool_ends_as_one_group_inline(
+    databases, migrated_template, monkeypatch
+):
+    """Versions and a kill of one item spread over many groups, parsed in worker processes
+    one group ahead of the writes, end exactly as when everything is one inline group."""
+    from pipeline import prepare
+    from pipeline.store.repository import Repository
+    from tests.conftest import SAMPLE_INBOX
+
+    def ingest_inbox() -> list:
+        r = Repository.open(databases.create(template=migrated_template))
+        try:
+            for src in ("reuters", "xinhua", "cgtn"):
+                s = jobs.ingest_files(r, src, jobs.list_files(SAMPLE_INBOX / src))
+                assert "leftovers" not in s.counts  # every group was parsed in its turn
+            return [
+                tuple(row.values())
+                for row in r.conn.execute(
+                    "SELECT item_key, version, killed, headline, story_text, version_count "
+                    "FROM article ORDER BY item_key"
+                )
+            ]
+        finally:
+            r.close()
+
+    inline = ingest_inbox()
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
+    monkeypatch.setattr(prepare, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(jobs, "INGEST_CHUNK_BYTES", 1)  # every file its own group
+    try:
+        ahead = ingest_inbox()
+    finally:
+        prepare.shutdown()
+    assert ahead == inline
+    assert any(row[2] for row in inline) and any(row[5] > 1 for row in inline)
