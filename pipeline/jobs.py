@@ -149,9 +149,9 @@ def ingest_payloads(
             group.append((a, None))
             held += len(a.body)
             if held >= INGEST_CHUNK_BYTES or len(group) >= INGEST_CHUNK:
-                _store_and_parse(repo, source, group, s.counts, ahead=ahead)
+                _store_and_parse(repo, source, group, s.counts, ahead)
                 group, held = [], 0
-        _store_and_parse(repo, source, group, s.counts, ahead=ahead)
+        _store_and_parse(repo, source, group, s.counts, ahead)
         ahead.drain()
         _parse_leftovers(repo, source, s.counts)
         return s
@@ -229,14 +229,15 @@ def _ingest_paths(
             group.append((arrival, (str(f), size, mtime_ns, arrival.sha256)))
             held += len(arrival.body)
             if held >= INGEST_CHUNK_BYTES:
-                _store_and_parse(repo, source, group, c, ahead=ahead)
+                _store_and_parse(repo, source, group, c, ahead)
                 group, held = [], 0
-        _store_and_parse(repo, source, group, c, ahead=ahead)
+        _store_and_parse(repo, source, group, c, ahead)
         progress(f"ingest {source}", min(start + INGEST_CHUNK, len(files)), len(files))
     ahead.drain()
 
 
 def _ingest_urls(repo: Repository, src: SourceConfig, urls: Sequence[str], c: dict) -> None:
+    ahead = _ParseAhead(repo, c)
     for url in dict.fromkeys(urls):  # each URL once, in order
         cur = repo.cursor(src.name, url) or {}
         try:
@@ -272,7 +273,8 @@ def _ingest_urls(repo: Repository, src: SourceConfig, urls: Sequence[str], c: di
             with repo.transaction():
                 repo.save_cursor(**cursor)
             continue
-        _store_and_parse(repo, src.name, [(f.arrival, None)], c, cursor)
+        _store_and_parse(repo, src.name, [(f.arrival, None)], c, ahead, cursor)
+    ahead.drain()
 
 
 def _store_and_parse(
@@ -280,12 +282,12 @@ def _store_and_parse(
     source: str,
     group: list[tuple[collect.Arrival, tuple | None]],
     c: dict,
+    ahead: _ParseAhead,
     cursor: dict | None = None,
-    ahead: _ParseAhead | None = None,
 ) -> None:
     """Store the payloads (and what marks them taken: seen files, the feed cursor) in one
-    transaction, so nothing is marked taken that is not stored; then parse the new ones
-    (now, or through ``ahead``, which writes them after the next group is stored)."""
+    transaction, so nothing is marked taken that is not stored; then hand the new ones to
+    ``ahead``, which writes them once the next group is stored (or drained)."""
     if not group:
         return
     rows = [(a.sha256, source, a.origin, a.size, a.body) for a, _ in group]
@@ -308,10 +310,7 @@ def _store_and_parse(
                 "size": a.size,
             }
     c["payloads_new"] += len(todo)
-    if ahead is not None:
-        ahead.submit([todo[i] for i in sorted(todo)])
-    elif todo:
-        _parse_and_apply(repo, [todo[i] for i in sorted(todo)], c)
+    ahead.submit([todo[i] for i in sorted(todo)])
 
 
 class _ParseAhead:

@@ -163,7 +163,7 @@ def _signatures(buf, offsets, kmin, kmax, a, b):
         for s in range(hs.shape[0]):
             hs[s] = _fmix32(hs[s])
         # permutation-major with a branch-free min: the inner loop over shingles is a
-        # plain reduction LLVM vectorises (2.5x the shingle-major loop with an if)
+        # plain reduction LLVM vectorises (about 2x the shingle-major loop with an if)
         for p in range(num_perm):
             ap = a[p]
             bp = b[p]

@@ -255,7 +255,7 @@ def _read(container) -> tuple[list[str], list[str]]:
     block_below: dict = {}
     for el in reversed(els):
         block_below[el] = any(
-            isinstance(k.tag, str) and (k.tag in _BLOCKS or block_below.get(k, False)) for k in el
+            isinstance(k.tag, str) and (k.tag in _BLOCKS or block_below[k]) for k in el
         )
     # top-down: inside a caption? (the container's own ancestors count too)
     inside: dict = {container: any(_is_caption(a) for a in container.iterancestors())}
