@@ -25,7 +25,7 @@ ENV_PREFIX = "NEWSDEDUP_"
 
 # Bumped whenever text normalisation changes what goes into a signature: the fingerprint
 # then changes and stale signatures are recomputed instead of being compared with new ones.
-TEXT_PIPELINE_VERSION = "text-2"
+TEXT_PIPELINE_VERSION = "text-3"
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,10 @@ class DedupConfig:
     para_rows: int = 4
     para_min_tokens: int = 12  # shorter paragraphs are not indexed (too generic)
     para_max_df: int = 50  # a paragraph band carried by more articles is boilerplate
+    # Slot values (figures, dates, the headline's symbols and words) as a set of their own:
+    # a reformatted or corrected item whose wording changed still meets its original.
+    slot_bands: int = 16
+    slot_rows: int = 4
     # Captions are short: word unigrams+bigrams, a low-threshold banding, exact verification
     caption_bands: int = 32
     caption_rows: int = 4
@@ -60,6 +64,13 @@ class DedupConfig:
     contributor_min_paragraphs: int = 1  # borrowed paragraphs that credit another story
     caption_jaccard_min: float = 0.6  # token Jaccard of two caption bodies
     coherence_min: float = 0.5  # two groups join only if this much of one is in the other
+    # Items of one template published this far apart are two editions of a recurring
+    # report unless their slots agree (a re-send): daily reports come a day apart, the
+    # re-issues of a running report within one trading day.
+    edition_gap_hours: float = 18.0
+    # A re-send with no figures to compare (a news story sent again with a new dateline)
+    # comes within this many hours; later, the same text is the next edition.
+    resend_hours: float = 72.0
     # Canonical choice, first rule first; see pipeline.merge.canonical for the rule names
     canonical_rules: tuple[str, ...] = (
         "not_killed",
@@ -83,6 +94,8 @@ class DedupConfig:
             raise ConfigError("lead_bands*lead_rows exceeds num_perm")
         if self.para_bands * self.para_rows > self.num_perm:
             raise ConfigError("para_bands*para_rows exceeds num_perm")
+        if self.slot_bands * self.slot_rows > self.num_perm:
+            raise ConfigError("slot_bands*slot_rows exceeds num_perm")
         if self.shingle_size < 1:
             raise ConfigError("shingle_size must be >= 1")
         if self.window_days < 1:
@@ -120,6 +133,8 @@ class DedupConfig:
             "para_bands": self.para_bands,
             "para_rows": self.para_rows,
             "para_min_tokens": self.para_min_tokens,
+            "slot_bands": self.slot_bands,
+            "slot_rows": self.slot_rows,
             "caption_bands": self.caption_bands,
             "caption_rows": self.caption_rows,
             "text": TEXT_PIPELINE_VERSION,

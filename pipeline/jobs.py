@@ -33,14 +33,15 @@ from pipeline.config import DedupConfig, SourceConfig
 from pipeline.dedup import cluster as clustering
 from pipeline.dedup.bands import band_hashes
 from pipeline.dedup.minhash import Permutations, signatures
-from pipeline.dedup.verify import Features, Meta, decide, features
+from pipeline.dedup.slots import lsh_text
+from pipeline.dedup.verify import Features, Meta, decide, features, is_correction
 from pipeline.errors import JobError
 from pipeline.model import WITHHELD as WITHHELD_STATUS
 from pipeline.prepare import content_sha  # noqa: F401  (kept importable from here)
 from pipeline.sources.base import MAX_PAYLOAD_BYTES, Parsed
 from pipeline.store.repository import Repository
 from pipeline.text.captions import token_jaccard
-from pipeline.text.normalize import split_headline_tags
+from pipeline.text.normalize import split_dateline, split_headline_tags
 
 log = logging.getLogger("newsdedup")
 
@@ -688,9 +689,10 @@ def open_batch(
 def sign_articles(
     repo: Repository, config_id: int, config: DedupConfig, rows: list[dict], paras: list[dict]
 ) -> int:
-    """Signatures and LSH bands of articles (``rows``: id, story_text, published_at) and of
-    their body paragraphs (``paras``: article_id, norm, published_at); returns how many
-    paragraphs were long enough to index. Used by ``sign`` and by re-signing."""
+    """Signatures and LSH bands of articles (``rows``: id, story_text, headline,
+    published_at), of their slots, and of their body paragraphs (``paras``: article_id,
+    norm, published_at); returns how many paragraphs were long enough to index. Used by
+    ``sign`` and by re-signing."""
     perms = Permutations(config.num_perm, config.seed)
     k = config.shingle_size
     if rows:
@@ -706,6 +708,15 @@ def sign_articles(
             sig,
             counts,
             band_hashes(sig, config.bands, config.rows),
+            published,
+        )
+        slot_texts = [lsh_text(r["headline"], r["story_text"]) for r in rows]
+        ssig = signatures(slot_texts, 1, 1, perms)
+        repo.write_bands(
+            config_id,
+            "slots",
+            ids,
+            band_hashes(ssig, config.slot_bands, config.slot_rows),
             published,
         )
         if config.lead_words:
@@ -781,8 +792,8 @@ def candidates(repo: Repository, batch_key: str, config: DedupConfig) -> Summary
         repo.bulk_settings()
         for out_kind in ("story", "caption"):
             repo.run_sql("delete_candidates", batch_id=b["id"], out_kind=out_kind)
-        repo.fill_band_hits(b["id"], b["config_id"], config.window_days)
-        for kind in ("story", "lead"):
+        repo.fill_band_hits(b["id"], b["config_id"], config.window_days, config.resend_hours)
+        for kind in ("story", "lead", "slots"):
             repo.run_sql(
                 "insert_article_candidates",
                 batch_id=b["id"],
@@ -811,28 +822,31 @@ def candidates(repo: Repository, batch_key: str, config: DedupConfig) -> Summary
 
 def load_features(repo: Repository, ids: Iterable[int], config: DedupConfig) -> dict[int, Features]:
     rows = repo.rows("body_paragraphs", ids=sorted(set(ids)))
-    return {
-        r["article_id"]: features(r["article_id"], list(r["norms"]), config, _meta(r)) for r in rows
-    }
+    return {r["article_id"]: _features(r, config) for r in rows}
 
 
 def decide_chunk(rows: list[dict], pairs: list[tuple[int, int]], config: DedupConfig) -> list:
     """Edges of one chunk of candidate pairs from the body_paragraphs rows of its articles
     (module-level: it runs in worker processes)."""
-    feats = {
-        r["article_id"]: features(r["article_id"], list(r["norms"]), config, _meta(r)) for r in rows
-    }
+    feats = {r["article_id"]: _features(r, config) for r in rows}
     return [decide(feats[a], feats[b], config) for a, b in pairs if a in feats and b in feats]
 
 
-def _meta(r: dict) -> Meta:
-    return Meta(
+def _features(r: dict, config: DedupConfig) -> Features:
+    texts = list(r["texts"])
+    if texts:  # the dateline is furniture, not text: cut as for the similarity form
+        texts[0] = split_dateline(texts[0])[1]
+    meta = Meta(
         source=r["source"],
         item_id=r["item_key"].split(":", 1)[1],
         ed_stat=r["origin_ed_stat"],
         headline_tag=r["origin_tag"],
         lineage=frozenset(t for _, t in (r["lineage"] or [])),
+        headline=r["headline"],
+        published=r["published_at"],
+        corrected=r["correction_note"] or is_correction(r["headline_tag"], texts),
     )
+    return features(r["article_id"], list(r["norms"]), config, meta, texts)
 
 
 def verify(

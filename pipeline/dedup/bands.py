@@ -58,7 +58,7 @@ def choose_bands(
 # band hash, so history is one (key, object) table with one single-column index: the old
 # (config_id, kind, band, hash) index compared a text column under the database collation
 # on every insert and cost 2.3x more CPU and 3.7x more WAL per row (sql/migrations/0005).
-KIND_CODES = {"story": 1, "lead": 2, "para": 3, "caption": 4}
+KIND_CODES = {"story": 1, "lead": 2, "para": 3, "caption": 4, "slots": 5}
 
 
 def key_salt(config_id: int, kind: str, band: np.ndarray | int) -> np.ndarray:

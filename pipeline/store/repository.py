@@ -387,7 +387,9 @@ class Repository:
 
         self.copy_rows("copy_band_keys", rows())
 
-    def fill_band_hits(self, batch_id: int, config_id: int, window_days: int) -> int:
+    def fill_band_hits(
+        self, batch_id: int, config_id: int, window_days: int, slot_window_hours: float
+    ) -> int:
         """The batch's band keys into band_probe (analysed), then every key they share with
         history into band_hits; both are session temp tables the candidate queries read."""
         self.conn.execute(self.q.create_band_probe)
@@ -405,7 +407,9 @@ class Repository:
         probe = 0 < probes * INDEX_PROBE_FACTOR < history
         if probe:
             self.conn.execute(self.q.prefer_index_probes)
-        n = self.run_sql("fill_band_hits", window_days=window_days)
+        n = self.run_sql(
+            "fill_band_hits", window_days=window_days, slot_window_hours=slot_window_hours
+        )
         if probe:
             self.conn.execute(self.q.allow_hash_joins)
         return n

@@ -48,6 +48,8 @@ _TRAILER_LINE = re.compile(
     r"copyright\s+\d{4}|click\s+for\s+restrictions)",
     re.I,
 )
+# An agency's sign-off on a line of its own ("Reuter", "REUTER"): furniture, like a trailer.
+_SIGNOFF = re.compile(r"^(?:reuters?|xinhua|cgtn|afp|ap)\.?$", re.I)
 # "(Corrects figure in paragraph 3)", and Reuters' long form of the same note,
 # "(In Jan. 3 story, corrects last paragraph to ...)" / "(This version of the story ...)"
 _CORRECTION = re.compile(
@@ -97,7 +99,11 @@ def classify(paragraphs: list[str]) -> list[Paragraph]:
                 kind = CAPTION
             elif _ATTRIBUTION.match(folded) and len(folded) < 200:
                 kind = ATTRIBUTION
-            elif (_TRAILER.match(folded) and len(folded) < 300) or _TRAILER_LINE.match(folded):
+            elif (
+                (_TRAILER.match(folded) and len(folded) < 300)
+                or _TRAILER_LINE.match(folded)
+                or _SIGNOFF.match(folded)
+            ):
                 kind = TRAILER
             elif _CORRECTION.match(folded) and len(folded) < 400:
                 kind = CORRECTION

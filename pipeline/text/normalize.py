@@ -55,9 +55,12 @@ def fold(text: str) -> str:
 
 # Reuters puts version markers in front of the headline: "UPDATE 2-", "CORRECTED-",
 # "REFILE-", "REPEAT-", sometimes several ("UPDATE 1-CORRECTED-").
+# A tag may stand in parentheses ("(CORRECTED) - ", archives' form); a FLASH, the first
+# one-line bulletin of a story, may stand without a dash ("FLASH ST PAUL HOGS UP 1.00").
 _TAG = re.compile(
-    r"^\s*((?:UPDATE|WRAPUP)\s*\d+|CORRECTED(?:\s*\(OFFICIAL\))?|REFILE|REPEAT|RPT|"
-    r"CORRECTION|RECASTS?|ADVISORY)\s*[-:\u2013\u2014]\s*",
+    r"^\s*\(?((?:UPDATE|WRAPUP)\s*\d+|CORRECTED(?:\s*\(OFFICIAL\))?|REFILE|REPEAT|RPT|"
+    r"CORRECTION|RECASTS?|ADVISORY|FLASH)\)?\s*[-:\u2013\u2014]\s*"
+    r"|^\s*(FLASH)\s+(?!FLOOD)(?=\S)",
     re.I,
 )
 
@@ -70,7 +73,7 @@ def split_headline_tags(headline: str) -> tuple[str, str]:
         m = _TAG.match(h)
         if not m:
             break
-        tags.append(_SPACES.sub(" ", m.group(1).upper()))
+        tags.append(_SPACES.sub(" ", (m.group(1) or m.group(2)).upper()))
         h = h[m.end() :]
     return "/".join(tags), h.strip()
 
@@ -88,17 +91,29 @@ _MONTH = (
 # "MOSCOW (Reuters) - ", "BEIJING, June 29 (Xinhua) -- ", "NEW YORK, March 3 (Reuters) -",
 # "Osaka, Japan, June 29 (CGTN) --", and the bare "LONDON - " some agencies use.
 _DATELINE = re.compile(
-    r"^(?P<dl>[A-Z][\w.'\-]*(?:[ /][A-Z][\w.'\-]*){0,4}"
-    r"(?:,\s*[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){0,3})?"
-    rf"(?:,\s*{_MONTH}\s+\d{{1,2}})?"
+    r"^(?P<dl>(?:[A-Z][\w.'\-]*(?:[ /][A-Z][\w.'\-]*){0,4}"
+    r"(?:,\s*[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){0,3})?,?\s*)??"
+    rf"(?:{_MONTH}\s+\d{{1,2}})?"
     rf"\s*\((?:{_AGENCIES})\))\s*[-\u2013\u2014]{{1,2}}\s*"
 )
 _BARE_DATELINE = re.compile(r"^(?P<dl>[A-Z]{3,}(?: [A-Z]{2,}){0,3})\s+[-\u2013\u2014]{1,2}\s+")
+# The dateline without an agency credit that wire copy long used and archives keep:
+# "WASHINGTON, March 25 - ", "LITTLE ROCK, Ark., Feb 26 - ", "Trail, British Columbia,
+# June 11 - ". The date is what makes it a dateline, so it is required here.
+_DATED_DATELINE = re.compile(
+    r"^(?P<dl>[A-Z][\w.'\-]*(?:[ /][A-Z][\w.'\-]*){0,4}"
+    r"(?:,\s*[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){0,3}){0,2}"
+    rf",\s*{_MONTH}\s+\d{{1,2}})\s*[-\u2013\u2014]{{1,2}}\s+"
+)
 
 
 def split_dateline(paragraph: str) -> tuple[str, str]:
     """Return (dateline, rest); dateline is "" when the paragraph does not start with one."""
-    m = _DATELINE.match(paragraph) or _BARE_DATELINE.match(paragraph)
+    m = (
+        _DATELINE.match(paragraph)
+        or _DATED_DATELINE.match(paragraph)
+        or _BARE_DATELINE.match(paragraph)
+    )
     if not m:
         return "", paragraph
     return m.group("dl").strip(), paragraph[m.end() :].lstrip()

@@ -206,7 +206,7 @@ ANALYZE band_probe
 INSERT INTO band_probe (kind, key, object_id, published_at)
 SELECT k.kind, x.key, k.object_id, k.published_at
 FROM batch_article ba
-JOIN band_key k ON k.config_id = %(config_id)s AND k.kind IN ('story', 'lead', 'para')
+JOIN band_key k ON k.config_id = %(config_id)s AND k.kind IN ('story', 'lead', 'para', 'slots')
                AND k.object_id = ba.article_id
 CROSS JOIN LATERAL unnest(k.keys) AS x(key)
 WHERE ba.batch_id = %(batch_id)s
@@ -229,14 +229,18 @@ TRUNCATE band_hits
 -- name: fill_band_hits
 -- Every (batch object, history object) pair sharing an LSH key inside the time window, all
 -- kinds in one pass over lsh_band (a hash join for a big batch, index probes for a small
--- one); the candidate queries then read this small table.
+-- one); the candidate queries then read this small table. Slot keys look only as far as
+-- a re-send can be: beyond it, only a full repeat is the same item, and story keys find
+-- those.
 INSERT INTO band_hits (kind, a, b, key)
 SELECT n.kind, n.object_id, h.object_id, n.key
 FROM band_probe n
 JOIN lsh_band h ON h.key = n.key
+CROSS JOIN LATERAL (SELECT CASE WHEN n.kind = 'slots'
+                                THEN make_interval(secs => %(slot_window_hours)s * 3600)
+                                ELSE make_interval(days => %(window_days)s) END AS w) win
 WHERE h.object_id <> n.object_id
-  AND h.published_at BETWEEN n.published_at - make_interval(days => %(window_days)s)
-                         AND n.published_at + make_interval(days => %(window_days)s)
+  AND h.published_at BETWEEN n.published_at - win.w AND n.published_at + win.w
 
 -- name: delete_text_of
 -- Joins on the id list: one index probe per id whatever the statistics say.

@@ -33,7 +33,7 @@ WHERE id = %(id)s
 
 -- name: batch_texts
 -- Articles of one shard of a batch that have text to sign.
-SELECT a.id, a.story_text, a.published_at
+SELECT a.id, a.story_text, a.headline, a.published_at
 FROM batch_article ba JOIN article a ON a.id = ba.article_id
 WHERE ba.batch_id = %(batch_id)s AND a.story_text <> ''
   AND ba.article_id %% %(shards)s = %(shard)s
@@ -71,7 +71,7 @@ COPY signature (config_id, kind, object_id, minhash, shingles) FROM STDIN
 DELETE FROM candidate WHERE batch_id = %(batch_id)s AND kind = %(out_kind)s
 
 -- name: insert_article_candidates
--- Pairs whose story (or lead) band keys met in fill_band_hits: one join of the batch's keys
+-- Pairs whose story, lead or slot band keys met in fill_band_hits: one join of the batch's keys
 -- against all history inside the time window. LSH is tuned for recall, so these are
 -- proposals for verify, not verdicts.
 INSERT INTO candidate (batch_id, kind, a, b)
@@ -109,10 +109,13 @@ WHERE batch_id = %(batch_id)s AND kind = %(kind)s AND (a + b) %% %(shards)s = %(
 ORDER BY a, b
 
 -- name: body_paragraphs
--- What verification needs per article: body paragraphs in similarity form plus the wire
--- metadata that changes how similarity is judged.
-SELECT p.article_id, array_agg(p.norm ORDER BY p.ord) AS norms, a.source, a.item_key,
-       a.origin_ed_stat, a.origin_tag, a.lineage
+-- What verification needs per article: body paragraphs in similarity form and as printed
+-- (names show by case), plus the wire metadata that changes how similarity is judged.
+SELECT p.article_id, array_agg(p.norm ORDER BY p.ord) AS norms,
+       array_agg(p.text ORDER BY p.ord) AS texts, a.source, a.item_key,
+       a.origin_ed_stat, a.origin_tag, a.lineage, a.headline, a.headline_tag, a.published_at,
+       EXISTS (SELECT 1 FROM paragraph n
+               WHERE n.article_id = a.id AND n.kind = 'correction') AS correction_note
 FROM paragraph p JOIN article a ON a.id = p.article_id
 WHERE p.article_id = ANY(%(ids)s) AND p.kind = 'body'
 GROUP BY p.article_id, a.id

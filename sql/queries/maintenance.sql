@@ -17,7 +17,7 @@ SELECT key FROM batch WHERE state = 'open' ORDER BY id
 -- name: unsigned_articles
 -- One shard's articles that have text but no story signature under this configuration,
 -- optionally inside a publication time range; keyset-paged by id so a retry resumes.
-SELECT a.id, a.story_text, a.published_at
+SELECT a.id, a.story_text, a.headline, a.published_at
 FROM article a
 WHERE a.story_text <> '' AND a.id > %(after)s AND a.id %% %(shards)s = %(shard)s
   AND (%(since)s::timestamptz IS NULL OR a.published_at >= %(since)s::timestamptz)

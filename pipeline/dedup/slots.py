@@ -1,0 +1,599 @@
+"""The slots of a wire item: who it is about, when, and its figures.
+
+Wire copy is full of items written from one template that differ only in what fills it:
+"<COMPANY> sets quarterly dividend of N cts", "Fed adds reserves via customer repurchases"
+on another day, the weekly grain shipments with other tonnages. Their wording agrees; the
+story is in the slots. So two items are compared on both: how much text they share (the
+shingle measures in ``verify``) and whether their slots agree:
+
+* **entity**: ticker symbols (``<IBM>``, ``<KMWS.O>``), names in angle brackets
+  (``<Franklin Gold Fund>``) and the names the headline shares with the body (its subject);
+* **dates**: month-and-day mentions in the body ("week ended April 2"), the period a
+  recurring report covers;
+* **figures**: every number with its magnitude ("17.1 mln" and "17,121,000" are one
+  figure at the precision written; "seven ships", "6-1/2 pct", "1st qtr").
+
+Everything here is pure and works on the display text of the body paragraphs (case kept:
+names are found by capitalisation), with the dateline already cut off: a dateline is
+furniture, not a slot.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from pipeline.text.normalize import fold
+
+# --- figures -------------------------------------------------------------------------------
+
+_SCALE = {
+    "thousand": 1e3,
+    "mln": 1e6,
+    "mn": 1e6,
+    "million": 1e6,
+    "mlns": 1e6,
+    "millions": 1e6,
+    "bln": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+    "billions": 1e9,
+    "trln": 1e12,
+    "trillion": 1e12,
+}
+_UNITS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_MONTHS = {
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
+}
+_WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+
+# One pass over a paragraph reads every token kind the slots need.
+_TOKEN = re.compile(
+    r"(?P<frac>(?<![\w.,/])\d+(?:-|\s)\d+/\d+(?![\w/])|(?<![\w.,/])\d+/\d+(?![\w/]))"
+    r"|(?P<num>(?<![\w.,/])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:st|nd|rd|th|bn|mn|m|k)?"
+    r"(?![\w/]))"
+    r"|(?P<word>[^\W\d_][\w'&.\-]*[^\W_]|[^\W\d_])"
+    r"|(?P<stop>[.!?:;]+)"
+)
+_ORDINAL = re.compile(r"(?:st|nd|rd|th)$")
+# "38.5m", "1.2bn", "500k": a scale written onto the number
+_SUFFIX_SCALE = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9}
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number as written: its value and the precision it was written at."""
+
+    value: float
+    tol: float  # half a unit of the last written digit, scaled: 17.1 mln -> 50,000
+
+    def matches(self, other: Figure) -> bool:
+        # strictly inside the coarser one's rounding interval: "two billion" is not 1.5
+        diff = abs(self.value - other.value)
+        return diff <= 1e-9 * max(1.0, abs(self.value)) or diff < max(self.tol, other.tol)
+
+
+@lru_cache(maxsize=4096)
+def _word_value(w: str) -> float | None:
+    """The value of a number written in words ("seven", "twenty-five"), else None."""
+    total = 0.0
+    for part in w.split("-"):
+        if part in _UNITS:
+            total += _UNITS[part]
+        elif part in _TENS:
+            total += _TENS[part]
+        elif part == "hundred" and total:
+            total *= 100
+        else:
+            return None
+    return total
+
+
+def _number(text: str) -> tuple[float, float]:
+    """(value, half a unit of its last digit) of "1,096,332", "17.1", "1st", "38.5m"."""
+    digits = _ORDINAL.sub("", text).replace(",", "")
+    scale = 1.0
+    stripped = digits.rstrip("kmbn")
+    if stripped != digits:
+        scale = _SUFFIX_SCALE.get(digits[len(stripped) :], 1.0)
+        digits = stripped
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    return float(digits) * scale, 0.5 * 10**-decimals * scale
+
+
+def _fraction(text: str) -> float:
+    whole, _, frac = text.replace(" ", "-").rpartition("-")
+    num, _, den = frac.partition("/")
+    return (float(whole) if whole else 0.0) + (int(num) / int(den) if int(den) else 0.0)
+
+
+@dataclass
+class _Reading:
+    """What one pass over an item's text found."""
+
+    figures: list[Figure] = field(default_factory=list)
+    dates: list[tuple[int, int]] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+    named: bool = False  # a mixed-case name: acronyms alone (column heads) do not count
+    words: set[str] = field(default_factory=set)
+    masked: list[str] = field(default_factory=list)  # the template: "#" figures, "@" names
+    # where each paragraph starts in ``figures``, ``dates`` and ``masked``
+    starts: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+def _read(paragraphs: Sequence[str]) -> _Reading:
+    out = _Reading()
+    for para in paragraphs:
+        out.starts.append((len(out.figures), len(out.dates), len(out.masked)))
+        caseless = para.upper() == para  # all capitals: case tells nothing
+        toks = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(para)]
+        n = len(toks)
+        i = 0
+        opens = True  # at a sentence's first word
+        while i < n:
+            kind, text = toks[i]
+            nxt_kind, nxt = toks[i + 1] if i + 1 < n else ("", "")
+            if kind == "stop":
+                # "Corp. said", "U.S. Treasury": a full stop after an abbreviation goes on
+                prev = toks[i - 1][1].lower() if i else ""
+                opens = text != "." or not (prev in _ABBREVIATIONS or "." in prev)
+                i += 1
+                continue
+            if kind in ("num", "frac"):
+                if kind == "frac":
+                    value, tol = _fraction(text), 0.0  # eighths, sixteenths: exact
+                else:
+                    value, tol = _number(text)
+                scale = _SCALE.get(nxt.lower(), 0.0) if nxt_kind == "word" else 0.0
+                if scale:
+                    value, tol = value * scale, tol * scale
+                    i += 1
+                out.figures.append(Figure(value, tol))
+                out.masked.append("#")
+                opens = False
+                i += 1
+                continue
+            low = text.lower()
+            key = _name_key(text)
+            month = _MONTHS.get(low.rstrip("."))
+            if month and nxt_kind in ("num", "word"):
+                day = (
+                    _number(nxt)[0]
+                    if nxt_kind == "num" and len(nxt) <= 4
+                    else _word_value(nxt.lower())
+                )
+                if day is not None and 1 <= day <= 31 and day == int(day):
+                    out.dates.append((month, int(day)))
+                    out.masked.append("#")
+                    opens = False
+                    i += 2
+                    continue
+            value = _word_value(low)
+            if value is not None:
+                scale = _SCALE.get(nxt.lower(), 0.0) if nxt_kind == "word" else 0.0
+                if scale:
+                    i += 1
+                out.figures.append(Figure(value * (scale or 1.0), 0.5 * (scale or 1.0)))
+                out.masked.append("#")
+                opens = False
+                i += 1
+                continue
+            out.words.add(key)
+            name = False
+            if (
+                not caseless
+                and text[0].isupper()
+                and key
+                and key not in _NOT_NAMES
+                and not any(c.isdigit() for c in text)  # contract codes ("Mar8") are not names
+            ):
+                acronym = len(text) > 1 and text.isupper()
+                follows = (
+                    nxt_kind == "word" and nxt[0].isupper() and _name_key(nxt) not in _NOT_NAMES
+                )
+                name = not opens or acronym or follows
+            if name:
+                out.names.add(key)
+                out.named = out.named or not text.isupper()
+                out.masked.append("@")
+            else:
+                out.masked.append(_ABBREV.get(low, low))
+            opens = False
+            i += 1
+    return out
+
+
+def figures(text: str) -> list[Figure]:
+    """Every figure of a text ("17.1 mln", "6-1/2", "seven"), dates left out."""
+    return _read([text]).figures
+
+
+def dates(text: str) -> list[tuple[int, int]]:
+    """(month, day) of every "Month Day" mention."""
+    return _read([text]).dates
+
+
+def name_words(paragraphs: Iterable[str]) -> set[str]:
+    """Words the text capitalises as names: capitalised inside a sentence, or opening a
+    sentence followed by another capitalised word ("Cominco Ltd said"), or acronyms.
+    A paragraph written in capitals throughout tells nothing by case and gives none."""
+    return _read(list(paragraphs)).names
+
+
+def match_figures(a: Sequence[Figure], b: Sequence[Figure]) -> int:
+    """How many figures of ``a`` pair with a distinct figure of ``b`` (each used once)."""
+    if not a or not b:
+        return 0
+    pool = sorted(b, key=lambda f: f.value)
+    used = [False] * len(pool)
+    n = 0
+    for f in sorted(a, key=lambda f: f.value):
+        for i, g in enumerate(pool):
+            if not used[i] and f.matches(g):
+                used[i] = True
+                n += 1
+                break
+            if g.value - g.tol > f.value + f.tol:
+                break
+    return n
+
+
+# --- entities ------------------------------------------------------------------------------
+
+
+def _words(text: str) -> set[str]:
+    return set(text.split())
+
+
+# <IBM>, <KMWS.O>, <CLT.TO>: a ticker symbol, optionally with an exchange suffix
+_TICKER = re.compile(r"<\s*([A-Z][A-Z0-9&]{0,7})(?:\.[A-Z]{1,3})?\s*>")
+# <Franklin Gold Fund>, <TechVend>: a company name put in angle brackets
+_BRACKETED = re.compile(r"<\s*([^<>]{2,80}?)\s*>")
+_WORD = re.compile(r"[^\W\d_][\w'&.\-]*[^\W_]|[^\W\d_]")
+# Capitalised for grammar or house style, not because they name something.
+_NOT_NAMES = {
+    *_MONTHS,
+    *_WEEKDAYS,
+    *_words("a an and the of in on at for to by with from as or but not no it its"),
+    *_words("he she they we i this that these those there here his her their our"),
+    *_words("mr mrs ms dr note notes edt est gmt cst cdt pst pdt bst reuter reuters"),
+}
+_ABBREVIATIONS = _words("mr mrs ms dr st co corp inc ltd jr sr no vs gen gov sen rep bros")
+# Wire abbreviations, spelled out in the template so "pct" and "percent" are one word.
+_ABBREV = {"pct": "percent", "mln": "million", "bln": "billion", "dlrs": "dollars"}
+
+
+@lru_cache(maxsize=1 << 16)
+def _name_key(word: str) -> str:
+    w = word.lower().strip(".'-")
+    if w.endswith("'s"):
+        w = w[:-2]
+    return w.replace(".", "")
+
+
+def tickers(text: str) -> set[str]:
+    return {m.group(1) for m in _TICKER.finditer(text)}
+
+
+def bracketed_names(text: str) -> set[str]:
+    """Company names written in angle brackets, other than plain ticker symbols."""
+    out = set()
+    for m in _BRACKETED.finditer(text):
+        inner = m.group(1)
+        if _TICKER.fullmatch(f"<{inner}>"):
+            continue
+        out.add(" ".join(_name_key(w) for w in _WORD.findall(inner)))
+    return out - {""}
+
+
+# Legal-form words a headline may add or drop around one company's name.
+_LEGAL_FORMS = _words(
+    "inc corp co cos ltd plc nv sa ag bhd llc lp corporation company incorporated group "
+    "holding holdings the"
+)
+
+
+def _headline_name(headline: str) -> str:
+    """The words of a headline before its first ticker symbol: the company as named."""
+    m = _TICKER.search(headline)
+    if not m:
+        return ""
+    words = [_name_key(w) for w in _WORD.findall(headline[: m.start()])]
+    return " ".join(w for w in words if w not in _LEGAL_FORMS)
+
+
+@dataclass(frozen=True)
+class Slots:
+    """What fills the template of one item."""
+
+    tickers: frozenset[str] = frozenset()  # the headline's, or the body's without one there
+    ticker_name: str = ""  # the headline's words before its ticker, "" without one
+    subject: frozenset[str] = frozenset()  # name words of the headline, and bracketed names
+    headline: frozenset[str] = frozenset()  # the headline's words (stems), numbers left out
+    named: bool = False  # the body names anyone by case
+    words: frozenset[str] = frozenset()  # stems of every word of headline and body
+    figures: tuple[Figure, ...] = ()
+    dates: tuple[tuple[int, int], ...] = ()
+    template: str = ""  # the text with figures and dates as "#", names as "@"
+    # per paragraph: (its template, its figures, its dates)
+    paragraphs: tuple[tuple[str, tuple[Figure, ...], tuple[tuple[int, int], ...]], ...] = ()
+
+
+def slots(headline: str, paragraphs: Sequence[str]) -> Slots:
+    """Slots of an item from its headline (version tags removed) and the display text of
+    its body paragraphs (dateline removed)."""
+    head = fold(headline)
+    body = [fold(p) for p in paragraphs]
+    joined = " ".join(body)
+    r = _read(body)
+    head_words = {_name_key(w) for w in _WORD.findall(_TICKER.sub(" ", head))}
+    subject = {w for w in head_words if w in r.names}
+    subject |= bracketed_names(head) | bracketed_names(joined)
+    words = head_words | r.words | r.names
+    words |= {w for n in subject for w in n.split()}
+    return Slots(
+        # the headline's symbol is the subject; the body's may be companies it mentions
+        tickers=frozenset(tickers(head) or tickers(joined)),
+        ticker_name=_headline_name(head),
+        subject=frozenset(subject),
+        headline=frozenset(
+            _stem(w) for w in head_words if len(w) > 2 and w not in _LEGAL_FORMS | _NOT_NAMES
+        ),
+        words=frozenset(_stem(w) for w in words),
+        named=r.named,
+        figures=tuple(r.figures),
+        dates=tuple(r.dates),
+        template=" ".join(r.masked),
+        paragraphs=tuple(
+            (
+                " ".join(r.masked[m0:m1]),
+                tuple(r.figures[f0:f1]),
+                tuple(r.dates[d0:d1]),
+            )
+            for (f0, d0, m0), (f1, d1, m1) in zip(
+                r.starts,
+                [*r.starts[1:], (len(r.figures), len(r.dates), len(r.masked))],
+                strict=True,
+            )
+        ),
+    )
+
+
+# --- comparing slots -----------------------------------------------------------------------
+
+# DIFFER: each names an entity the other never mentions; ONE_SIDED: only one does, which
+# with other figures still means another entity.
+SAME, DIFFER, ONE_SIDED, UNKNOWN = "same", "differ", "one-sided", "unknown"
+
+
+@lru_cache(maxsize=1 << 16)
+def _stem(word: str) -> str:
+    """Enough stemming to see "dlr" in "dlrs" and "acquires" in "acquire"."""
+    if word.endswith(("ss", "us", "is")):
+        return word
+    for suffix in ("ies", "es", "s"):
+        if word.endswith(suffix) and len(word) > len(suffix) + 2:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+def _named_in(name: str, words: frozenset[str]) -> bool:
+    return all(_stem(w) in words for w in name.split())
+
+
+# Words that many unrelated companies' names share.
+_COMMON_NAME_WORDS = _words(
+    "first american united national general international new great north south east west "
+    "pacific atlantic central southern northern western eastern continental federal royal "
+    "standard union us canadian british financial bancorp bancorporation bank banc bancshares "
+    "savings trust capital securities industries industrial resources systems technologies "
+    "technology energy oil petroleum gas services service communications electronics "
+    "investors investment investments fund funds income insured mutual life insurance "
+    "properties realty development enterprises international intl products manufacturing "
+    "motor motors chemical chemicals foods stores data computer medical health care"
+)
+
+
+def _same_company(x: str, y: str) -> bool | None:
+    """Whether two headline names are one company (None: a name is missing). Names agree
+    when one's words are all in the other's, or they share a distinctive word
+    ("Westamerica Bancorp" and "Westamerica Bancorporation", "International Hydron" and
+    "Int'l Hydron")."""
+    if not x or not y:
+        return None
+    wx, wy = set(x.split()), set(y.split())
+    if wx <= wy or wy <= wx:
+        return True
+    return any(len(w) >= 4 and w not in _COMMON_NAME_WORDS for w in wx & wy)
+
+
+def entity(a: Slots, b: Slots) -> tuple[str, str]:
+    """(SAME | DIFFER | UNKNOWN, what was compared).
+
+    Ticker symbols decide when both items carry one: a shared symbol is one company; none
+    shared is two companies, unless the headlines name the company in the same words (a
+    symbol written in another format). Without symbols on both sides, each headline's
+    subject must be named somewhere in the other item: when each side names someone the
+    other never mentions, the two are about different entities."""
+    if a.tickers and b.tickers:
+        names = _same_company(a.ticker_name, b.ticker_name)
+        if a.tickers & b.tickers and names is not False:
+            return SAME, "ticker <" + ",".join(sorted(a.tickers & b.tickers)) + ">"
+        if names:
+            return SAME, f"company {a.ticker_name!r}"
+        if names is False:
+            # symbol and name are two identifiers: when the names disagree, a shared
+            # symbol is a typo in one of them
+            return DIFFER, f"company differs: {a.ticker_name} vs {b.ticker_name}"
+        return DIFFER, (
+            f"tickers differ: <{','.join(sorted(a.tickers))}> vs <{','.join(sorted(b.tickers))}>"
+        )
+    only_a = sorted(n for n in a.subject if not _named_in(n, b.words))
+    only_b = sorted(n for n in b.subject if not _named_in(n, a.words))
+    if only_a and only_b:
+        return DIFFER, f"subject differs: {' '.join(only_a)} vs {' '.join(only_b)}"
+    if a.subject and b.subject and a.subject & b.subject and not (only_a or only_b):
+        return SAME, "subject " + " ".join(sorted(a.subject & b.subject))
+    if only_a or only_b:
+        return ONE_SIDED, "only one names " + " ".join(only_a or only_b)
+    if a.subject or b.subject:
+        return SAME, "subject " + " ".join(sorted(a.subject | b.subject)) + " named in both"
+    if not (a.named or b.named) and a.headline and b.headline:
+        # Tables and all-capitals copy name nobody by case: the headline is the subject.
+        if a.headline == b.headline:
+            return SAME, "headline " + " ".join(sorted(a.headline))
+        head_a = sorted(w for w in a.headline if w not in b.words)
+        head_b = sorted(w for w in b.headline if w not in a.words)
+        if head_a and head_b:
+            return DIFFER, f"headline subject differs: {' '.join(head_a)} vs {' '.join(head_b)}"
+    return UNKNOWN, ""
+
+
+@dataclass(frozen=True)
+class FigureAgreement:
+    shared: int
+    compared: int  # figures on the side with fewer
+
+    @property
+    def missing(self) -> int:
+        return self.compared - self.shared
+
+    def agree(self) -> bool:
+        """The smaller side's figures are (nearly) all in the other: one figure in eight may
+        be missing (a re-send that drops a line, a typo) but never one in a short item."""
+        return self.missing <= self.compared // 8
+
+    def differ(self) -> bool:
+        return self.compared > 0 and not self.agree()
+
+
+# Paragraphs whose templates are this alike (rapidfuzz ratio) hold the same slots.
+ALIGN_RATIO = 60.0
+
+
+@dataclass(frozen=True)
+class Compared:
+    """The slots two items hold in the same places."""
+
+    figures: FigureAgreement
+    dates_differ: bool
+
+
+def _aligned(a: Slots, b: Slots) -> tuple[list[int], list[int]]:
+    """Indexes of the paragraphs of each that have a counterpart in the other (the same
+    template, whatever fills it): an added paragraph or one lent by another story holds no
+    slot the other could disagree with."""
+    ta = [p[0] for p in a.paragraphs]
+    tb = [p[0] for p in b.paragraphs]
+    if not ta or not tb:
+        return [], []
+    m = process.cdist(ta, tb, scorer=fuzz.ratio, workers=1) >= ALIGN_RATIO
+    rows, cols = m.any(axis=1).nonzero()[0], m.any(axis=0).nonzero()[0]
+    return [int(i) for i in rows], [int(j) for j in cols]
+
+
+def compare(a: Slots, b: Slots) -> Compared:
+    """Figures and dates of the paragraphs the two share a template for (all of them when
+    none align): the slots one edition replaces and a copy keeps."""
+    ia, ib = _aligned(a, b)
+    if ia and ib:
+        fa = [f for i in ia for f in a.paragraphs[i][1]]
+        fb = [f for j in ib for f in b.paragraphs[j][1]]
+        da = {d for i in ia for d in a.paragraphs[i][2]}
+        db = {d for j in ib for d in b.paragraphs[j][2]}
+    else:
+        fa, fb, da, db = list(a.figures), list(b.figures), set(a.dates), set(b.dates)
+    small, big = (fa, fb) if len(fa) <= len(fb) else (fb, fa)
+    figs = FigureAgreement(match_figures(small, big), len(small))
+    # both name dates and neither's are all in the other: another period or day
+    return Compared(figs, bool(da and db and not (da <= db or db <= da)))
+
+
+def lsh_text(headline: str, story_text: str) -> str:
+    """Slot values as space-separated tokens for a MinHash of their own, so that items with
+    the same entity and figures meet as candidates even when their wording does not (a
+    reformatted table, a correction that rewords every line, the next take of a running
+    report). Read cheaply from the stored similarity text: figures rounded to two
+    significant digits ("17.1 million" and "17121000" meet; verification compares them
+    exactly), "Month Day" dates, the headline's symbols and words."""
+    out: set[str] = {f"t:{t.lower()}" for t in tickers(headline)}
+    for w in _WORD.findall(_TICKER.sub(" ", fold(headline))):
+        k = _name_key(w)
+        if len(k) > 2 and k not in _LEGAL_FORMS and k not in _NOT_NAMES:
+            out.add("h:" + _stem(k))
+    toks = story_text.split()
+    for i, t in enumerate(toks):
+        if t[0].isdigit():
+            try:
+                v = float(t.replace(",", ""))
+            except ValueError:
+                continue
+            prev = toks[i - 1] if i else ""
+            if prev in _MONTHS and v.is_integer() and 1 <= v <= 31:
+                out.add(f"d:{_MONTHS[prev]}-{int(v)}")
+                continue
+        elif t in _UNITS or t in _TENS:
+            v = float(_UNITS.get(t, _TENS.get(t, 0)))
+        else:
+            continue
+        nxt = toks[i + 1] if i + 1 < len(toks) else ""
+        out.add(f"f:{v * _SCALE.get(nxt, 1.0):.2g}")
+    return " ".join(sorted(out))
