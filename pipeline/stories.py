@@ -105,10 +105,28 @@ def regroup(ctx: Neighbourhood, config: DedupConfig) -> list[list[int]]:
             return 0.0
         return np.intersect1d(own, _union(sh, group), assume_unique=True).size / own.size
 
-    groups = clustering.cluster(
-        ctx.nodes, dup, cannot_link=ctx.cannot, must_link=ctx.must, coherent=coherent
+    def group(nodes: list[int]) -> list[list[int]]:
+        inside = set(nodes)
+        edges = [e for e in dup if e[0] in inside and e[1] in inside]
+        groups = clustering.cluster(
+            nodes, edges, cannot_link=ctx.cannot, must_link=ctx.must, coherent=coherent
+        )
+        return clustering.refine(groups, edges, coverage, cannot_link=ctx.cannot)
+
+    pairs = {frozenset((a, b)) for a, b, _ in dup}
+
+    def canonical(g: list[int]) -> int | None:
+        chosen = canon.choose([_member(ctx.info[n]) for n in g if n in ctx.info], rules)
+        return chosen.article_id if chosen else None
+
+    rules = config.canonical_rules
+    groups = clustering.prune(
+        group(ctx.nodes),
+        lambda x, y: frozenset((x, y)) in pairs,
+        canonical,
+        group,
+        keep=ctx.must,
     )
-    groups = clustering.refine(groups, dup, coverage, cannot_link=ctx.cannot)
     # refine moves articles by coverage alone; an operator's merge is not its to undo
     return clustering.keep_together(groups, ctx.must) if ctx.must else groups
 

@@ -14,7 +14,9 @@ when
   the group's other members, not only with its neighbour.
 
 Operator "merge" pairs are applied first and unconditionally. ``refine`` then moves an
-article that verified edges tie to several groups into the group that covers most of it.
+article that verified edges tie to several groups into the group that covers most of it,
+and ``prune`` holds every story to its evidence: each member linked to the canonical, or to
+half of the others, by a verified duplicate edge of its own.
 """
 
 from __future__ import annotations
@@ -137,6 +139,46 @@ def refine(
             members[best].add(n)
             where[n] = best
     return sorted(sorted(m) for m in members if m)
+
+
+def prune(
+    groups: list[list[int]],
+    linked: Callable[[int, int], bool],
+    canonical: Callable[[list[int]], int | None],
+    regroup: Callable[[list[int]], list[list[int]]],
+    keep: Iterable[tuple[int, int]] = (),
+) -> list[list[int]]:
+    """Hold every story to its evidence: each member has a verified duplicate edge to the
+    canonical, or to more than half of the other members (then the story cannot be two
+    stories). A member that has neither joined through a chain of third items; it leaves,
+    fewest links first, and the leavers are grouped again among themselves (``regroup``)
+    under the same rule. Members an operator merged (``keep``) stay."""
+    kept = {frozenset(p) for p in keep}
+    out: list[list[int]] = []
+    todo = [sorted(g) for g in groups]
+    while todo:
+        g = todo.pop()
+        left: list[int] = []
+        while len(g) > 2:
+            c = canonical(g)
+            counts = {m: sum(linked(m, o) for o in g if o != m) for m in g}
+            bad = [
+                m
+                for m in g
+                if m != c
+                and not linked(m, c)
+                and 2 * counts[m] <= len(g) - 1
+                and not any(frozenset((m, o)) in kept for o in g)
+            ]
+            if not bad:
+                break
+            worst = min(bad, key=lambda m: (counts[m], m))
+            g = [m for m in g if m != worst]
+            left.append(worst)
+        out.append(g)
+        if left:
+            todo.extend(sorted(x) for x in regroup(sorted(left)))
+    return sorted(out)
 
 
 def keep_together(groups: list[list[int]], must_link: Iterable[tuple[int, int]]) -> list[list[int]]:

@@ -226,6 +226,14 @@ def _read(paragraphs: Sequence[str]) -> _Reading:
                     opens = False
                     i += 2
                     continue
+            if month and text[0].isupper() and (low != "may" or not opens):
+                # a month alone is a period too ("the April tender"); "May" opening a
+                # sentence is more often the verb
+                out.dates.append((month, 0))
+                out.masked.append("#")
+                opens = False
+                i += 1
+                continue
             value = _word_value(low)
             if value is not None:
                 scale = _SCALE.get(nxt.lower(), 0.0) if nxt_kind == "word" else 0.0
@@ -319,6 +327,7 @@ _NOT_NAMES = {
 _ABBREVIATIONS = _words("mr mrs ms dr st co corp inc ltd jr sr no vs gen gov sen rep bros")
 # Wire abbreviations, spelled out in the template so "pct" and "percent" are one word.
 _ABBREV = {"pct": "percent", "mln": "million", "bln": "billion", "dlrs": "dollars"}
+_SPELLED = {**_ABBREV, "stg": "sterling", "dlr": "dollar", "bn": "billion", "mn": "million"}
 
 
 @lru_cache(maxsize=1 << 16)
@@ -352,12 +361,14 @@ _LEGAL_FORMS = _words(
 
 
 def _headline_name(headline: str) -> str:
-    """The words of a headline before its first ticker symbol: the company as named."""
+    """The company as the headline names it: the (last three) words before its first
+    ticker symbol ("GROUP LIFTS STAKE IN SMITH INTERNATIONAL <SII>": smith international)."""
     m = _TICKER.search(headline)
     if not m:
         return ""
     words = [_name_key(w) for w in _WORD.findall(headline[: m.start()])]
-    return " ".join(w for w in words if w not in _LEGAL_FORMS)
+    words = [w for w in words if w not in _LEGAL_FORMS and w not in _NOT_NAMES]
+    return " ".join(words[-3:])
 
 
 @dataclass(frozen=True)
@@ -369,6 +380,7 @@ class Slots:
     subject: frozenset[str] = frozenset()  # name words of the headline, and bracketed names
     headline: frozenset[str] = frozenset()  # the headline's words (stems), numbers left out
     named: bool = False  # the body names anyone by case
+    tokens: int = 0  # words and figures read: a short item is mostly its template
     words: frozenset[str] = frozenset()  # stems of every word of headline and body
     figures: tuple[Figure, ...] = ()
     dates: tuple[tuple[int, int], ...] = ()
@@ -399,6 +411,7 @@ def slots(headline: str, paragraphs: Sequence[str]) -> Slots:
         ),
         words=frozenset(_stem(w) for w in words),
         named=r.named,
+        tokens=len(r.masked),
         figures=tuple(r.figures),
         dates=tuple(r.dates),
         template=" ".join(r.masked),
@@ -419,6 +432,10 @@ def slots(headline: str, paragraphs: Sequence[str]) -> Slots:
 
 # --- comparing slots -----------------------------------------------------------------------
 
+# An item this short (words and figures) is mostly template: its headline names its
+# subject, and its slots must agree to be the same story.
+SHORT_ITEM_TOKENS = 60
+
 # DIFFER: each names an entity the other never mentions; ONE_SIDED: only one does, which
 # with other figures still means another entity.
 SAME, DIFFER, ONE_SIDED, UNKNOWN = "same", "differ", "one-sided", "unknown"
@@ -426,7 +443,9 @@ SAME, DIFFER, ONE_SIDED, UNKNOWN = "same", "differ", "one-sided", "unknown"
 
 @lru_cache(maxsize=1 << 16)
 def _stem(word: str) -> str:
-    """Enough stemming to see "dlr" in "dlrs" and "acquires" in "acquire"."""
+    """Enough stemming to see "dlr" in "dlrs" and "acquires" in "acquire"; wire
+    abbreviations spelled out ("mln" is "million"), as a rewrite spells them."""
+    word = _SPELLED.get(word, word)
     if word.endswith(("ss", "us", "is")):
         return word
     for suffix in ("ies", "es", "s"):
@@ -453,16 +472,26 @@ _COMMON_NAME_WORDS = _words(
 
 
 def _same_company(x: str, y: str) -> bool | None:
-    """Whether two headline names are one company (None: a name is missing). Names agree
-    when one's words are all in the other's, or they share a distinctive word
-    ("Westamerica Bancorp" and "Westamerica Bancorporation", "International Hydron" and
-    "Int'l Hydron")."""
+    """Whether two headline names are one company however written (None: a name is
+    missing): one's words all stand in the other, a word matching a longer form of itself
+    ("Westamerica Bancorp", "Westamerica Bancorporation"; "Telxon Corp", "Telxon")."""
     if not x or not y:
         return None
-    wx, wy = set(x.split()), set(y.split())
-    if wx <= wy or wy <= wx:
+    wx, wy = x.split(), y.split()
+    short, long_ = (wx, wy) if len(wx) <= len(wy) else (wy, wx)
+    if all(w in _COMMON_NAME_WORDS for w in short):
+        return False  # "Trust" alone names no one company
+    return all(any(v.startswith(w) or w.startswith(v) for v in long_) for w in short)
+
+
+def _compatible_names(x: str, y: str) -> bool | None:
+    """Whether two names could be one company: they share a distinctive word
+    ("International Hydron", "Int'l Hydron"). None when a name is missing."""
+    if not x or not y:
+        return None
+    if _same_company(x, y):
         return True
-    return any(len(w) >= 4 and w not in _COMMON_NAME_WORDS for w in wx & wy)
+    return any(len(w) >= 4 and w not in _COMMON_NAME_WORDS for w in set(x.split()) & set(y.split()))
 
 
 def entity(a: Slots, b: Slots) -> tuple[str, str]:
@@ -474,15 +503,14 @@ def entity(a: Slots, b: Slots) -> tuple[str, str]:
     subject must be named somewhere in the other item: when each side names someone the
     other never mentions, the two are about different entities."""
     if a.tickers and b.tickers:
-        names = _same_company(a.ticker_name, b.ticker_name)
-        if a.tickers & b.tickers and names is not False:
+        if a.tickers & b.tickers:
+            # symbol and name are two identifiers: when the names cannot be one company, a
+            # shared symbol is a typo in one of them
+            if _compatible_names(a.ticker_name, b.ticker_name) is False:
+                return DIFFER, f"company differs: {a.ticker_name} vs {b.ticker_name}"
             return SAME, "ticker <" + ",".join(sorted(a.tickers & b.tickers)) + ">"
-        if names:
-            return SAME, f"company {a.ticker_name!r}"
-        if names is False:
-            # symbol and name are two identifiers: when the names disagree, a shared
-            # symbol is a typo in one of them
-            return DIFFER, f"company differs: {a.ticker_name} vs {b.ticker_name}"
+        if _same_company(a.ticker_name, b.ticker_name):
+            return SAME, f"company {a.ticker_name!r} (symbol written otherwise)"
         return DIFFER, (
             f"tickers differ: <{','.join(sorted(a.tickers))}> vs <{','.join(sorted(b.tickers))}>"
         )
@@ -496,8 +524,9 @@ def entity(a: Slots, b: Slots) -> tuple[str, str]:
         return ONE_SIDED, "only one names " + " ".join(only_a or only_b)
     if a.subject or b.subject:
         return SAME, "subject " + " ".join(sorted(a.subject | b.subject)) + " named in both"
-    if not (a.named or b.named) and a.headline and b.headline:
-        # Tables and all-capitals copy name nobody by case: the headline is the subject.
+    short = min(a.tokens, b.tokens) < SHORT_ITEM_TOKENS
+    if (short or not (a.named or b.named)) and a.headline and b.headline:
+        # A table, copy in capitals, a short market report: the headline is the subject.
         if a.headline == b.headline:
             return SAME, "headline " + " ".join(sorted(a.headline))
         head_a = sorted(w for w in a.headline if w not in b.words)

@@ -67,8 +67,6 @@ TEMPLATE_CONTAINMENT = 0.8
 # The least shared wording for two items with the same entity and figures on one occasion
 # (a rewrite, a reformatted table) to be one story.
 FACTS_CONTAINMENT = 0.3
-# An item this short (tokens) is mostly template: its slots must agree to be the same.
-SHORT_ITEM_TOKENS = 60
 # One entity's items of one template on one day are the takes of a running report.
 RUNNING_TEMPLATE = 0.7
 # Leads this alike (token-set ratio) say the same news.
@@ -80,8 +78,13 @@ TABLE_DENSITY = 0.15
 # A correction may change any slot, but its text must still be mostly the item it corrects.
 CORRECTION_CONTAINMENT = 0.5
 _EMPTY = np.empty(0, np.uint32)
+# "(Corrects March 17 item to show ...)", "(In March 17 story, corrects ...)",
+# "-- First Boston corrects that it, not Mellon, is selling", a paragraph opening "Correction:"
 _CORRECTION_NOTE = re.compile(
-    r"(?:^|[(]|--\s*)(?:[^()]{0,80}\s)?(?:corrects?|corrected|correcting)\b", re.I
+    r"\(\s*(?:[^()]{0,60}\s)?corrects?\b[^()]*\)"
+    r"|--\s*[^-]{0,80}?\bcorrects\b"
+    r"|^\s*correct(?:s|ion|ed)\b",
+    re.I,
 )
 
 
@@ -350,14 +353,17 @@ def judge(s: Scores, a: Meta, b: Meta, config: DedupConfig) -> tuple[str, str]:
             or (corrected and s.containment >= CORRECTION_CONTAINMENT)
         )
     )
+    fixed_by_correction = corrected and s.containment >= config.containment_min
     if not (text or facts):
         if s.matched >= config.contributor_min_paragraphs:
             return "contributor", f"borrows {s.matched} paragraph(s): {detail}"
+        if s.entity == slotting.DIFFER:
+            # about another entity: never one story, however a third item links the two
+            return "conflict", f"other entity ({s.entity_detail}): {detail}"
         return "distinct", f"different stories: {detail}"
-
-    fixed_by_correction = corrected and s.containment >= config.containment_min
     if s.entity == slotting.DIFFER and not fixed_by_correction:
         return "conflict", f"other entity ({s.entity_detail}): {detail}"
+
     if s.entity == slotting.ONE_SIDED and figs.differ() and not fixed_by_correction:
         return "conflict", f"other entity and figures ({s.entity_detail}): {detail}"
     if not corrected and not resend:
@@ -365,7 +371,7 @@ def judge(s: Scores, a: Meta, b: Meta, config: DedupConfig) -> tuple[str, str]:
         # (an update adds figures; the next edition puts others in their place). A longer
         # copy may differ in one figure, the one a correction fixed; a short item is mostly
         # its slots, which must agree.
-        short = min(s.tokens) < SHORT_ITEM_TOKENS
+        short = min(s.tokens) < slotting.SHORT_ITEM_TOKENS
         replaced = figs.compared >= 1 and figs.shared < 0.5 * figs.compared
         edited = templated and figs.differ() and (figs.missing >= 2 or short)
         if other_day and (edited or replaced or s.dates_differ):

@@ -114,3 +114,144 @@ def test_version_linked_to_another_story_conflicts_with_a_first_take():
     b = features(1, text, CFG, first)
     assert decide(b, features(2, text[:3], CFG, correction_of_a), CFG).verdict == "conflict"
     assert decide(b, features(3, text[:3], CFG, correction_of_b), CFG).verdict == "duplicate"
+
+
+# --- what differs: entity, occasion, figures (templated wire copy) --------------------------
+
+from datetime import UTC, datetime, timedelta  # noqa: E402
+
+from pipeline.dedup.verify import Meta  # noqa: E402
+
+T0 = datetime(2019, 6, 3, 14, 0, tzinfo=UTC)
+
+
+def _item(aid, headline, paragraphs, hours=0.0, tag=""):
+    """Features as verify builds them from a stored article: similarity form, display
+    text (dateline already cut), headline and publication time."""
+    from pipeline.dedup.verify import is_correction
+
+    meta = Meta(
+        source="reuters",
+        item_id=str(aid),
+        headline=headline,
+        published=T0 + timedelta(hours=hours),
+        corrected=is_correction(tag, paragraphs),
+    )
+    norms = [" ".join(similarity_tokens(p)) for p in paragraphs]
+    return features(aid, norms, CFG, meta, list(paragraphs))
+
+
+DIVIDEND = ["Qtly div 12 cts vs 12 cts prior", "Pay July 15", "Record June 30"]
+
+
+def test_same_template_other_company_is_a_conflict_whatever_the_overlap():
+    a = _item(1, "CALDER MILLS INC <CMI> SETS QUARTERLY", DIVIDEND)
+    b = _item(2, "ORTON BANCORP <ORB> REGULAR DIVIDEND", DIVIDEND, hours=0.5)
+    e = decide(a, b, CFG)
+    assert e.verdict == "conflict", e.reason
+    assert "tickers differ: <CMI> vs <ORB>" in e.reason
+    # the same company's dividend sent twice is one story
+    c = _item(3, "CALDER MILLS INC <CMI> QUARTERLY DIVIDEND", DIVIDEND, hours=1)
+    assert decide(a, c, CFG).verdict == "duplicate"
+
+
+FED = [
+    "The Federal Reserve entered the government securities market to arrange {0} of "
+    "customer repurchase agreements, a Fed spokesman said.",
+    "Dealers said Federal funds were trading at {1} pct when the Fed began its temporary "
+    "and indirect supply of reserves to the banking system.",
+]
+
+
+def _fed(aid, amount, rate, hours):
+    return _item(
+        aid,
+        "FED ADDS RESERVES VIA CUSTOMER REPURCHASES",
+        [p.format(amount, rate) for p in FED],
+        hours=hours,
+    )
+
+
+def test_recurring_report_of_another_day_is_another_edition():
+    monday = _fed(1, "1.5 billion dlrs", "6-3/16", 0)
+    tuesday = _fed(2, "two billion dlrs", "6-1/4", 24)
+    e = decide(monday, tuesday, CFG)
+    assert e.verdict == "conflict" and "another edition" in e.reason, e.reason
+    # one take re-issued later the same day with a figure changed is the running report
+    later = _fed(3, "1.5 billion dlrs", "6-1/4", 2)
+    assert decide(monday, later, CFG).verdict == "duplicate"
+
+
+def test_resend_with_another_dateline_day_is_the_same_story():
+    text = [
+        "The central bank of Ruritania said it would keep its discount rate at 4.5 pct "
+        "after a board meeting that lasted until late in the evening.",
+        "Bankers had expected the decision, which leaves the rate unchanged since 1986.",
+    ]
+    a = _item(1, "RURITANIA KEEPS DISCOUNT RATE UNCHANGED", text)
+    b = _item(2, "RURITANIA KEEPS DISCOUNT RATE UNCHANGED", text, hours=22)
+    assert decide(a, b, CFG).verdict == "duplicate"
+    # the next meeting's decision, the same words but for the date it names, is not
+    nxt = [text[0], text[1] + " The board meets next on July 2."]
+    prev = [text[0], text[1] + " The board meets next on June 18."]
+    c = _item(3, "RURITANIA KEEPS DISCOUNT RATE UNCHANGED", prev)
+    d = _item(4, "RURITANIA KEEPS DISCOUNT RATE UNCHANGED", nxt, hours=24 * 14)
+    assert decide(c, d, CFG).verdict == "conflict"
+
+
+def test_a_reformatted_table_of_the_same_figures_is_the_same_story():
+    a = _item(
+        1,
+        "TRELLIS SYSTEMS INC <TRLS> 2ND QTR NET",
+        [
+            "Shr six cts vs 17 cts",
+            "Net 1,064,000 vs 2,676,000",
+            "Revs 144.6 mln vs 129.4 mln",
+            "Avg shrs 17.1 mln vs 16.1 mln",
+        ],
+    )
+    b = _item(
+        2,
+        "TRELLIS SYSTEMS INC <TRLS> 2ND QTR SEPT 30",
+        [
+            "Sept 30 end Shr six cts vs 17 cts Net 1,064,000 vs 2,676,000 Sales 144,600,000 "
+            "vs 129,400,000 Avg shrs 17,121,000 vs 16,065,000"
+        ],
+        hours=2,
+    )
+    e = decide(a, b, CFG)
+    assert e.verdict == "duplicate" and "by its facts" in e.reason, e.reason
+
+
+def test_one_short_paragraph_never_decides():
+    # a one-paragraph item "matches" one paragraph of a longer, different story
+    short = _item(
+        1,
+        "GRAIN SHIPS LOADING AT PORT ALDER",
+        [
+            "There were seven grain ships loading and six waiting to load at Port Alder, "
+            "according to the harbour exchange."
+        ],
+    )
+    other = _item(
+        2,
+        "GRAIN SHIPS LOADING AT PORT ALDER",
+        [
+            "There were five grain ships loading and three waiting to load at Port Alder, "
+            "according to the harbour exchange."
+        ],
+        hours=30,
+    )
+    assert decide(short, other, CFG).verdict != "duplicate"
+
+
+def test_a_correction_may_change_a_figure_and_stays_the_story():
+    text = [
+        "Harbour Mills Ltd said its first quarter profit rose to 4.1 mln dlrs from 3.2 mln "
+        "dlrs a year earlier on higher shipments of newsprint to Asia.",
+        "The company said it expects the second quarter to be as strong.",
+    ]
+    fixed = [text[0].replace("4.1 mln", "4.7 mln"), text[1], "(Corrects profit figure)"]
+    a = _item(1, "HARBOUR MILLS <HML> 1ST QTR PROFIT UP", text)
+    b = _item(2, "HARBOUR MILLS <HML> 1ST QTR PROFIT UP", fixed, hours=26, tag="CORRECTED")
+    assert decide(a, b, CFG).verdict == "duplicate"
