@@ -75,8 +75,9 @@ class DedupConfig:
     canonical_rules: tuple[str, ...] = (
         "not_killed",
         "original_source",
-        "complete",
+        # a correction fixes what the item it corrects got wrong, even when it is shorter
         "corrections_first",
+        "complete",
         "latest_version",
         "earliest_first_created",
     )

@@ -5,9 +5,10 @@ first rule first. The rules, in the order an editor weighs them by default:
 
 ``not_killed``           a killed (or withheld) item is never canonical
 ``original_source``      prefer the agency that published the story first
+``corrections_first``    prefer a correction (CORRECTED / CORRECTION tag, or edStat C
+                         without another tag): its text fixes what the others got wrong,
+                         even when it is a shortened re-send
 ``complete``             prefer members within 90% of the longest text (not an abridgement)
-``corrections_first``    prefer a correction (CORRECTED tag, or edStat C without another
-                         tag): its text fixes what the others got wrong
 ``latest_version``       prefer versions the agency marked (UPDATE/CORRECTED/REFILE, edStat
                          U/C), the latest first: they supersede the first take. Unmarked
                          copies (reposts, rewrites) gain nothing from being later.
@@ -46,7 +47,7 @@ def _marked(m: Member) -> bool:
 
 
 def _corrected(m: Member) -> bool:
-    return "CORRECTED" in m.headline_tag or (m.ed_stat == "C" and not m.headline_tag)
+    return "CORRECT" in m.headline_tag or (m.ed_stat == "C" and not m.headline_tag)
 
 
 RULES: dict[str, RuleFn] = {

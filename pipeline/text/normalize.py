@@ -158,11 +158,3 @@ def similarity_tokens(text: str) -> list[str]:
 def similarity_text(paragraphs) -> str:
     """Space-joined similarity tokens of several paragraphs (the stored ``story_text``)."""
     return " ".join(t for p in paragraphs for t in similarity_tokens(p))
-
-
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-
-
-def figures(text: str) -> list[str]:
-    """Every number in a text, thousands separators dropped, in order of appearance."""
-    return [n.replace(",", "") for n in _NUMBER.findall(text)]

@@ -35,9 +35,20 @@ def test_classify_kinds():
         "Analysts expect more gains this year, they said.",
         "(Reporting by Ann Lee; Editing by Bob Ray)",
         "(With input from Reuters, Xinhua)",
+        "Reuter",
     ]
     kinds = [p.kind for p in classify(paras)]
-    assert kinds == [CORRECTION, BODY, CAPTION, READ_MORE, READ_MORE, BODY, TRAILER, ATTRIBUTION]
+    assert kinds == [
+        CORRECTION,
+        BODY,
+        CAPTION,
+        READ_MORE,
+        READ_MORE,
+        BODY,
+        TRAILER,
+        ATTRIBUTION,
+        TRAILER,  # the sign-off is furniture
+    ]
     assert attribution_agencies("(With input from Reuters, Xinhua and AFP)") == (
         "Reuters",
         "Xinhua",

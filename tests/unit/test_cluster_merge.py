@@ -1,6 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
-from pipeline.dedup.cluster import assign_ids, cluster
+from pipeline.config import DedupConfig
+from pipeline.dedup.cluster import assign_ids, cluster, prune
 from pipeline.merge import provenance as prov
 from pipeline.merge.canonical import choose, role
 from pipeline.model import Member
@@ -116,3 +117,30 @@ def test_composite_bridge_is_refused_and_refined():
     from pipeline.dedup.cluster import refine
 
     assert refine(groups, edges, coverage) == [[1, 2, 3, 6], [4, 5]]
+
+
+def test_prune_sends_away_a_member_joined_through_a_chain():
+    # 1 is the canonical; 2 and 3 copy it; 4 is linked only to 3 (a round-up that lent
+    # a paragraph, a chain through a third item)
+    links = {frozenset(p) for p in [(1, 2), (1, 3), (2, 3), (3, 4)]}
+
+    def linked(x, y):
+        return frozenset((x, y)) in links
+
+    def regroup(nodes):
+        return [[n] for n in nodes]
+
+    groups = prune([[1, 2, 3, 4]], linked, lambda g: min(g), regroup)
+    assert groups == [[1, 2, 3], [4]]
+    # linked to most of the others, a member stays without an edge to the canonical
+    links |= {frozenset((2, 4))}
+    assert prune([[1, 2, 3, 4]], linked, lambda g: min(g), regroup) == [[1, 2, 3, 4]]
+    # an operator's merge is kept whatever the edges say
+    assert prune([[1, 5]], linked, lambda g: 1, regroup, keep=[(1, 5)]) == [[1, 5]]
+    assert prune([[1, 2, 5]], linked, lambda g: 1, regroup) == [[1, 2], [5]]
+
+
+def test_a_shorter_correction_is_canonical_over_the_item_it_corrects():
+    original = _m(1, "reuters", created=0, words=300)
+    correction = _m(2, "reuters", created=20, words=120, tag="CORRECTED")
+    assert choose([original, correction], DedupConfig().canonical_rules).article_id == 2

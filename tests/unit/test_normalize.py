@@ -1,6 +1,5 @@
 from pipeline.text.normalize import (
     clean,
-    figures,
     similarity_tokens,
     split_dateline,
     split_headline_tags,
@@ -20,6 +19,16 @@ def test_datelines():
     assert split_dateline("Osaka, Japan, June 29 (CGTN) -- Leaders")[1] == "Leaders"
     assert split_dateline("The company (Reuters) said")[0] == ""
     assert split_dateline("Nothing here")[0] == ""
+    # the dateline archives keep: place, region, date, a dash; no agency
+    assert split_dateline("WASHINGTON, March 25 - The Fed said") == (
+        "WASHINGTON, March 25",
+        "The Fed said",
+    )
+    assert split_dateline("LITTLE ROCK, Ark., Feb 26 - Qtly div")[1] == "Qtly div"
+    assert split_dateline("Trail, British Columbia, June 11 - Talks")[1] == "Talks"
+    assert split_dateline("June 30 (Reuters) - Results")[1] == "Results"
+    # a date inside a sentence is not a dateline
+    assert split_dateline("The company said, March 3 - no")[0] == ""
 
 
 def test_headline_tags():
@@ -30,6 +39,19 @@ def test_headline_tags():
     )
     assert split_headline_tags("REFILE-Oil rises") == ("REFILE", "Oil rises")
     assert split_headline_tags("Oil rises 2-3 pct") == ("", "Oil rises 2-3 pct")
+    # the forms archives show: in parentheses, RPT, a FLASH without a dash
+    assert split_headline_tags("(CORRECTED) - ACME <ACM> 2ND QTR") == (
+        "CORRECTED",
+        "ACME <ACM> 2ND QTR",
+    )
+    assert split_headline_tags("(CORRECTED)-ACME <ACM> NET")[0] == "CORRECTED"
+    assert split_headline_tags("RPT - GRAIN PRICES ADJUSTED") == ("RPT", "GRAIN PRICES ADJUSTED")
+    assert split_headline_tags("FLASH OMAHA HOGS UP 1.00 DLR") == (
+        "FLASH",
+        "OMAHA HOGS UP 1.00 DLR",
+    )
+    assert split_headline_tags("FLASH FLOODS CUT ROADS")[0] == ""
+    assert split_headline_tags("REPUBLICBANK <RPT> DEBT")[0] == ""
 
 
 def test_similarity_tokens_spell_out_wire_abbreviations():
@@ -37,7 +59,3 @@ def test_similarity_tokens_spell_out_wire_abbreviations():
     b = similarity_tokens("output rose 4.2% to 1200 million dollars")
     assert a == b
     assert similarity_tokens("U.S. growth") == ["us", "growth"]
-
-
-def test_figures():
-    assert figures("rose 4.2 pct to 1,200 in week ended June 15") == ["4.2", "1200", "15"]
