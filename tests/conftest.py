@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("NEWSDEDUP_SHARED_DIR", ROOT.parent / "shared"))
 SAMPLES = SHARED / "samples"
 EVAL_DEV = SHARED / "eval" / "dev"
+EVAL_REAL = SHARED / "eval" / "real"
+REUTERS_21578 = SHARED / "corpora" / "reuters21578"
 SAMPLE_INBOX = ROOT / "pipeline" / "samples" / "inbox"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Tables whose rows a re-run of the same input must leave exactly as they were (the run
