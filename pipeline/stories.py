@@ -216,11 +216,13 @@ def merged_story(
     cid = chosen.article_id if chosen else None
     gset = set(g)
     best: dict[int, tuple[tuple[bool, float], float, str]] = {}
+    links: dict[int, int] = {}
     for e in ctx.edges if edges is None else edges:
         if e["verdict"] != "duplicate" or e["a"] not in gset or e["b"] not in gset:
             continue
         strength = max(e["jaccard"], e["containment"], e["para_overlap"])
         for x, y in ((e["a"], e["b"]), (e["b"], e["a"])):
+            links[x] = links.get(x, 0) + 1
             # an edge to the canonical explains membership best; otherwise the strongest
             rank = (y == cid, strength)
             cur = best.get(x)
@@ -238,7 +240,16 @@ def merged_story(
         if m.article_id == cid:
             rows.append([m.article_id, role, 1.0, "canonical: " + _why_canonical(config)])
             continue
-        _, sim, reason = best.get(m.article_id, (None, 0.0, "kept together by operator merge"))
+        rank, sim, reason = best.get(m.article_id, (None, 0.0, "kept together by operator merge"))
+        if rank is not None and cid is not None:
+            # how the member is tied to the story: directly to the canonical, or to most
+            # of the other members (cluster.prune keeps no other kind)
+            reason = (
+                "duplicate of the canonical: " + reason
+                if rank[0]
+                else f"no direct edge to the canonical; duplicate of "
+                f"{links.get(m.article_id, 0)} of {len(members) - 1} members: {reason}"
+            )
         rows.append([m.article_id, role, round(sim, 4), reason])
     group_paras = {m.article_id: ctx.paragraphs.get(m.article_id, []) for m in members}
     lenders = {c[0]: ctx.paragraphs.get(c[0], []) for c in contributors}
