@@ -24,9 +24,9 @@ symbols. Figures are printed as ``real_<system>_<name>=value`` lines, then a sum
 The peers read the body only by default. The peer rows of ``../shared/eval/real/README.md``
 were made with the headline on a line above the body (and datasketch's words not
 lowercased): ``--reading readme`` reproduces them exactly. The reading matters most for
-datatrove, whose default text normalisation masks digits: on bodies alone every
-earnings table ("Shr 25 cts vs 20 cts / Net ... / Revs ...") looks alike and they chain
-into big clusters (253 items in the largest); the headline's company and ticker part them.
+datatrove, whose default text normalisation masks digits: on bodies alone the earnings
+tables of different companies (share, net and revenue lines, only the figures differ) look
+alike and chain into big clusters (253 items in the largest); the headline parts them.
 
 The shared material comes from NEWSDEDUP_SHARED_DIR (default ``../shared`` beside the
 checkout; the corpus from NEWSDEDUP_CORPORA, default its ``corpora``); without it the bench
