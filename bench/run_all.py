@@ -1,12 +1,18 @@
 """``make bench``: every benchmark of issue 7, one ``name=value`` line per figure.
 
-    python -m bench.run_all            # all targets (about 6.5 minutes on 2 cores)
+    python -m bench.run_all            # all targets (about 10 minutes on 2 cores)
     python -m bench.run_all --quick    # smaller sizes, to check the benches themselves
+    python -m bench.run_all --no-real  # without the real-corpus quality part (~3.5 minutes)
 
 Corpora are generated on first use under ~/.cache/newsdedup-bench (NEWSDEDUP_BENCH_CACHE)
 from ../shared/corpora (NEWSDEDUP_CORPORA). Scratch databases are created on the machine's
 PostgreSQL (NEWSDEDUP_BENCH_ADMIN_URL, default postgresql://postgres@127.0.0.1:5432/postgres)
 and dropped afterwards. Timings are figures to read, never assertions.
+
+The real-corpus quality part (bench.real_quality: newsdedup, plain datasketch MinHashLSH and
+datatrove's MinHash dedup on the judged Reuters-21578 pairs of ../shared/eval/real) prints a
+note and no figures where the shared material is absent; --quick runs only its datasketch
+peer, a check of the conversion and the scorer.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ def _child(module: str, *args: str) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-real", action="store_true", help="skip the real-corpus quality part")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
     n = 10_000 if a.quick else 100_000
@@ -74,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     hist = ["20000"] if a.quick else ["100000", "1000000"]
     _child("bench.incremental", "--history", *hist)
+    if not a.no_real:
+        _child("bench.real_quality", *(["--systems", "datasketch"] if a.quick else []))
     figure("bench_total_s", time.perf_counter() - t0)
     return 0
 

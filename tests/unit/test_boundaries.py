@@ -41,3 +41,19 @@ def test_only_store_imports_psycopg():
         if "import psycopg" in text or "from psycopg" in text:
             offenders.append(rel)
     assert offenders == []
+
+
+def test_pipeline_never_imports_the_bench_peers():
+    """datatrove (and what it pulls in) is a bench extra only: the CLI and the jobs run without it."""
+    code = (
+        "import sys\n"
+        "import pipeline, pipeline.cli, pipeline.jobs, pipeline.report, pipeline.evaluate\n"
+        "peers = ('datatrove', 'spacy', 'xxhash', 'tokenizers')\n"
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in peers)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "pipeline"
+    assert [f for f in root.rglob("*.py") if "datatrove" in f.read_text(encoding="utf-8")] == []
