@@ -264,8 +264,9 @@ def _report(repo, summaries) -> int:
 
 
 def cmd_ingest(args, settings: Settings) -> int:
-    from pipeline import collect, jobs
+    from pipeline import jobs
     from pipeline.config import SourceConfig
+    from pipeline.sources import collect
 
     source = settings.source(args.source) or SourceConfig(name=args.source)
     paths: list[Path] = []

@@ -28,16 +28,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline import collect, packages, prepare, stories
+from pipeline import prepare
 from pipeline.config import DedupConfig, SourceConfig
 from pipeline.dedup import cluster as clustering
 from pipeline.dedup.bands import band_hashes
 from pipeline.dedup.minhash import Permutations, signatures
 from pipeline.dedup.verify import Features, Meta, decide, features
 from pipeline.errors import JobError
+from pipeline.merge import story as stories
 from pipeline.model import WITHHELD as WITHHELD_STATUS
 from pipeline.prepare import content_sha  # noqa: F401  (kept importable from here)
+from pipeline.sources import collect
 from pipeline.sources.base import MAX_PAYLOAD_BYTES, Parsed
+from pipeline.stages import packages
 from pipeline.store.repository import Repository
 from pipeline.text.captions import token_jaccard
 from pipeline.text.normalize import split_headline_tags

@@ -22,9 +22,9 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from pipeline.collect import origin_name
 from pipeline.model import WireItem
 from pipeline.sources.base import Problem
+from pipeline.sources.collect import origin_name
 from pipeline.sources.registry import parse_payload
 from pipeline.text.article import analyse
 from pipeline.text.captions import caption_tokens
@@ -65,7 +65,7 @@ class PreparedPayload:
     format: str
     items: tuple[PreparedItem, ...]
     problems: tuple[Problem, ...]
-    links: tuple = ()  # package links (pipeline.packages), rare
+    links: tuple = ()  # package links (pipeline.stages.packages), rare
     link_versions: dict = field(default_factory=dict)
 
 

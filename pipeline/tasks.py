@@ -3,7 +3,7 @@
 Plain arguments in, small JSON-safe dicts out: a batch key, counts and seconds, never
 article text, so what a task hands to the next one through XCom stays tiny. Each call opens
 its own connection, runs one idempotent job from ``pipeline.jobs`` or
-``pipeline.maintenance`` (which records it in the ``run`` table) and closes the connection,
+``pipeline.stages.maintenance`` (which records it in the ``run`` table) and closes the connection,
 so any worker can run any call in any order a scheduler retries them in.
 
 Nothing here imports Airflow: the DAG files resolve the Airflow connection and pass its
@@ -244,7 +244,7 @@ def open_batch(url: str, key: str, shards: int) -> dict:
 
 
 def _batch_stage(url: str, batch_key: str, fn, *args) -> dict:
-    from pipeline.maintenance import batch_config
+    from pipeline.stages.maintenance import batch_config
 
     with _repo(url) as repo:
         return _out(fn(repo, batch_key, batch_config(repo, batch_key), *args))
@@ -276,7 +276,7 @@ def cluster_merge(url: str, batch_key: str) -> dict:
 
 def publish(url: str, batch_key: str) -> dict:
     from pipeline import jobs
-    from pipeline.maintenance import pending_articles
+    from pipeline.stages.maintenance import pending_articles
 
     with _repo(url) as repo:
         out = _out(jobs.publish(repo, batch_key))
@@ -290,7 +290,7 @@ def publish(url: str, batch_key: str) -> dict:
 
 
 def requeue(url: str, payload_id: int | None) -> dict:
-    from pipeline import maintenance
+    from pipeline.stages import maintenance
 
     with _repo(url) as repo:
         marked, parsed = (_out(s) for s in maintenance.requeue(repo, payload_id))
@@ -301,7 +301,7 @@ def requeue(url: str, payload_id: int | None) -> dict:
 def resign(
     url: str, shard: int, shards: int, since: datetime | None, until: datetime | None
 ) -> dict:
-    from pipeline import maintenance
+    from pipeline.stages import maintenance
 
     settings = load_settings()
     with _repo(url) as repo:
@@ -309,7 +309,7 @@ def resign(
 
 
 def rebuild(url: str, since: datetime, until: datetime) -> dict:
-    from pipeline import maintenance
+    from pipeline.stages import maintenance
 
     with _repo(url) as repo:
         out = _out(maintenance.rebuild(repo, since, until))

@@ -34,10 +34,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware
 
-from pipeline import __version__, overrides
+from pipeline import __version__
 from pipeline.config import ConfigError, Settings, load_settings
 from pipeline.dashboard import pages
 from pipeline.dashboard.auth import DashboardAuth, LocalAuth, Principal, has_bearer, login_name
+from pipeline.stages import overrides
 from pipeline.store.connect import DatabaseError, describe, resolve_url
 from pipeline.store.repository import Repository
 

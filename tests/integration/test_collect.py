@@ -10,8 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pipeline import collect, jobs
+from pipeline import jobs
 from pipeline.config import SourceConfig
+from pipeline.sources import collect
 from tests.conftest import FIXTURES
 from tests.integration.test_cli import nd
 

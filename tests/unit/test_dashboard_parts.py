@@ -108,7 +108,7 @@ def test_keep_together_restores_operator_merges_after_refining():
 def test_split_core_leaves_out_copies_tied_only_through_the_member():
     """Story {1 canonical, 2, 3, 4 split out, 5}: 5 is linked only to 4, so it is not part
     of the core the split bans 4 from (it may follow 4); 3 is tied by an operator merge."""
-    from pipeline.overrides import component
+    from pipeline.stages.overrides import component
 
     members = [1, 2, 3, 5]  # the story without 4
     links = [(1, 2), (2, 4), (4, 5), (1, 4), (3, 1)]
