@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline import prepare
 from pipeline.config import DedupConfig, SourceConfig
 from pipeline.dedup import cluster as clustering
 from pipeline.dedup.bands import band_hashes
@@ -37,10 +36,9 @@ from pipeline.dedup.verify import Features, Meta, decide, features
 from pipeline.errors import JobError
 from pipeline.merge import story as stories
 from pipeline.model import WITHHELD as WITHHELD_STATUS
-from pipeline.prepare import content_sha  # noqa: F401  (kept importable from here)
-from pipeline.sources import collect
+from pipeline.sources import collect, prepare
 from pipeline.sources.base import MAX_PAYLOAD_BYTES, Parsed
-from pipeline.stages import packages
+from pipeline.stages import packages, pool
 from pipeline.store.repository import Repository
 from pipeline.text.captions import token_jaccard
 from pipeline.text.normalize import split_headline_tags
@@ -326,10 +324,10 @@ class _ParseAhead:
 
     def __init__(self, repo: Repository, counts: dict):
         self.repo, self.counts = repo, counts
-        self._pending: prepare.Pending | None = None
+        self._pending: pool.Pending | None = None
 
     def submit(self, payloads: list[dict]) -> None:
-        nxt = prepare.submit(_parse_tasks(payloads)) if payloads else None
+        nxt = pool.submit(_parse_tasks(payloads)) if payloads else None
         self.drain()
         self._pending = nxt
 
@@ -371,7 +369,7 @@ _OUTCOME_COUNT = {"new": "items_new", "updated": "items_updated", "killed": "kil
 def _parse_and_apply(repo: Repository, payloads: list[dict], c: dict) -> None:
     """Parse and analyse payloads (in the worker pool when there are many), then decide
     every item in memory and write the chunk set-based in one transaction."""
-    _apply_prepared(repo, prepare.submit(_parse_tasks(payloads)).result(), c)
+    _apply_prepared(repo, pool.submit(_parse_tasks(payloads)).result(), c)
 
 
 def _parse_tasks(payloads: list[dict]) -> list[tuple]:
@@ -880,7 +878,7 @@ def verify(
         parallel = len(pairs) >= VERIFY_PARALLEL_MIN
         for chunk, decided in zip(
             chunks,
-            prepare.run_tasks(decide_chunk, tasks(), parallel),
+            pool.run_tasks(decide_chunk, tasks(), parallel),
             strict=True,
         ):
             for e in decided:

@@ -276,7 +276,7 @@ def test_parse_ahead_through_the_pool_ends_as_one_group_inline(
 ):
     """Versions and a kill of one item spread over many groups, parsed in worker processes
     one group ahead of the writes, end exactly as when everything is one inline group."""
-    from pipeline import prepare
+    from pipeline.stages import pool
     from pipeline.store.repository import Repository
     from tests.conftest import SAMPLE_INBOX
 
@@ -298,11 +298,11 @@ def test_parse_ahead_through_the_pool_ends_as_one_group_inline(
 
     inline = ingest_inbox()
     monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
-    monkeypatch.setattr(prepare, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(pool, "MIN_PARALLEL_BYTES", 0)
     monkeypatch.setattr(jobs, "INGEST_CHUNK_BYTES", 1)  # every file its own group
     try:
         ahead = ingest_inbox()
     finally:
-        prepare.shutdown()
+        pool.shutdown()
     assert ahead == inline
     assert any(row[2] for row in inline) and any(row[5] > 1 for row in inline)
