@@ -18,10 +18,10 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from pipeline import jobs
 from pipeline.config import DedupConfig
 from pipeline.evaluate import evaluate
 from pipeline.report import export_stories, read_jsonl
+from pipeline.stages import run
 from pipeline.store import admin
 from pipeline.store.repository import Repository
 
@@ -69,7 +69,7 @@ def main(argv=None) -> int:
             url = admin.create_database(admin_url, name)
             try:
                 with Repository.open(url) as repo:
-                    jobs.run_inbox(repo, args.inbox, config)
+                    run.inbox(repo, args.inbox, config)
                     r = evaluate(truth, export_stories(repo), negatives)
             finally:
                 admin.drop_database(admin_url, name)

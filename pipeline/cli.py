@@ -233,8 +233,8 @@ class _Progress:
 
 
 def cmd_run(args, settings: Settings) -> int:
-    from pipeline import jobs
     from pipeline.config import with_inbox
+    from pipeline.stages import run
 
     sources = tuple(s for s in settings.sources if s.folders or s.urls)
     if args.inbox or not sources:
@@ -250,7 +250,7 @@ def cmd_run(args, settings: Settings) -> int:
     repo, url = _open(settings)
     with repo:
         print(f"newsdedup run: {what} -> {_where(settings, url)}")
-        summaries = jobs.run_sources(repo, sources, settings.dedup, progress=_Progress())
+        summaries = run.sources(repo, sources, settings.dedup, progress=_Progress())
         return _report(repo, summaries)
 
 
@@ -264,9 +264,9 @@ def _report(repo, summaries) -> int:
 
 
 def cmd_ingest(args, settings: Settings) -> int:
-    from pipeline import jobs
     from pipeline.config import SourceConfig
     from pipeline.sources import collect
+    from pipeline.stages import ingest
 
     source = settings.source(args.source) or SourceConfig(name=args.source)
     paths: list[Path] = []
@@ -297,7 +297,7 @@ def cmd_ingest(args, settings: Settings) -> int:
         )
     repo, _url = _open(settings)
     with repo:
-        s = jobs.ingest_source(repo, source, paths, urls, progress=_Progress())
+        s = ingest.ingest_source(repo, source, paths, urls, progress=_Progress())
         c = s.counts
         unchanged = c.get("unchanged", 0)
         print(
@@ -323,11 +323,11 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 
 def cmd_dedup(args, settings: Settings) -> int:
-    from pipeline import jobs
+    from pipeline.stages import run
 
     repo, _ = _open(settings)
     with repo:
-        return _report(repo, jobs.dedup(repo, settings.dedup, progress=_Progress()))
+        return _report(repo, run.dedup(repo, settings.dedup, progress=_Progress()))
 
 
 def cmd_export(args, settings: Settings) -> int:
@@ -381,11 +381,11 @@ def cmd_quarantine(args, settings: Settings) -> int:
 
 
 def cmd_requeue(args, settings: Settings) -> int:
-    from pipeline import jobs
+    from pipeline.stages import ingest
 
     repo, _ = _open(settings)
     with repo:
-        n, s = jobs.requeue(repo, args.payload)
+        n, s = ingest.requeue(repo, args.payload)
         c = s.counts
         print(
             f"requeued {n} quarantined payload(s); re-parsed {c['payloads']}: "
@@ -401,9 +401,9 @@ def cmd_eval(args, settings: Settings) -> int:
     import shutil
     import tempfile
 
-    from pipeline import jobs
     from pipeline.evaluate import evaluate
     from pipeline.report import explain_errors, export_stories, read_jsonl
+    from pipeline.stages import run
     from pipeline.store.connect import stop_embedded
 
     inbox, truth_path = Path(args.inbox).expanduser(), Path(args.truth).expanduser()
@@ -420,7 +420,7 @@ def cmd_eval(args, settings: Settings) -> int:
         repo, url = _open(settings)
         with repo:
             print(f"newsdedup eval: {inbox} -> {_where(settings, url)}", file=sys.stderr)
-            summaries = jobs.run_inbox(repo, inbox, settings.dedup, progress=_Progress())
+            summaries = run.inbox(repo, inbox, settings.dedup, progress=_Progress())
             stories = list(export_stories(repo))
             if args.pred_out:
                 with open(args.pred_out, "w", encoding="utf-8") as f:

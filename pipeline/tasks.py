@@ -2,9 +2,9 @@
 
 Plain arguments in, small JSON-safe dicts out: a batch key, counts and seconds, never
 article text, so what a task hands to the next one through XCom stays tiny. Each call opens
-its own connection, runs one idempotent job from ``pipeline.jobs`` or
-``pipeline.stages.maintenance`` (which records it in the ``run`` table) and closes the connection,
-so any worker can run any call in any order a scheduler retries them in.
+its own connection, runs one idempotent stage of ``pipeline.stages`` (which records it in
+the ``run`` table) and closes the connection, so any worker can run any call in any order
+a scheduler retries them in.
 
 Nothing here imports Airflow: the DAG files resolve the Airflow connection and pass its
 fields to :func:`database_url`.
@@ -145,7 +145,7 @@ class _LogProgress:
 
 
 def _out(summary) -> dict:
-    """A stage's summary for XCom (pipeline.jobs has already logged it)."""
+    """A stage's summary for XCom (its stage has already logged it)."""
     counts = dict(summary.counts)
     return {
         "stage": summary.stage,
@@ -168,7 +168,7 @@ def files_for(source: SourceConfig, cutoff: datetime) -> list[Path]:
     """The files of the source's folders last modified at or before ``cutoff``: what a run
     whose interval ends at ``cutoff`` may see, so a retry or backfill reads the same set
     (minus nothing: payloads are content-addressed, a file already stored is a no-op)."""
-    from pipeline.jobs import list_files
+    from pipeline.stages.ingest import list_files
 
     limit = cutoff.timestamp()
     out: list[Path] = []
@@ -185,7 +185,7 @@ def files_for(source: SourceConfig, cutoff: datetime) -> list[Path]:
 def ingest(url: str, source_name: str, cutoff: datetime, key: str) -> dict:
     """Ingest one source's folders up to ``cutoff``; ``changed`` says whether articles were
     added, updated or killed (then they are pending for the next dedup batch)."""
-    from pipeline import jobs
+    from pipeline.stages import ingest
 
     settings = load_settings()
     source = next((s for s in sources(settings) if s.name == source_name), None)
@@ -210,7 +210,7 @@ def ingest(url: str, source_name: str, cutoff: datetime, key: str) -> dict:
         # their cursors, so a retry of this run fetches nothing twice
         only_urls = dataclasses.replace(source, folders=())
         out = _out(
-            jobs.ingest_source(repo, only_urls, paths=files, progress=_LogProgress(), key=key)
+            ingest.ingest_source(repo, only_urls, paths=files, progress=_LogProgress(), key=key)
         )
     c = out["counts"]
     out["changed"] = bool(c.get("items_new") or c.get("items_updated") or c.get("killed"))
@@ -234,11 +234,11 @@ def interval_key(start: datetime | None, end: datetime | None, run_after: dateti
 def open_batch(url: str, key: str, shards: int) -> dict:
     """Open (or resume) a batch. ``shards`` is the list to map the parallel stages over;
     empty when there is nothing to do, so they are skipped."""
-    from pipeline import jobs
+    from pipeline.stages import batch
 
     settings = load_settings()
     with _repo(url) as repo:
-        out = _out(jobs.open_batch(repo, settings.dedup, key=key))
+        out = _out(batch.open_batch(repo, settings.dedup, key=key))
     out["shards"] = shard_list(shards) if out["counts"].get("articles") else []
     return out
 
@@ -251,35 +251,35 @@ def _batch_stage(url: str, batch_key: str, fn, *args) -> dict:
 
 
 def sign(url: str, batch_key: str, shard: int, shards: int) -> dict:
-    from pipeline import jobs
+    from pipeline.stages import sign
 
-    return _batch_stage(url, batch_key, jobs.sign, shard, shards)
+    return _batch_stage(url, batch_key, sign.run, shard, shards)
 
 
 def candidates(url: str, batch_key: str) -> dict:
-    from pipeline import jobs
+    from pipeline.stages import candidates
 
-    return _batch_stage(url, batch_key, jobs.candidates)
+    return _batch_stage(url, batch_key, candidates.run)
 
 
 def verify(url: str, batch_key: str, shard: int, shards: int) -> dict:
-    from pipeline import jobs
+    from pipeline.stages import verify
 
-    return _batch_stage(url, batch_key, jobs.verify, shard, shards, _LogProgress())
+    return _batch_stage(url, batch_key, verify.run, shard, shards, _LogProgress())
 
 
 def cluster_merge(url: str, batch_key: str) -> dict:
-    from pipeline import jobs
+    from pipeline.stages import cluster_merge
 
-    return _batch_stage(url, batch_key, jobs.cluster_merge)
+    return _batch_stage(url, batch_key, cluster_merge.run)
 
 
 def publish(url: str, batch_key: str) -> dict:
-    from pipeline import jobs
+    from pipeline.stages import publish
     from pipeline.stages.maintenance import pending_articles
 
     with _repo(url) as repo:
-        out = _out(jobs.publish(repo, batch_key))
+        out = _out(publish.run(repo, batch_key))
         out["pending"] = pending_articles(repo)
     if out["pending"]:
         log.info("%d article(s) still pending for the next batch", out["pending"])

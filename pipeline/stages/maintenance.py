@@ -2,7 +2,7 @@
 configuration, rebuild the stories of a time range.
 
 Each function is idempotent and records itself in the ``run`` table like the stages in
-``pipeline.jobs``. None of them changes a story directly: they put articles back in the
+``pipeline.stages``. None of them changes a story directly: they put articles back in the
 pending queue (or give history the signatures a new configuration needs) and the next dedup
 batch does the rest with the ordinary stages, so the result is exactly what a batch run
 would produce.
@@ -22,10 +22,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from pipeline import jobs
 from pipeline.config import DedupConfig
-from pipeline.jobs import JobError, Summary, ingest_pending
-from pipeline.jobs import _stage as recorded_stage
+from pipeline.errors import JobError
+from pipeline.stages.ingest import ingest_pending
+from pipeline.stages.record import Summary
+from pipeline.stages.record import recorded as recorded_stage
+from pipeline.stages.sign import sign_articles, sign_captions
 from pipeline.store.repository import Repository
 
 log = logging.getLogger("newsdedup")
@@ -66,14 +68,14 @@ def resign(
             ids = [r["id"] for r in rows]
             with repo.transaction():
                 paras = repo.rows("paragraph_norms_of", ids=ids)
-                jobs.sign_articles(repo, config_id, config, rows, paras)
+                sign_articles(repo, config_id, config, rows, paras)
             s.counts["articles"] += len(rows)
             after = ids[-1]
             log.info("resign shard %d/%d: %d articles", shard, shards, s.counts["articles"])
         after = 0
         while caps := repo.rows("unsigned_captions", after=after, limit=chunk, **page):
             with repo.transaction():
-                jobs.sign_captions(repo, config_id, config, caps)
+                sign_captions(repo, config_id, config, caps)
             s.counts["captions"] += len(caps)
             after = caps[-1]["id"]
         return s

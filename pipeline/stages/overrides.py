@@ -2,7 +2,7 @@
 apart. Each action is recorded (who, when, why) as a ``story_event`` with the ``override``
 rows it adds, applied at once by re-clustering the stories it touches with the pipeline's
 own cluster/merge/publish stages, and honoured by every later run because clustering reads
-the overrides in force (``jobs.cluster_merge`` -> ``_override_links``).
+the overrides in force (``pipeline.stages.cluster_merge``).
 
 What each action stores, so that later runs cannot undo it:
 
@@ -29,8 +29,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pipeline import jobs
 from pipeline.config import DedupConfig
+from pipeline.stages import cluster_merge, publish
+from pipeline.stages.ingest import ingest_pending
 from pipeline.store.repository import Repository
 
 MAX_WHY = 2000
@@ -126,8 +127,8 @@ def _recluster(repo: Repository, config: DedupConfig, event_id: int, ids: list[i
     config_id = repo.config_id(config.fingerprint, config.to_json())
     b = repo.one("ovr_create_batch", key=f"override-{event_id}", config_id=config_id)
     repo.run_sql("ovr_batch_articles", batch_id=b["id"], ids=sorted(set(ids)))
-    jobs.cluster_merge(repo, b["key"], config)
-    jobs.publish(repo, b["key"])
+    cluster_merge.run(repo, b["key"], config)
+    publish.run(repo, b["key"])
     # A pipeline batch that was already past cluster_merge staged a layout without this
     # action; should it publish after us, the next batch puts things right again.
     if repo.one("ovr_open_batches", own=b["id"])["n"]:
@@ -287,5 +288,5 @@ def requeue(repo: Repository, payload_id: int, who: str) -> dict:
         )
     if not done:
         raise OverrideError(f"payload {payload_id} has no open quarantine entry")
-    s = jobs.ingest_pending(repo, payload_ids=[payload_id])
+    s = ingest_pending(repo, payload_ids=[payload_id])
     return dict(s.counts)

@@ -235,8 +235,8 @@ class Repository:
         return {r["item_key"]: r for r in self.rows("articles_by_keys", keys=keys)}
 
     def write_ingest(self, plan) -> None:
-        """Write one ingest chunk decided by ``jobs.IngestPlan``: raw items, articles, their
-        text, quarantine entries and payload statuses, set-based."""
+        """Write one ingest chunk decided by ``merge.versions.IngestPlan``: raw items,
+        articles, their text, quarantine entries and payload statuses, set-based."""
         if plan.quarantines:
             self.run_sql(
                 "quarantine_many",

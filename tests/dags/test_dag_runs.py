@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from pipeline import jobs
 from pipeline.report import export_stories
+from pipeline.stages import run
 from tests.conftest import SAMPLE_INBOX, STABLE_TABLES
 from tests.dags.conftest import UNSET, dagbag
 
@@ -155,7 +155,7 @@ def test_ingest_and_dedup_twice_same_rows_and_same_stories_as_the_cli(
 
     cli_url = databases.create(template=migrated_template)
     with Repository.open(cli_url) as repo:
-        jobs.run_inbox(repo, inbox, config)
+        run.inbox(repo, inbox, config)
     assert _snapshot(cli_url)[1] == snap[1]
 
 

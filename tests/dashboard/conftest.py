@@ -7,10 +7,10 @@ import warnings
 
 import pytest
 
-from pipeline import jobs
 from pipeline.config import load_settings
 from pipeline.dashboard.app import CSRF_COOKIE, create_app
 from pipeline.dashboard.auth import LocalAuth
+from pipeline.stages import run
 from tests.conftest import SAMPLE_INBOX
 
 with warnings.catch_warnings():
@@ -28,7 +28,7 @@ POWER_2 = "reuters:tag:reuters.com,2026:newsml_L4N3CY0TK"
 
 @pytest.fixture
 def sample_url(db_url, repo, config) -> str:
-    jobs.run_inbox(repo, SAMPLE_INBOX, config)
+    run.inbox(repo, SAMPLE_INBOX, config)
     return db_url
 
 

@@ -188,13 +188,13 @@ def test_read_only_dashboard_shows_but_refuses(sample_url, repo):
 
 
 def test_requeue_a_quarantined_payload(dash, repo, tmp_path):
-    from pipeline import jobs
+    from pipeline.stages import ingest
 
     folder = tmp_path / "xinhua"
     folder.mkdir()
     bad = folder / "feed-bad.xml"
     bad.write_bytes(b"<rss><channel><item>")
-    jobs.ingest_files(repo, "xinhua", [bad])
+    ingest.ingest_files(repo, "xinhua", [bad])
     q = repo.rows("open_quarantine", limit=10, offset=0)
     assert len(q) == 1
     pid = q[0]["payload_id"]

@@ -170,13 +170,13 @@ def test_a_batch_running_during_the_action_cannot_undo_it(fresh, db_url, tmp_pat
     """The pipeline staged its layout (cluster_merge) before the operator split a member,
     and publishes it after: the action marked its articles pending, so the next batch
     applies the split again."""
-    from pipeline import jobs
+    from pipeline.stages import batch, candidates, cluster_merge, ingest, publish, run, sign, verify
 
     d = fresh
     later = later_inbox(tmp_path)
-    jobs.ingest_files(d.repo, "cgtn", jobs.list_files(later / "cgtn"))
-    key = jobs.open_batch(d.repo, config).batch_key
-    for stage in (jobs.sign, jobs.candidates, jobs.verify, jobs.cluster_merge):
+    ingest.ingest_files(d.repo, "cgtn", ingest.list_files(later / "cgtn"))
+    key = batch.open_batch(d.repo, config).batch_key
+    for stage in (sign.run, candidates.run, verify.run, cluster_merge.run):
         stage(d.repo, key, config)  # staged with the CGTN copy still in the copper story
     copper = d.story_of(COPPER_CANONICAL)
     r = d.post(
@@ -185,7 +185,7 @@ def test_a_batch_running_during_the_action_cannot_undo_it(fresh, db_url, tmp_pat
     )
     assert r.status_code == 303
     assert d.story_of(COPPER_CGTN) != d.story_of(COPPER_CANONICAL)
-    jobs.publish(d.repo, key)  # the stale layout lands...
-    jobs.dedup(d.repo, config)  # ...and the next run puts the split back
+    publish.run(d.repo, key)  # the stale layout lands...
+    run.dedup(d.repo, config)  # ...and the next run puts the split back
     assert d.story_of(COPPER_CGTN) != d.story_of(COPPER_CANONICAL)
     assert d.members(d.story_of(COPPER_CANONICAL)) >= {COPPER_CANONICAL, COPPER_PP, COPPER_XINHUA}

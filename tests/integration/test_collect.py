@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pipeline import jobs
 from pipeline.config import SourceConfig
 from pipeline.sources import collect
+from pipeline.stages import ingest
 from tests.conftest import FIXTURES
 from tests.integration.test_cli import nd
 
@@ -114,7 +114,7 @@ def server():
 
 def poll(repo, url, **cfg):
     src = SourceConfig(name="xinhua", urls=(url,), **{"backoff_s": 0.01, **cfg})
-    return jobs.ingest_urls(repo, src).counts
+    return ingest.ingest_urls(repo, src).counts
 
 
 @pytest.mark.parametrize(

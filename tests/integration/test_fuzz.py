@@ -35,9 +35,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from pipeline import jobs
 from pipeline.sources.base import Parsed, ParseError
 from pipeline.sources.registry import FORMATS, parse_payload
+from pipeline.stages import ingest
 from tests.conftest import FIXTURES, SAMPLE_INBOX
 
 # 13,000 examples give more than 10,000 distinct inputs (hypothesis repeats some)
@@ -381,7 +381,7 @@ def test_fuzz_every_parser_and_the_ingest_path(repo, capsys):
         for origin, body in sent:
             by_source.setdefault(origin.split("/", 1)[0], []).append((origin, body))
         for source, payloads in by_source.items():
-            s = jobs.ingest_payloads(repo, source, payloads)
+            s = ingest.ingest_payloads(repo, source, payloads)
             stats["ingest_quarantined_items"] += s.counts["quarantined"]
         sent.clear()
 

@@ -9,8 +9,8 @@ import shutil
 import pytest
 from lxml import etree
 
-from pipeline import jobs
 from pipeline.sources import ninjs
+from pipeline.stages import ingest as ingest_stage
 from tests.conftest import FIXTURES, SAMPLES, shared_or_skip
 
 F = FIXTURES / "formats"
@@ -29,7 +29,7 @@ def captions(repo, key):
 
 
 def ingest(repo, source, *paths):
-    return jobs.ingest_files(repo, source, list(paths)).counts
+    return ingest_stage.ingest_files(repo, source, list(paths)).counts
 
 
 # --- versions and kills ----------------------------------------------------------------------
@@ -210,9 +210,9 @@ def test_every_payload_stored_verbatim_and_identical_ones_once(repo, tmp_path):
 def test_rerunning_a_folder_reads_and_stores_nothing_new(repo, tmp_path):
     inbox = tmp_path / "drop"
     shutil.copytree(F, inbox)
-    first = jobs.ingest_files(repo, "mixed", jobs.list_files(inbox)).counts
+    first = ingest_stage.ingest_files(repo, "mixed", ingest_stage.list_files(inbox)).counts
     snap = repo.table_counts()
-    second = jobs.ingest_files(repo, "mixed", jobs.list_files(inbox)).counts
+    second = ingest_stage.ingest_files(repo, "mixed", ingest_stage.list_files(inbox)).counts
     assert second["files"] == 0 and second["unchanged"] == first["files"]
     assert repo.table_counts() == snap
     # a file rewritten with new content is read again; one touched without change is
@@ -221,7 +221,7 @@ def test_rerunning_a_folder_reads_and_stores_nothing_new(repo, tmp_path):
         (inbox / "ninjs2_text.json").read_text().replace("noon", "one o'clock")
     )
     os.utime(inbox / "nitf_story.xml")
-    third = jobs.ingest_files(repo, "mixed", jobs.list_files(inbox)).counts
+    third = ingest_stage.ingest_files(repo, "mixed", ingest_stage.list_files(inbox)).counts
     assert third["files"] == 2 and third["payloads_new"] == 1 and third["items_updated"] == 0
     assert third["quarantined"] == 1  # same uri and version, different text: a conflict
 
@@ -252,7 +252,7 @@ def test_requeue_after_a_parser_fix(repo, tmp_path, monkeypatch):
         "parse",
         lambda body, source, name: real(body.replace(b"replaced", b"usable"), source, name),
     )
-    n, s = jobs.requeue(repo)
+    n, s = ingest_stage.requeue(repo)
     assert n == 1 and s.counts["items_new"] == 1 and s.counts["quarantined"] == 0
     assert article(repo, "ninjs:r-1")["word_count"] == 4
     assert repo.one("count_open_quarantine")["n"] == 0
@@ -260,11 +260,13 @@ def test_requeue_after_a_parser_fix(repo, tmp_path, monkeypatch):
 
 
 def test_a_payload_stored_but_never_parsed_is_parsed_by_the_next_run(repo, monkeypatch):
-    real = jobs._apply_prepared
-    monkeypatch.setattr(jobs, "_apply_prepared", lambda *a: (_ for _ in ()).throw(SystemExit))
+    real = ingest_stage._apply_prepared
+    monkeypatch.setattr(
+        ingest_stage, "_apply_prepared", lambda *a: (_ for _ in ()).throw(SystemExit)
+    )
     with pytest.raises(SystemExit):  # the process dies right after storing
         ingest(repo, "ninjs", F / "ninjs2_text.json")
-    monkeypatch.setattr(jobs, "_apply_prepared", real)
+    monkeypatch.setattr(ingest_stage, "_apply_prepared", real)
     assert repo.one("payload_outcomes") == {"status": "new", "n": 1}
     c = ingest(repo, "ninjs", F / "ninjs2_text.json")
     assert c["files"] == 0 and c["leftovers"] == 1 and c["items_new"] == 1
@@ -284,7 +286,7 @@ def test_parse_ahead_through_the_pool_ends_as_one_group_inline(
         r = Repository.open(databases.create(template=migrated_template))
         try:
             for src in ("reuters", "xinhua", "cgtn"):
-                s = jobs.ingest_files(r, src, jobs.list_files(SAMPLE_INBOX / src))
+                s = ingest_stage.ingest_files(r, src, ingest_stage.list_files(SAMPLE_INBOX / src))
                 assert "leftovers" not in s.counts  # every group was parsed in its turn
             return [
                 tuple(row.values())
@@ -299,7 +301,7 @@ def test_parse_ahead_through_the_pool_ends_as_one_group_inline(
     inline = ingest_inbox()
     monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
     monkeypatch.setattr(pool, "MIN_PARALLEL_BYTES", 0)
-    monkeypatch.setattr(jobs, "INGEST_CHUNK_BYTES", 1)  # every file its own group
+    monkeypatch.setattr(ingest_stage, "INGEST_CHUNK_BYTES", 1)  # every file its own group
     try:
         ahead = ingest_inbox()
     finally:

@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
-from pipeline import jobs
 from pipeline.report import export_stories
+from pipeline.stages import batch, candidates, cluster_merge, ingest, publish, run, sign, verify
 from tests.conftest import SAMPLE_INBOX, STABLE_TABLES
 
 
@@ -19,17 +19,17 @@ def _snapshot(repo):
 
 
 def test_sample_inbox_twice_changes_nothing(repo, config):
-    jobs.run_inbox(repo, SAMPLE_INBOX, config)
+    run.inbox(repo, SAMPLE_INBOX, config)
     first = _snapshot(repo)
     assert first[0]["story"] >= 5
-    again = jobs.run_inbox(repo, SAMPLE_INBOX, config)
+    again = run.inbox(repo, SAMPLE_INBOX, config)
     assert _snapshot(repo) == first
     opened = [s for s in again if s.stage == "open_batch"]
     assert opened[-1].counts["articles"] == 0
 
 
 def test_versions_kills_and_stories(repo, config):
-    jobs.run_inbox(repo, SAMPLE_INBOX, config)
+    run.inbox(repo, SAMPLE_INBOX, config)
     stories = {s["canonical"]: s for s in export_stories(repo)}
     corrected = "reuters:tag:reuters.com,2026:newsml_L1N3CU0QQ"
     first_take = "reuters:tag:reuters.com,2026:newsml_L1N3CU0PP"
@@ -60,7 +60,7 @@ def test_order_of_arrival_does_not_matter(repo, config, tmp_path):
     (inbox / "reuters" / "2026-06-15T113000Z_2_L5N3CW1AA_PORTUGAL-AIRLINE-KILL.xml").rename(
         inbox / "reuters" / "0000-kill-first.xml"
     )
-    jobs.run_inbox(repo, inbox, config)
+    run.inbox(repo, inbox, config)
     killed = repo.one("article_by_key", key="reuters:tag:reuters.com,2026:newsml_L5N3CW1AA")
     # killed, and still carrying the text of its last usable version so it sits in its story
     assert killed["killed"] and killed["word_count"] > 0
@@ -71,7 +71,7 @@ def test_broken_file_quarantined_and_run_goes_on(repo, config, tmp_path):
     shutil.copytree(SAMPLE_INBOX, inbox)
     (inbox / "reuters" / "truncated.xml").write_bytes(b"<newsMessage><itemSet><newsItem guid='x'")
     (inbox / "cgtn" / "empty.txt").write_bytes(b"")
-    out = jobs.run_inbox(repo, inbox, config)
+    out = run.inbox(repo, inbox, config)
     q = sum(s.counts.get("quarantined", 0) for s in out)
     assert q == 2
     rows = repo.rows("open_quarantine", limit=10, offset=0)
@@ -85,12 +85,12 @@ def test_broken_file_quarantined_and_run_goes_on(repo, config, tmp_path):
 
 def test_publish_is_one_transaction(repo, config, monkeypatch):
     for source in ("reuters", "xinhua", "cgtn"):
-        jobs.ingest_files(repo, source, jobs.list_files(SAMPLE_INBOX / source))
-    key = jobs.open_batch(repo, config).batch_key
-    jobs.sign(repo, key, config)
-    jobs.candidates(repo, key, config)
-    jobs.verify(repo, key, config)
-    jobs.cluster_merge(repo, key, config)
+        ingest.ingest_files(repo, source, ingest.list_files(SAMPLE_INBOX / source))
+    key = batch.open_batch(repo, config).batch_key
+    sign.run(repo, key, config)
+    candidates.run(repo, key, config)
+    verify.run(repo, key, config)
+    cluster_merge.run(repo, key, config)
     real = repo.run_sql
 
     def failing(name, **params):
@@ -100,27 +100,27 @@ def test_publish_is_one_transaction(repo, config, monkeypatch):
 
     monkeypatch.setattr(repo, "run_sql", failing)
     with pytest.raises(RuntimeError):
-        jobs.publish(repo, key)
+        publish.run(repo, key)
     monkeypatch.setattr(repo, "run_sql", real)
     assert repo.table_counts()["story"] == 0 and repo.table_counts()["story_member"] == 0
     failed = repo.conn.execute("SELECT status, error FROM run WHERE stage = 'publish'").fetchone()
     assert failed["status"] == "failed" and "disk full" in failed["error"]
-    jobs.publish(repo, key)  # the stage re-runs alone
+    publish.run(repo, key)  # the stage re-runs alone
     assert repo.table_counts()["story"] >= 5
 
 
 def test_every_stage_is_idempotent_when_rerun(repo, config):
     for source in ("reuters", "xinhua", "cgtn"):
-        jobs.ingest_files(repo, source, jobs.list_files(SAMPLE_INBOX / source))
-    key = jobs.open_batch(repo, config).batch_key
-    for stage in (jobs.sign, jobs.candidates, jobs.verify, jobs.cluster_merge):
+        ingest.ingest_files(repo, source, ingest.list_files(SAMPLE_INBOX / source))
+    key = batch.open_batch(repo, config).batch_key
+    for stage in (sign.run, candidates.run, verify.run, cluster_merge.run):
         stage(repo, key, config)
         before = repo.table_counts()
         stage(repo, key, config)
         assert repo.table_counts() == before, stage.__name__
-    jobs.publish(repo, key)
+    publish.run(repo, key)
     snap = _snapshot(repo)
-    jobs.publish(repo, key)
+    publish.run(repo, key)
     assert _snapshot(repo) == snap
 
 
@@ -134,7 +134,7 @@ def test_incremental_batches_equal_one_batch(databases, migrated_template, confi
     from pipeline.store.repository import Repository
 
     with Repository.open(databases.create(template=migrated_template)) as one:
-        jobs.run_inbox(one, SAMPLE_INBOX, config)
+        run.inbox(one, SAMPLE_INBOX, config)
         want = _partition(one)
     files = sorted(p for p in SAMPLE_INBOX.rglob("*") if p.is_file())
     first, second = tmp_path / "first", tmp_path / "second"
@@ -143,9 +143,9 @@ def test_incremental_batches_equal_one_batch(databases, migrated_template, confi
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(f, dest)
     with Repository.open(databases.create(template=migrated_template)) as inc:
-        jobs.run_inbox(inc, first, config)
+        run.inbox(inc, first, config)
         before = {m: s["story_id"] for s in export_stories(inc) for m in s["members"]}
-        jobs.run_inbox(inc, second, config)
+        run.inbox(inc, second, config)
         assert _partition(inc) == want
         # a story that existed after the first batch keeps its id when copies join it;
         # stories that merge keep the oldest id

@@ -1,0 +1,58 @@
+"""Stage summaries and the run table: every stage records what it did, and whether it
+failed, with its counts and duration.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from pipeline.store.repository import Repository
+
+log = logging.getLogger("newsdedup")
+
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Summary:
+    stage: str
+    batch_key: str | None = None
+    counts: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@contextlib.contextmanager
+def recorded(repo: Repository, stage: str, batch_key: str | None) -> Iterator[Summary]:
+    summary = Summary(stage=stage, batch_key=batch_key)
+    run_id = repo.start_run(stage, batch_key)
+    t0 = time.perf_counter()
+    try:
+        yield summary
+    except BaseException as e:
+        summary.seconds = time.perf_counter() - t0
+        with contextlib.suppress(Exception):
+            repo.conn.rollback()
+        repo.finish_run(
+            run_id,
+            "failed",
+            summary.counts,
+            summary.seconds,
+            f"{type(e).__name__}: {e}".splitlines()[0][:500],
+        )
+        raise
+    summary.seconds = time.perf_counter() - t0
+    repo.finish_run(run_id, "ok", summary.counts, summary.seconds)
+    log.info("%s %s: %s in %.2fs", stage, batch_key or "", summary.counts, summary.seconds)
+
+
+def bump(counts: dict, key: str, n: int = 1) -> None:
+    counts[key] = counts.get(key, 0) + n

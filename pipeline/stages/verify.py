@@ -1,0 +1,146 @@
+"""The verify stage: decide every candidate pair, store scores, verdict and reason."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from pipeline.config import DedupConfig
+from pipeline.dedup.verify import Features, Meta, decide, features
+from pipeline.stages import pool
+from pipeline.stages.batch import load as _batch
+from pipeline.stages.record import Progress, Summary, bump, no_progress, recorded
+from pipeline.store.repository import Repository
+from pipeline.text.captions import token_jaccard
+
+log = logging.getLogger("newsdedup")
+
+
+VERIFY_CHUNK = 2000
+
+
+VERIFY_PARALLEL_MIN = 4000  # candidate pairs; fewer are decided in this process
+
+
+def load_features(repo: Repository, ids: Iterable[int], config: DedupConfig) -> dict[int, Features]:
+    rows = repo.rows("body_paragraphs", ids=sorted(set(ids)))
+    return {
+        r["article_id"]: features(r["article_id"], list(r["norms"]), config, _meta(r)) for r in rows
+    }
+
+
+def decide_chunk(rows: list[dict], pairs: list[tuple[int, int]], config: DedupConfig) -> list:
+    """Edges of one chunk of candidate pairs from the body_paragraphs rows of its articles
+    (module-level: it runs in worker processes)."""
+    feats = {
+        r["article_id"]: features(r["article_id"], list(r["norms"]), config, _meta(r)) for r in rows
+    }
+    return [decide(feats[a], feats[b], config) for a, b in pairs if a in feats and b in feats]
+
+
+def _meta(r: dict) -> Meta:
+    return Meta(
+        source=r["source"],
+        item_id=r["item_key"].split(":", 1)[1],
+        ed_stat=r["origin_ed_stat"],
+        headline_tag=r["origin_tag"],
+        lineage=frozenset(t for _, t in (r["lineage"] or [])),
+    )
+
+
+def run(
+    repo: Repository,
+    batch_key: str,
+    config: DedupConfig,
+    shard: int = 0,
+    shards: int = 1,
+    progress: Progress = no_progress,
+) -> Summary:
+    """Decide every candidate pair of this shard; store scores, verdict and reason."""
+    b = _batch(repo, batch_key)
+    with recorded(repo, "verify", batch_key) as s:
+        c = s.counts
+        c.update(
+            pairs=0,
+            duplicate=0,
+            contributor=0,
+            distinct=0,
+            caption_pairs=0,
+            caption_duplicate=0,
+            shard=shard,
+            shards=shards,
+        )
+        pairs = [
+            (r["a"], r["b"])
+            for r in repo.rows(
+                "shard_candidates", batch_id=b["id"], kind="story", shard=shard, shards=shards
+            )
+        ]
+        # features and decisions are pure and CPU-bound: big batches spread the chunks
+        # over the worker processes while this one reads the next chunk's paragraphs and
+        # writes the previous chunk's edges
+        chunks = [pairs[i : i + VERIFY_CHUNK] for i in range(0, len(pairs), VERIFY_CHUNK)]
+
+        def tasks():
+            for chunk in chunks:
+                ids = sorted({x for p in chunk for x in p})
+                yield (repo.rows("body_paragraphs", ids=ids), chunk, config)
+
+        done = 0
+        parallel = len(pairs) >= VERIFY_PARALLEL_MIN
+        for chunk, decided in zip(
+            chunks,
+            pool.run_tasks(decide_chunk, tasks(), parallel),
+            strict=True,
+        ):
+            for e in decided:
+                bump(c, e.verdict)
+            with repo.transaction():
+                repo.write_edges([(e, b["id"]) for e in decided])
+            c["pairs"] += len(chunk)
+            done += len(chunk)
+            progress("verify", done, len(pairs))
+        cpairs = [
+            (r["a"], r["b"])
+            for r in repo.rows(
+                "shard_candidates", batch_id=b["id"], kind="caption", shard=shard, shards=shards
+            )
+        ]
+        if cpairs:
+            norms = {
+                r["id"]: r["norm"].split()
+                for r in repo.rows("caption_norms", ids=sorted({x for p in cpairs for x in p}))
+            }
+            edges = []
+            for a, bb in cpairs:
+                e = _caption_edge(a, bb, norms.get(a, []), norms.get(bb, []), config)
+                edges.append((e, b["id"]))
+                if e.verdict == "duplicate":
+                    c["caption_duplicate"] += 1
+            with repo.transaction():
+                repo.write_edges(edges)
+            c["caption_pairs"] = len(cpairs)
+        return s
+
+
+def _caption_edge(a: int, b: int, ta: list[str], tb: list[str], config: DedupConfig):
+    from pipeline.model import Edge
+
+    j = token_jaccard(ta, tb)
+    sa, sb = set(ta), set(tb)
+    con = len(sa & sb) / min(len(sa), len(sb)) if sa and sb else 0.0
+    same = j >= config.caption_jaccard_min
+    reason = (
+        f"{'same photo' if same else 'different captions'}: token Jaccard {j:.2f}, "
+        f"containment {con:.2f}"
+    )
+    return Edge(
+        a=min(a, b),
+        b=max(a, b),
+        kind="caption",
+        verdict="duplicate" if same else "distinct",
+        jaccard=round(j, 4),
+        containment=round(con, 4),
+        fuzz=0.0,
+        reason=reason,
+    )
