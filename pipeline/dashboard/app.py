@@ -36,7 +36,7 @@ from starlette.middleware.base import BaseHTTPMiddleware
 
 from pipeline import __version__
 from pipeline.config import ConfigError, Settings, load_settings
-from pipeline.dashboard import pages
+from pipeline.dashboard import views
 from pipeline.dashboard.auth import DashboardAuth, LocalAuth, Principal, has_bearer, login_name
 from pipeline.stages import overrides
 from pipeline.store.connect import DatabaseError, describe, resolve_url
@@ -352,8 +352,8 @@ def create_app(
     async def _refused(request: Request, exc: overrides.OverrideError):
         return error_page(request, 409, str(exc))
 
-    @app.exception_handler(pages.NotFound)
-    async def _not_found(request: Request, exc: pages.NotFound):
+    @app.exception_handler(views.NotFound)
+    async def _not_found(request: Request, exc: views.NotFound):
         return error_page(request, 404, str(exc))
 
     @app.exception_handler(DatabaseError)
@@ -371,7 +371,7 @@ def create_app(
     def overview(request: Request, who: Principal = who_dep, days: str | None = None):
         d = _int(days, "days", lo=1, hi=90) or 7
         with db.repo() as repo:
-            data = pages.overview(repo, d)
+            data = views.overview(repo, d)
         return render(request, "overview.html", {"nav": "overview", **data}, who)
 
     @app.get("/stories", name="stories", response_class=HTMLResponse)
@@ -381,15 +381,15 @@ def create_app(
         with db.repo() as repo:
             if q and (_STORY_ID.match(q) or _ITEM_KEY.match(q)):
                 m = _STORY_ID.match(q)
-                sid = int(m.group(1)) if m else pages.resolve_story_ref(repo, q)
+                sid = int(m.group(1)) if m else views.resolve_story_ref(repo, q)
                 if sid is not None and repo.one("dash_story", id=sid):
                     return RedirectResponse(url(request, "story", story_id=sid), 303)
             kill = (qp.get("kill") or "").lower()
             date_from, date_to = _date(qp.get("from"), "from"), _date(qp.get("to"), "to")
             sort = qp.get("sort") or ("published" if date_from or date_to else "updated")
-            if sort not in pages.SORTS:
-                raise BadRequest(f"sort must be one of {', '.join(pages.SORTS)}")
-            f = pages.StoryFilters(
+            if sort not in views.SORTS:
+                raise BadRequest(f"sort must be one of {', '.join(views.SORTS)}")
+            f = views.StoryFilters(
                 sort=sort,
                 q=q,
                 source=(qp.get("source") or "").strip()[:100] or None,
@@ -400,7 +400,7 @@ def create_app(
                 date_to=date_to,
             )
             try:
-                data = pages.stories(repo, f, after=qp.get("after"), before=qp.get("before"))
+                data = views.stories(repo, f, after=qp.get("after"), before=qp.get("before"))
             except ValueError as e:
                 raise BadRequest(str(e)) from None
         return render(request, "stories.html", {"nav": "stories", **data}, who)
@@ -411,13 +411,13 @@ def create_app(
         with db.repo() as repo:
             s = repo.one("dash_story", id=story_id)
             if s is None:
-                raise pages.NotFound(f"there is no story s{story_id}")
+                raise views.NotFound(f"there is no story s{story_id}")
             if s["merged_into"] is not None:
                 live = overrides.live_story(repo, story_id) or s["merged_into"]
                 return RedirectResponse(
                     url(request, "story", {"from": story_id}, story_id=live), 303
                 )
-            data = pages.story(repo, story_id)
+            data = views.story(repo, story_id)
         done = _int(qp.get("done"), "done", lo=1)
         came_from = _int(qp.get("from"), "from", lo=1)
         return render(
@@ -430,7 +430,7 @@ def create_app(
     @app.get("/stories/{story_id}/diff/{article_id}", name="diff", response_class=HTMLResponse)
     def diff(request: Request, story_id: int, article_id: int, who: Principal = who_dep):
         with db.repo() as repo:
-            data = pages.article_diff(repo, story_id, article_id)
+            data = views.article_diff(repo, story_id, article_id)
         return render(request, "diff.html", {"nav": "stories", **data}, who)
 
     @app.get("/captions", name="captions", response_class=HTMLResponse)
@@ -440,13 +440,13 @@ def create_app(
         min_stories = _int(qp.get("stories"), "stories", lo=1, hi=1000) or 2
         page = _int(qp.get("page"), "page", lo=0, hi=10000) or 0
         with db.repo() as repo:
-            data = pages.caption_groups(repo, days, min_stories, page)
+            data = views.caption_groups(repo, days, min_stories, page)
         return render(request, "captions.html", {"nav": "captions", **data}, who)
 
     @app.get("/captions/{group_id}", name="caption_group", response_class=HTMLResponse)
     def caption_group(request: Request, group_id: int, who: Principal = who_dep):
         with db.repo() as repo:
-            data = pages.caption_group(repo, group_id)
+            data = views.caption_group(repo, group_id)
         return render(request, "caption_group.html", {"nav": "captions", **data}, who)
 
     @app.get("/quarantine", name="quarantine", response_class=HTMLResponse)
@@ -455,7 +455,7 @@ def create_app(
         source = (qp.get("source") or "").strip()[:100] or None
         before = _int(qp.get("before"), "before", lo=1)
         with db.repo() as repo:
-            data = pages.quarantine(repo, source, before)
+            data = views.quarantine(repo, source, before)
         result = None
         if qp.get("requeued"):
             result = {
@@ -476,7 +476,7 @@ def create_app(
         ref = (raw or "").strip()
         if not ref:
             raise overrides.OverrideError("name the other story: its id (s123) or an item key")
-        sid = pages.resolve_story_ref(repo, ref)
+        sid = views.resolve_story_ref(repo, ref)
         live = overrides.live_story(repo, sid) if sid is not None else None
         if live is None:
             raise overrides.OverrideError(f"no story matches {ref[:80]!r}")

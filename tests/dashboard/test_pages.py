@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from pipeline.dashboard import pages
+from pipeline.dashboard import views
 from tests.dashboard.conftest import (
     COPPER_CANONICAL,
     COPPER_CGTN,
@@ -69,7 +69,7 @@ def test_story_list_filters(dash):
 
 
 def test_story_list_pages_with_a_keyset_cursor(dash, monkeypatch):
-    monkeypatch.setattr(pages, "PAGE_SIZE", 4)
+    monkeypatch.setattr(views, "PAGE_SIZE", 4)
     first = dash.get("/stories").text
     seen1 = re.findall(r'href="/stories/(\d+)">s', first)
     older = re.search(r'href="(/stories\?after=[^"]+)">Older', first).group(1)
@@ -85,7 +85,7 @@ def test_story_list_pages_with_a_keyset_cursor(dash, monkeypatch):
 
 
 def test_story_list_in_publication_order_pages_too(dash, monkeypatch):
-    monkeypatch.setattr(pages, "PAGE_SIZE", 4)
+    monkeypatch.setattr(views, "PAGE_SIZE", 4)
     # a date filter switches to publication order (it stays on an index for any date)
     first = dash.get("/stories?from=2026-06-01").text
     assert 'class="on">newest publication first' in first

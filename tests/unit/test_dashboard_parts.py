@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.dashboard import charts, diff
-from pipeline.dashboard.pages import decode_cursor, encode_cursor, source_classes
+from pipeline.dashboard.views import decode_cursor, encode_cursor, source_classes
 
 ROOT = Path(__file__).resolve().parents[2]
 
