@@ -243,10 +243,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _pipeline_db(settings) -> tuple[str, str]:
     from pipeline.store.connect import describe, resolve_url
-    from pipeline.store.repository import Repository
+    from pipeline.store.store import Store
 
     url = resolve_url(settings)
-    Repository.open(url).close()  # migrated before the first task needs it
+    Store.open(url).close()  # migrated before the first task needs it
     if settings.database_url:
         return url, describe(url)
     return url, f"embedded PostgreSQL in {settings.data_dir / 'pgdata'}"

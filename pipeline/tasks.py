@@ -120,14 +120,14 @@ def database_url(connection: dict | None, settings: Settings | None = None) -> s
 
 
 @contextmanager
-def _repo(url: str) -> Iterator:
-    from pipeline.store.repository import Repository
+def _store(url: str) -> Iterator:
+    from pipeline.store.store import Store
 
-    repo = Repository.open(url)
+    store = Store.open(url)
     try:
-        yield repo
+        yield store
     finally:
-        repo.close()
+        store.close()
 
 
 class _LogProgress:
@@ -168,7 +168,7 @@ def files_for(source: SourceConfig, cutoff: datetime) -> list[Path]:
     """The files of the source's folders last modified at or before ``cutoff``: what a run
     whose interval ends at ``cutoff`` may see, so a retry or backfill reads the same set
     (minus nothing: payloads are content-addressed, a file already stored is a no-op)."""
-    from pipeline.stages.ingest import list_files
+    from pipeline.sources.collect import list_files
 
     limit = cutoff.timestamp()
     out: list[Path] = []
@@ -205,12 +205,12 @@ def ingest(url: str, source_name: str, cutoff: datetime, key: str) -> dict:
         cutoff.isoformat(),
         ", ".join(source.folders) or "no folder",
     )
-    with _repo(url) as repo:
+    with _store(url) as store:
         # the folders' files are already listed (up to the cutoff); feeds are polled with
         # their cursors, so a retry of this run fetches nothing twice
         only_urls = dataclasses.replace(source, folders=())
         out = _out(
-            ingest.ingest_source(repo, only_urls, paths=files, progress=_LogProgress(), key=key)
+            ingest.ingest_source(store, only_urls, paths=files, progress=_LogProgress(), key=key)
         )
     c = out["counts"]
     out["changed"] = bool(c.get("items_new") or c.get("items_updated") or c.get("killed"))
@@ -237,17 +237,19 @@ def open_batch(url: str, key: str, shards: int) -> dict:
     from pipeline.stages import batch
 
     settings = load_settings()
-    with _repo(url) as repo:
-        out = _out(batch.open_batch(repo, settings.dedup, key=key))
+    with _store(url) as store:
+        out = _out(batch.open_batch(store, settings.dedup, key=key))
     out["shards"] = shard_list(shards) if out["counts"].get("articles") else []
     return out
 
 
 def _batch_stage(url: str, batch_key: str, fn, *args) -> dict:
-    from pipeline.stages.maintenance import batch_config
+    """One stage of a batch, under the configuration the batch was opened with."""
+    from pipeline.stages.batch import config_of, load
 
-    with _repo(url) as repo:
-        return _out(fn(repo, batch_key, batch_config(repo, batch_key), *args))
+    with _store(url) as store:
+        batch = load(store, batch_key)
+        return _out(fn(store, batch, config_of(store, batch), *args))
 
 
 def sign(url: str, batch_key: str, shard: int, shards: int) -> dict:
@@ -276,11 +278,11 @@ def cluster_merge(url: str, batch_key: str) -> dict:
 
 def publish(url: str, batch_key: str) -> dict:
     from pipeline.stages import publish
-    from pipeline.stages.maintenance import pending_articles
+    from pipeline.stages.batch import load, pending
 
-    with _repo(url) as repo:
-        out = _out(publish.run(repo, batch_key))
-        out["pending"] = pending_articles(repo)
+    with _store(url) as store:
+        out = _out(publish.run(store, load(store, batch_key)))
+        out["pending"] = pending(store)
     if out["pending"]:
         log.info("%d article(s) still pending for the next batch", out["pending"])
     return out
@@ -291,11 +293,10 @@ def publish(url: str, batch_key: str) -> dict:
 
 def requeue(url: str, payload_id: int | None) -> dict:
     from pipeline.stages import maintenance
+    from pipeline.stages.batch import pending
 
-    with _repo(url) as repo:
-        marked, parsed = (_out(s) for s in maintenance.requeue(repo, payload_id))
-        pending = maintenance.pending_articles(repo)
-    return {"requeue": marked, "parse": parsed, "pending": pending}
+    with _store(url) as store:
+        return {"requeue": _out(maintenance.requeue(store, payload_id)), "pending": pending(store)}
 
 
 def resign(
@@ -304,16 +305,17 @@ def resign(
     from pipeline.stages import maintenance
 
     settings = load_settings()
-    with _repo(url) as repo:
-        return _out(maintenance.resign(repo, settings.dedup, shard, shards, since, until))
+    with _store(url) as store:
+        return _out(maintenance.resign(store, settings.dedup, shard, shards, since, until))
 
 
 def rebuild(url: str, since: datetime, until: datetime) -> dict:
     from pipeline.stages import maintenance
+    from pipeline.stages.batch import pending
 
-    with _repo(url) as repo:
-        out = _out(maintenance.rebuild(repo, since, until))
-        out["pending"] = maintenance.pending_articles(repo)
+    with _store(url) as store:
+        out = _out(maintenance.rebuild(store, since, until))
+        out["pending"] = pending(store)
     return out
 
 

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import psycopg.sql
 import pytest
 
 from pipeline.store import admin
@@ -132,12 +133,33 @@ def db_url(databases, migrated_template) -> str:
 
 
 @pytest.fixture
-def repo(db_url):
-    from pipeline.store.repository import Repository
+def store(db_url):
+    from pipeline.store.store import Store
 
-    r = Repository.open(db_url)
-    yield r
-    r.close()
+    s = Store.open(db_url)
+    yield s
+    s.close()
+
+
+_COUNTED = {"band": "lsh_band"}  # a name in STABLE_TABLES -> the table it counts
+
+
+def table_counts(store) -> dict[str, int]:
+    """Rows per table of STABLE_TABLES, for before/after comparisons."""
+    count = psycopg.sql.SQL("SELECT count(*) AS n FROM {}")
+    return {
+        n: store.conn.execute(count.format(psycopg.sql.Identifier(_COUNTED.get(n, n)))).fetchone()[
+            "n"
+        ]
+        for n in STABLE_TABLES
+    }
+
+
+def payload_outcomes(store) -> list[dict]:
+    """How the stored payloads ended up: status and count, by status."""
+    return store.conn.execute(
+        "SELECT status, count(*) AS n FROM payload GROUP BY status ORDER BY status"
+    ).fetchall()
 
 
 @pytest.fixture

@@ -1,7 +1,5 @@
-"""What each page shows: plain data assembled from named queries, no HTTP and no markup.
-
-Every query here is bounded (a time window, a keyset page, one story's members), so a page
-costs the same with a thousand articles or a million.
+"""What each page shows: plain data assembled from the store's reads, no HTTP and no
+markup. Every read is bounded (see ``pipeline.store.dashboard``).
 """
 
 from __future__ import annotations
@@ -13,8 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from pipeline.dashboard import charts
 from pipeline.dashboard import diff as diffing
+from pipeline.merge.story import strength
 from pipeline.report import STAGE_ORDER
-from pipeline.store.repository import Repository
+from pipeline.store.dashboard import STORY_ORDERS
+from pipeline.store.store import Store
 
 WINDOWS = (1, 7, 14, 30)
 PAGE_SIZE = 50
@@ -86,30 +86,30 @@ def counts_summary(counts: dict) -> str:
 # ------------------------------------------------------------------------------------------
 
 
-def overview(repo: Repository, days: int) -> dict:
-    ends = repo.one("dash_window_ends")
+def overview(store: Store, days: int) -> dict:
+    ends = store.dashboard.window_ends()
     end = max(
         (t for t in (ends["last_received"], ends["last_story"], ends["last_quarantined"]) if t),
         default=None,
     )
     days_list, since, until = _window(end, days)
 
-    received = repo.rows("dash_received_per_day", since=since, until=until)
+    received = store.dashboard.received_per_day(since, until)
     sources = sorted({r["source"] for r in received})
     classes = source_classes(sources)
     per_source = {s: _by_day([r for r in received if r["source"] == s], days_list) for s in sources}
-    story_rows = repo.rows("dash_stories_per_day", since=since, until=until)
+    story_rows = store.dashboard.stories_per_day(since, until)
     stories = _by_day(story_rows, days_list, "stories")
     placed = _by_day(story_rows, days_list, "articles")
     dups = _by_day(story_rows, days_list, "duplicates")
     rates = [d / p if p else None for d, p in zip(dups, placed, strict=True)]
-    quarantined = _by_day(repo.rows("dash_quarantine_per_day", since=since, until=until), days_list)
-    captions = repo.one("dash_caption_reuse_window", since=since, until=until)
-    runs = sorted(repo.rows("dash_last_runs"), key=lambda r: stage_sort_key(r["stage"]))
+    quarantined = _by_day(store.dashboard.quarantine_per_day(since, until), days_list)
+    captions = store.dashboard.caption_reuse(since, until)
+    runs = sorted(store.dashboard.last_runs(), key=lambda r: stage_sort_key(r["stage"]))
     for r in runs:
         r["strip"] = charts.run_strip(r["statuses"] or [], r["durations"] or [])
         r["summary"] = counts_summary(r["counts"])
-    estimates = {r["t"]: r["n"] for r in repo.rows("dash_table_estimates")}
+    estimates = store.dashboard.table_estimates()
     return {
         "days": days,
         "windows": WINDOWS,
@@ -123,7 +123,7 @@ def overview(repo: Repository, days: int) -> dict:
             "duplicates": sum(dups),
             "dup_rate": (sum(dups) / sum(placed)) if sum(placed) else None,
             "quarantined": sum(quarantined),
-            "open_quarantine": repo.one("dash_open_quarantine_count")["n"],
+            "open_quarantine": store.ingest.count_open_quarantine(),
             "caption_groups": captions["groups"],
             "caption_across": captions["across_stories"],
         },
@@ -143,7 +143,7 @@ def overview(repo: Repository, days: int) -> dict:
 # ------------------------------------------------------------------------------------------
 
 
-SORTS = ("updated", "published")
+SORTS = tuple(STORY_ORDERS)  # the column each sort's keyset cursor is taken from
 
 
 @dataclass(frozen=True)
@@ -231,7 +231,7 @@ def decode_cursor(raw: str | None) -> tuple[datetime, int] | None:
 _STORY_REF = re.compile(r"^\s*s?(\d{1,18})\s*$", re.I)
 
 
-def resolve_story_ref(repo: Repository, ref: str) -> int | None:
+def resolve_story_ref(store: Store, ref: str) -> int | None:
     """'123', 's123' or an item key -> a story id (not necessarily live)."""
     ref = (ref or "").strip()
     if not ref:
@@ -240,40 +240,38 @@ def resolve_story_ref(repo: Repository, ref: str) -> int | None:
     if m:
         return int(m.group(1))
     if ":" in ref:
-        row = repo.one("dash_story_of_article_key", key=ref)
-        return row["story_id"] if row else None
+        return store.dashboard.story_of_article_key(ref)
     return None
 
 
 def stories(
-    repo: Repository, f: StoryFilters, after: str | None = None, before: str | None = None
+    store: Store, f: StoryFilters, after: str | None = None, before: str | None = None
 ) -> dict:
     params = f.params()
-    all_sources = [r["source"] for r in repo.rows("dash_sources")]
+    all_sources = store.dashboard.sources()
     newer_cursor = decode_cursor(before)
     older_cursor = decode_cursor(after)
-    by_pub = f.sort == "published"
-    key = "first_published" if by_pub else "updated_at"
-    q_older = "dash_stories_pub_older" if by_pub else "dash_stories_older"
-    q_newer = "dash_stories_pub_newer" if by_pub else "dash_stories_newer"
+    key = STORY_ORDERS[f.sort]
     if f.source and f.source not in all_sources:
         # no article has this source: nothing to look for (and no index could say so fast)
         rows, has_newer, has_older = [], False, False
     elif newer_cursor is not None:
-        ts, sid = newer_cursor
-        rows = repo.rows(q_newer, **params, cursor_ts=ts, cursor_id=sid, limit=PAGE_SIZE + 1)
+        rows = store.dashboard.story_page(
+            params, f.sort, newer_cursor, newer=True, limit=PAGE_SIZE + 1
+        )
         has_newer = len(rows) > PAGE_SIZE
         rows = list(reversed(rows[:PAGE_SIZE]))
         has_older = True
     else:
-        ts, sid = older_cursor if older_cursor else (None, None)
-        rows = repo.rows(q_older, **params, cursor_ts=ts, cursor_id=sid, limit=PAGE_SIZE + 1)
+        rows = store.dashboard.story_page(
+            params, f.sort, older_cursor, newer=False, limit=PAGE_SIZE + 1
+        )
         has_older = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         has_newer = older_cursor is not None
     ids = [r["id"] for r in rows]
     per_source: dict[int, list[dict]] = defaultdict(list)
-    for r in repo.rows("dash_members_per_source", story_ids=ids) if ids else []:
+    for r in store.dashboard.members_per_source(ids) if ids else []:
         per_source[r["story_id"]].append(r)
     for r in rows:
         r["per_source"] = per_source.get(r["id"], [])
@@ -293,11 +291,11 @@ def stories(
 # ------------------------------------------------------------------------------------------
 
 
-def story(repo: Repository, story_id: int) -> dict:
-    s = repo.one("dash_story", id=story_id)
+def story(store: Store, story_id: int) -> dict:
+    s = store.dashboard.story(story_id)
     if s is None:
         raise NotFound(f"there is no story s{story_id}")
-    members = repo.rows("dash_story_members", story_id=story_id)
+    members = store.dashboard.story_members(story_id)
     own = [m for m in members if m["role"] != "contributor"]
     contributors = [m for m in members if m["role"] == "contributor"]
     own_ids = [m["article_id"] for m in own]
@@ -308,9 +306,9 @@ def story(repo: Repository, story_id: int) -> dict:
         label[m["article_id"]] = f"C{i + 1}"
     versions: dict[str, list[dict]] = defaultdict(list)
     keys = [m["item_key"] for m in members]
-    for v in repo.rows("dash_versions", keys=keys) if keys else []:
+    for v in store.dashboard.versions(keys) if keys else []:
         versions[v["item_key"]].append(v)
-    edges = repo.rows("dash_edges_touching", ids=own_ids, limit=EDGE_LIMIT) if own_ids else []
+    edges = store.dashboard.edges_touching(own_ids, EDGE_LIMIT) if own_ids else []
     own_set = set(own_ids)
     to_canonical: dict[int, dict] = {}
     best_internal: dict[int, dict] = {}
@@ -322,23 +320,19 @@ def story(repo: Repository, story_id: int) -> dict:
                 if y == canonical:
                     to_canonical[x] = e
                 cur = best_internal.get(x)
-                if e["verdict"] == "duplicate" and (cur is None or _strength(e) > _strength(cur)):
+                if e["verdict"] == "duplicate" and (cur is None or strength(e) > strength(cur)):
                     best_internal[x] = e
         else:
             inside, outside = (e["a"], e["b"]) if a_in else (e["b"], e["a"])
             external.append({**e, "inside": inside, "outside": outside})
     outside_ids = sorted({e["outside"] for e in external} | {m["article_id"] for m in contributors})
-    brief = (
-        {r["id"]: r for r in repo.rows("dash_articles_brief", ids=outside_ids)}
-        if outside_ids
-        else {}
-    )
+    brief = store.dashboard.articles_brief(outside_ids) if outside_ids else {}
     for e in external:
         e["other"] = brief.get(e["outside"])
     external.sort(
         key=lambda e: (
             {"duplicate": 0, "contributor": 1}.get(e["verdict"], 2),
-            -_strength(e),
+            -strength(e),
         )
     )
     for m in own:
@@ -351,13 +345,9 @@ def story(repo: Repository, story_id: int) -> dict:
         other = brief.get(m["article_id"])
         m["home_story"] = other["story_id"] if other else None
         m["versions"] = versions.get(m["item_key"], [])
-    prov = repo.rows("dash_provenance", story_id=story_id)
+    prov = store.dashboard.provenance(story_id)
     groups = sorted({p["group_id"] for p in prov if p["group_id"] is not None})
-    reach = (
-        {r["group_id"]: r for r in repo.rows("dash_caption_group_reach", group_ids=groups)}
-        if groups
-        else {}
-    )
+    reach = store.dashboard.caption_group_reach(groups) if groups else {}
     by_id = {m["article_id"]: m for m in members}
     for p in prov:
         p["member"] = by_id.get(p["article_id"])
@@ -373,30 +363,26 @@ def story(repo: Repository, story_id: int) -> dict:
         "captions": [p for p in prov if p["kind"] == "caption"],
         "external": external,
         "edges_truncated": len(edges) >= EDGE_LIMIT,
-        "history": repo.rows("dash_story_history", story_id=story_id),
+        "history": store.dashboard.story_history(story_id),
         "classes": classes,
     }
 
 
-def _strength(e: dict) -> float:
-    return max(e["jaccard"], e["containment"], e["para_overlap"])
-
-
-def article_diff(repo: Repository, story_id: int, article_id: int) -> dict:
-    s = repo.one("dash_story", id=story_id)
+def article_diff(store: Store, story_id: int, article_id: int) -> dict:
+    s = store.dashboard.story(story_id)
     if s is None:
         raise NotFound(f"there is no story s{story_id}")
-    members = {m["article_id"]: m for m in repo.rows("dash_story_members", story_id=story_id)}
+    members = {m["article_id"]: m for m in store.dashboard.story_members(story_id)}
     if article_id not in members:
         raise NotFound(f"article {article_id} is not in story s{story_id}")
     canonical = s["canonical_article_id"]
     if canonical is None:
         raise NotFound(f"story s{story_id} has no canonical article to compare with")
     texts: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for p in repo.rows("dash_article_text", ids=[canonical, article_id]):
+    for p in store.dashboard.article_text([canonical, article_id]):
         texts[p["article_id"]].append((p["kind"], p["text"]))
     caps: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for c in repo.rows("dash_article_captions", ids=[canonical, article_id]):
+    for c in store.dashboard.article_captions([canonical, article_id]):
         caps[c["article_id"]].append(("caption", c["text"]))
     own = [m for m in members.values() if m["role"] != "contributor"]
     for i, m in enumerate(own):  # the same labels as on the story page
@@ -429,22 +415,17 @@ def article_diff(repo: Repository, story_id: int, article_id: int) -> dict:
 # ------------------------------------------------------------------------------------------
 
 
-def caption_groups(repo: Repository, days: int, min_stories: int, page: int) -> dict:
-    ends = repo.one("dash_window_ends")
+def caption_groups(store: Store, days: int, min_stories: int, page: int) -> dict:
+    ends = store.dashboard.window_ends()
     pub_days, since, until = _window(ends["last_published"], days)
-    rows = repo.rows(
-        "dash_caption_groups",
-        since=since,
-        until=until,
-        min_stories=min_stories,
-        limit=CAPTION_PAGE + 1,
-        offset=page * CAPTION_PAGE,
+    rows = store.dashboard.caption_groups(
+        since, until, min_stories, limit=CAPTION_PAGE + 1, offset=page * CAPTION_PAGE
     )
     more = len(rows) > CAPTION_PAGE
     rows = rows[:CAPTION_PAGE]
     ids = [r["group_id"] for r in rows]
     stories_of: dict[int, list[dict]] = defaultdict(list)
-    for r in repo.rows("dash_caption_group_stories", group_ids=ids) if ids else []:
+    for r in store.dashboard.caption_group_stories(ids) if ids else []:
         stories_of[r["group_id"]].append(r)
     sources = {s for r in rows for s in r["sources"]}
     for r in rows:
@@ -461,11 +442,11 @@ def caption_groups(repo: Repository, days: int, min_stories: int, page: int) -> 
     }
 
 
-def caption_group(repo: Repository, group_id: int) -> dict:
-    g = repo.one("dash_caption_group", id=group_id)
+def caption_group(store: Store, group_id: int) -> dict:
+    g = store.dashboard.caption_group(group_id)
     if g is None:
         raise NotFound(f"there is no caption group g{group_id}")
-    caps = repo.rows("dash_caption_group_captions", group_id=group_id)
+    caps = store.dashboard.caption_group_captions(group_id)
     story_ids = sorted({c["story_id"] for c in caps if c["story_id"] is not None})
     return {
         "group": g,
@@ -480,18 +461,16 @@ def caption_group(repo: Repository, group_id: int) -> dict:
 # ------------------------------------------------------------------------------------------
 
 
-def quarantine(repo: Repository, source: str | None, before: int | None) -> dict:
-    rows = repo.rows(
-        "dash_quarantine_page", source=source, before_id=before, limit=QUARANTINE_PAGE + 1
-    )
+def quarantine(store: Store, source: str | None, before: int | None) -> dict:
+    rows = store.dashboard.quarantine_page(source, before, QUARANTINE_PAGE + 1)
     more = len(rows) > QUARANTINE_PAGE
     rows = rows[:QUARANTINE_PAGE]
     return {
         "rows": rows,
-        "open": repo.one("dash_open_quarantine_count")["n"],
+        "open": store.ingest.count_open_quarantine(),
         "source": source,
-        "sources": [r["source"] for r in repo.rows("dash_sources")],
+        "sources": store.dashboard.sources(),
         "next": rows[-1]["id"] if rows and more else None,
         "before": before,
-        "resolved": repo.rows("dash_quarantine_resolved", limit=20),
+        "resolved": store.dashboard.quarantine_resolved(20),
     }

@@ -15,31 +15,22 @@ from pathlib import Path
 
 from pipeline.config import SourceConfig
 from pipeline.merge.versions import IngestPlan
-from pipeline.sources import collect, prepare
+from pipeline.sources import collect
 from pipeline.sources.base import MAX_PAYLOAD_BYTES, Parsed
+from pipeline.sources.prepare import PreparedPayload, prepare_many
 from pipeline.stages import packages, pool
 from pipeline.stages.record import Progress, Summary, bump, no_progress, recorded
-from pipeline.store.repository import Repository
+from pipeline.store.store import Store
 
 log = logging.getLogger("newsdedup")
 
-
 INGEST_CHUNK = 1000  # files per ingest transaction
-
-
 INGEST_CHUNK_BYTES = 8 << 20  # ... or this many payload bytes held at once
-
-
 INGEST_COUNTS = ("files", "payloads_new", "items_new", "items_updated", "killed", "quarantined")
 
 
-def list_files(folder: Path) -> list[Path]:
-    """Every regular, non-hidden file under a folder, in a stable order."""
-    return collect.list_files(folder)
-
-
 def ingest_files(
-    repo: Repository,
+    store: Store,
     source: str,
     files: Sequence[Path],
     progress: Progress = no_progress,
@@ -49,24 +40,22 @@ def ingest_files(
     Files already taken (same path, size and mtime) are not read again. Idempotent.
 
     ``key`` labels the run in the ``run`` table (a scheduler passes its data interval)."""
-    with recorded(repo, f"ingest:{source}", key) as s:
+    with recorded(store, f"ingest:{source}", key) as s:
         s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
-        _ingest_paths(repo, source, list(files), s.counts, progress)
-        _parse_leftovers(repo, source, s.counts)
-        repo.analyze_written()
+        _ingest_paths(store, source, list(files), s.counts, progress)
+        _parse_leftovers(store, source, s.counts)
+        store.analyze_written()
         return s
 
 
-def ingest_payloads(
-    repo: Repository, source: str, payloads: Sequence[tuple[str, bytes]]
-) -> Summary:
+def ingest_payloads(store: Store, source: str, payloads: Sequence[tuple[str, bytes]]) -> Summary:
     """Store and parse payloads that arrived some other way (a message queue, an API
     client, the fuzz test): (origin, bytes) pairs, stored verbatim like files. Idempotent."""
-    with recorded(repo, f"ingest:{source}", None) as s:
+    with recorded(store, f"ingest:{source}", None) as s:
         s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
         group: list[tuple[collect.Arrival, tuple | None]] = []
         held = 0
-        ahead = _ParseAhead(repo, s.counts)
+        ahead = _ParseAhead(store, s.counts)
         for origin, body in payloads:
             if len(body) > MAX_PAYLOAD_BYTES:  # keep the evidence, not the bulk
                 a = collect.Arrival(
@@ -77,38 +66,37 @@ def ingest_payloads(
             group.append((a, None))
             held += len(a.body)
             if held >= INGEST_CHUNK_BYTES or len(group) >= INGEST_CHUNK:
-                _store_and_parse(repo, source, group, s.counts, ahead)
+                _store_and_parse(store, source, group, s.counts, ahead)
                 group, held = [], 0
-        _store_and_parse(repo, source, group, s.counts, ahead)
+        _store_and_parse(store, source, group, s.counts, ahead)
         ahead.drain()
-        _parse_leftovers(repo, source, s.counts)
+        _parse_leftovers(store, source, s.counts)
         return s
 
 
-def _parse_leftovers(repo: Repository, source: str, c: dict) -> None:
+def _parse_leftovers(store: Store, source: str, c: dict) -> None:
     """Parse this source's payloads stored but never parsed: a run that died between
     storing and parsing left them, and their files are now marked taken, so they would
     otherwise wait for ``requeue``."""
-    ids = [r["id"] for r in repo.rows("new_payload_ids", source=source)]
+    ids = store.ingest.new_payload_ids(source)
     if ids:
         bump(c, "leftovers", len(ids))
-        for start in range(0, len(ids), INGEST_CHUNK):
-            _parse_and_apply(repo, repo.payloads_to_parse(ids[start : start + INGEST_CHUNK]), c)
+        parse_stored(store, ids, c)
 
 
-def ingest_urls(repo: Repository, source: SourceConfig | str, urls: Sequence[str] = ()) -> Summary:
+def ingest_urls(store: Store, source: SourceConfig | str, urls: Sequence[str] = ()) -> Summary:
     """Poll feed URLs (a source's configured ones, plus ``urls``) with conditional
     requests; store and parse what is new. Idempotent: an unchanged feed stores nothing."""
     src = source if isinstance(source, SourceConfig) else SourceConfig(name=source)
-    with recorded(repo, f"ingest:{src.name}", None) as s:
+    with recorded(store, f"ingest:{src.name}", None) as s:
         s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
-        _ingest_urls(repo, src, [*src.urls, *urls], s.counts)
-        _parse_leftovers(repo, src.name, s.counts)
+        _ingest_urls(store, src, [*src.urls, *urls], s.counts)
+        _parse_leftovers(store, src.name, s.counts)
         return s
 
 
 def ingest_source(
-    repo: Repository,
+    store: Store,
     source: SourceConfig,
     paths: Sequence[Path] = (),
     urls: Sequence[str] = (),
@@ -118,28 +106,28 @@ def ingest_source(
     """Everything one source has: its configured folders and feed URLs, plus ``paths``
     (files or folders) and ``urls`` given on the command line. One ``ingest:NAME`` stage,
     labelled ``key`` in the run table when a scheduler passes its data interval."""
-    with recorded(repo, f"ingest:{source.name}", key) as s:
+    with recorded(store, f"ingest:{source.name}", key) as s:
         s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
         files: list[Path] = []
         for raw in [*source.folders, *paths]:
             p = Path(raw).expanduser()
             if not p.exists():
                 log.warning("%s: folder %s does not exist", source.name, p)
-            files.extend(list_files(p) if p.is_dir() else [p] if p.is_file() else [])
-        _ingest_paths(repo, source.name, files, s.counts, progress)
-        _ingest_urls(repo, source, [*source.urls, *urls], s.counts)
-        _parse_leftovers(repo, source.name, s.counts)
-        repo.analyze_written()
+            files.extend(collect.list_files(p) if p.is_dir() else [p] if p.is_file() else [])
+        _ingest_paths(store, source.name, files, s.counts, progress)
+        _ingest_urls(store, source, [*source.urls, *urls], s.counts)
+        _parse_leftovers(store, source.name, s.counts)
+        store.analyze_written()
         return s
 
 
 def _ingest_paths(
-    repo: Repository, source: str, files: list[Path], c: dict, progress: Progress
+    store: Store, source: str, files: list[Path], c: dict, progress: Progress
 ) -> None:
-    ahead = _ParseAhead(repo, c)
+    ahead = _ParseAhead(store, c)
     for start in range(0, len(files), INGEST_CHUNK):
         chunk = files[start : start + INGEST_CHUNK]
-        seen = repo.seen_files(source, [str(f) for f in chunk])
+        seen = store.collect.seen_files(source, [str(f) for f in chunk])
         todo, unchanged, errors = collect.changed_files(seen, chunk)
         bump(c, "unchanged", unchanged)
         for f, why in errors:
@@ -157,17 +145,17 @@ def _ingest_paths(
             group.append((arrival, (str(f), size, mtime_ns, arrival.sha256)))
             held += len(arrival.body)
             if held >= INGEST_CHUNK_BYTES:
-                _store_and_parse(repo, source, group, c, ahead)
+                _store_and_parse(store, source, group, c, ahead)
                 group, held = [], 0
-        _store_and_parse(repo, source, group, c, ahead)
+        _store_and_parse(store, source, group, c, ahead)
         progress(f"ingest {source}", min(start + INGEST_CHUNK, len(files)), len(files))
     ahead.drain()
 
 
-def _ingest_urls(repo: Repository, src: SourceConfig, urls: Sequence[str], c: dict) -> None:
-    ahead = _ParseAhead(repo, c)
+def _ingest_urls(store: Store, src: SourceConfig, urls: Sequence[str], c: dict) -> None:
+    ahead = _ParseAhead(store, c)
     for url in dict.fromkeys(urls):  # each URL once, in order
-        cur = repo.cursor(src.name, url) or {}
+        cur = store.collect.cursor(src.name, url) or {}
         try:
             f = collect.fetch(
                 url,
@@ -185,8 +173,8 @@ def _ingest_urls(repo: Repository, src: SourceConfig, urls: Sequence[str], c: di
             bump(c, "fetch_failed")
             c.setdefault("fetch_errors", []).append(f"{url}: {f.error}"[:300])
             log.warning("cannot fetch %s after %d attempt(s): %s", url, f.attempts, f.error)
-            with repo.transaction():
-                repo.cursor_failed(src.name, url, str(f.http_status or "error"), f.error)
+            with store.transaction():
+                store.collect.cursor_failed(src.name, url, str(f.http_status or "error"), f.error)
             continue
         cursor = dict(
             source=src.name,
@@ -198,15 +186,15 @@ def _ingest_urls(repo: Repository, src: SourceConfig, urls: Sequence[str], c: di
         )
         if f.arrival is None:  # 304, or the same bytes as last time
             bump(c, "not_modified")
-            with repo.transaction():
-                repo.save_cursor(**cursor)
+            with store.transaction():
+                store.collect.save_cursor(**cursor)
             continue
-        _store_and_parse(repo, src.name, [(f.arrival, None)], c, ahead, cursor)
+        _store_and_parse(store, src.name, [(f.arrival, None)], c, ahead, cursor)
     ahead.drain()
 
 
 def _store_and_parse(
-    repo: Repository,
+    store: Store,
     source: str,
     group: list[tuple[collect.Arrival, tuple | None]],
     c: dict,
@@ -218,20 +206,20 @@ def _store_and_parse(
     ``ahead``, which writes them once the next group is stored (or drained)."""
     if not group:
         return
-    rows = [(a.sha256, source, a.origin, a.size, a.body) for a, _ in group]
-    with repo.transaction():
-        states = repo.store_payloads(rows)
-        repo.mark_seen(source, [seen for _, seen in group if seen is not None])
+    arrivals = [a for a, _ in group]
+    with store.transaction():
+        states = store.ingest.store_payloads(source, arrivals)
+        store.collect.mark_seen(source, [seen for _, seen in group if seen is not None])
         if cursor is not None:
-            repo.save_cursor(**cursor)
-    c["files"] += len(rows)
+            store.collect.save_cursor(**cursor)
+    c["files"] += len(arrivals)
     # the bytes are in hand: parse them instead of reading them back from the database
     todo: dict[int, dict] = {}
     for a, _ in group:
         st = states.get(a.sha256)
-        if st is not None and st["status"] == "new" and st["id"] not in todo:
-            todo[st["id"]] = {
-                "id": st["id"],
+        if st is not None and st[1] == "new" and st[0] not in todo:
+            todo[st[0]] = {
+                "id": st[0],
                 "body": a.body,
                 "source": source,
                 "origin": a.origin,
@@ -249,94 +237,69 @@ class _ParseAhead:
     A group whose parse is still pending when the job fails stays stored and unparsed;
     the next run's leftover pass parses it, so nothing is lost."""
 
-    def __init__(self, repo: Repository, counts: dict):
-        self.repo, self.counts = repo, counts
+    def __init__(self, store: Store, counts: dict):
+        self.store, self.counts = store, counts
         self._pending: pool.Pending | None = None
 
     def submit(self, payloads: list[dict]) -> None:
-        nxt = pool.submit(_parse_tasks(payloads)) if payloads else None
+        nxt = _parse(payloads) if payloads else None
         self.drain()
         self._pending = nxt
 
     def drain(self) -> None:
         if self._pending is not None:
             pending, self._pending = self._pending, None
-            _apply_prepared(self.repo, pending.result(), self.counts)
+            _apply_prepared(self.store, pending.result(), self.counts)
 
 
-def ingest_pending(
-    repo: Repository, source: str | None = None, payload_ids: Sequence[int] | None = None
-) -> Summary:
-    """Parse payloads stored but never parsed (crash, or re-queued after a parser fix);
-    ``payload_ids`` limits it to those payloads (the dashboard re-queues one at a time)."""
-    with recorded(repo, "requeue", None) as s:
-        if payload_ids is not None:
-            ids = sorted(set(payload_ids))
-        else:
-            ids = [r["id"] for r in repo.rows("new_payload_ids", source=source)]
-        s.counts.update(payloads=len(ids), items_new=0, items_updated=0, killed=0, quarantined=0)
-        for start in range(0, len(ids), INGEST_CHUNK):
-            _parse_and_apply(
-                repo, repo.payloads_to_parse(ids[start : start + INGEST_CHUNK]), s.counts
-            )
-        return s
-
-
-def requeue(repo: Repository, payload_id: int | None = None) -> tuple[int, Summary]:
-    """Resolve the open quarantine entries (all, or one payload's) as 'requeued' and parse
-    their payloads again, e.g. after a parser fix. What still fails is quarantined anew."""
-    with repo.transaction():
-        requeued = repo.rows("requeue_payloads", payload_id=payload_id)
-    return len(requeued), ingest_pending(repo)
+def parse_stored(store: Store, payload_ids: Sequence[int], counts: dict) -> None:
+    """Parse and apply payloads stored but not parsed yet, a chunk at a time."""
+    ids = list(payload_ids)
+    for start in range(0, len(ids), INGEST_CHUNK):
+        _parse_and_apply(
+            store, store.ingest.payloads_to_parse(ids[start : start + INGEST_CHUNK]), counts
+        )
 
 
 _OUTCOME_COUNT = {"new": "items_new", "updated": "items_updated", "killed": "killed"}
 
 
-def _parse_and_apply(repo: Repository, payloads: list[dict], c: dict) -> None:
+def _parse_and_apply(store: Store, payloads: list[dict], c: dict) -> None:
     """Parse and analyse payloads (in the worker pool when there are many), then decide
     every item in memory and write the chunk set-based in one transaction."""
-    _apply_prepared(repo, pool.submit(_parse_tasks(payloads)).result(), c)
+    _apply_prepared(store, _parse(payloads).result(), c)
 
 
-def _parse_tasks(payloads: list[dict]) -> list[tuple]:
-    return [(p["id"], bytes(p["body"]), p["source"], p["origin"], p.get("size")) for p in payloads]
+def _parse(payloads: list[dict]) -> pool.Pending:
+    """Start parsing payloads (id, body, source, origin, size), in the pool when there are
+    many bytes; ``.result()`` gives their PreparedPayloads in order."""
+    tasks = [(p["id"], bytes(p["body"]), p["source"], p["origin"], p.get("size")) for p in payloads]
+    return pool.submit(prepare_many, tasks, [len(t[1]) for t in tasks])
 
 
-def _apply_prepared(repo: Repository, prepared: list[prepare.PreparedPayload], c: dict) -> None:
+def _apply_prepared(store: Store, prepared: list[PreparedPayload], c: dict) -> None:
     keys = sorted({pi.item.key for pp in prepared for pi in pp.items})
-    with repo.transaction():
-        repo.bulk_settings()
-        plan = IngestPlan(repo.articles_by_keys(keys), repo.known_versions(keys))
-        n_items = sum(len(pp.items) for pp in prepared)
-        plan.raw_ids = repo.allocate_ids("raw_item", n_items)
-        plan.article_ids = repo.allocate_ids(
-            "article", sum(1 for k in keys if k not in plan.articles)
+    with store.transaction():
+        store.bulk_settings()
+        articles = store.ingest.articles_by_keys(keys)
+        raw_ids, article_ids = store.ingest.new_ids(
+            sum(len(pp.items) for pp in prepared), sum(1 for k in keys if k not in articles)
         )
-        with_links = []
+        plan = IngestPlan(articles, store.ingest.known_versions(keys), raw_ids, article_ids)
         for pp in prepared:
-            for problem in pp.problems:
-                plan.quarantine(pp.payload_id, problem.item_key, problem.reason)
-                bump(c, "quarantined")
-            applied = 0
-            for pi in pp.items:
-                outcome = plan.apply(pp.payload_id, pi)
+            if pp.problems:
+                bump(c, "quarantined", len(pp.problems))
+            for outcome in plan.apply_payload(pp):
                 if outcome == "conflict":
                     bump(c, "quarantined")
                 else:
-                    applied += 1
                     bump(c, _OUTCOME_COUNT.get(outcome, "items_" + outcome))
-            if pp.link_versions:
-                with_links.append(pp)
-            # quarantined: nothing in it could be used (a conflict counts as unusable)
-            refused = bool(pp.problems) or applied < len(pp.items)
-            status = "parsed" if applied or pp.link_versions or not refused else "quarantined"
-            plan.marks.append((pp.payload_id, status, pp.format, len(pp.items)))
-        repo.write_ingest(plan)
+        store.ingest.write(plan.writes())
         linked: set[str] = set()
-        for pp in with_links:  # package links are rare: their own statements, in order
-            parsed = Parsed(format=pp.format, links=list(pp.links))
-            parsed.link_versions.update(pp.link_versions)
-            linked |= packages.apply_links(repo, pp.payload_id, parsed)
+        for pp in prepared:  # package links are rare: their own statements, in order
+            if pp.link_versions:
+                parsed = Parsed(format=pp.format, links=list(pp.links))
+                parsed.link_versions.update(pp.link_versions)
+                linked |= packages.apply_links(store, pp.payload_id, parsed)
         # after the text was rewritten, as the captions of every touched article were
-        packages.refresh_captions(repo, set(keys), linked)
+        packages.refresh_captions(store, set(keys), linked)

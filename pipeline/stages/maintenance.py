@@ -1,13 +1,14 @@
 """Operator maintenance: re-parse quarantined payloads, re-sign history under a new dedup
-configuration, rebuild the stories of a time range.
+configuration, rebuild the stories of a time range. The CLI, the maintenance DAG and the
+dashboard all call these.
 
-Each function is idempotent and records itself in the ``run`` table like the stages in
-``pipeline.stages``. None of them changes a story directly: they put articles back in the
-pending queue (or give history the signatures a new configuration needs) and the next dedup
-batch does the rest with the ordinary stages, so the result is exactly what a batch run
-would produce.
+Each function is idempotent and records itself in the ``run`` table like the other
+stages. None of them changes a story directly: they put articles back in the pending queue
+(or give history the signatures a new configuration needs) and the next dedup batch does
+the rest with the ordinary stages, so the result is exactly what a batch run would produce.
 
-``requeue``  quarantined payloads -> 'new' -> parsed again; articles that change are pending.
+``requeue``  quarantined payloads -> 'new' -> parsed again at once; what still fails is
+             quarantined anew, articles that change are pending.
 ``resign``   every article (and caption) without a signature under the current fingerprint
              gets one: after a change of a signature setting (``num_perm``, ``bands``,
              ``shingle_size``...) new batches find their candidates in history again.
@@ -24,28 +25,38 @@ from datetime import datetime
 
 from pipeline.config import DedupConfig
 from pipeline.errors import JobError
-from pipeline.stages.ingest import ingest_pending
-from pipeline.stages.record import Summary
-from pipeline.stages.record import recorded as recorded_stage
+from pipeline.stages.ingest import parse_stored
+from pipeline.stages.record import Summary, recorded
 from pipeline.stages.sign import sign_articles, sign_captions
-from pipeline.store.repository import Repository
+from pipeline.store.store import Store
 
 log = logging.getLogger("newsdedup")
 
 RESIGN_CHUNK = 2000
 
 
-def requeue(repo: Repository, payload_id: int | None = None) -> list[Summary]:
-    """Resolve open quarantine entries as 'requeued' and parse their payloads again."""
-    with recorded_stage(repo, "maintenance:requeue", None) as s:
-        with repo.transaction():
-            ids = [r["id"] for r in repo.rows("requeue_payloads", payload_id=payload_id)]
-        s.counts.update(requeued=len(ids))
-    return [s, ingest_pending(repo)]
+def requeue(store: Store, payload_id: int | None = None, who: str | None = None) -> Summary:
+    """Resolve the open quarantine entries (all, or one payload's) as requeued, by ``who``
+    when given, and parse their payloads again now. Without ``payload_id`` every payload
+    waiting to be parsed is parsed, leftovers of a crashed run too."""
+    with recorded(store, "requeue", None) as s:
+        with store.transaction():
+            ids = store.ingest.requeue(payload_id, f"requeued by {who}" if who else "requeued")
+        todo = ids if payload_id is not None else store.ingest.new_payload_ids()
+        s.counts.update(
+            requeued=len(ids),
+            payloads=len(todo),
+            items_new=0,
+            items_updated=0,
+            killed=0,
+            quarantined=0,
+        )
+        parse_stored(store, sorted(set(todo)), s.counts)
+        return s
 
 
 def resign(
-    repo: Repository,
+    store: Store,
     config: DedupConfig,
     shard: int = 0,
     shards: int = 1,
@@ -58,68 +69,46 @@ def resign(
     _check_range(since, until, required=False)
     if not 0 <= shard < shards:
         raise JobError(f"shard {shard} is not in 0..{shards - 1}")
-    with recorded_stage(repo, "resign", config.fingerprint) as s:
-        with repo.transaction():
-            config_id = repo.config_id(config.fingerprint, config.to_json())
+    with recorded(store, "resign", config.fingerprint) as s:
+        with store.transaction():
+            config_id = store.batches.config_id(config.fingerprint, config.to_json())
         s.counts.update(articles=0, captions=0, shard=shard, shards=shards)
-        page = dict(config_id=config_id, shard=shard, shards=shards, since=since, until=until)
+        page = dict(shard=shard, shards=shards, since=since, until=until)
         after = 0
-        while rows := repo.rows("unsigned_articles", after=after, limit=chunk, **page):
+        while rows := store.lsh.unsigned_articles(config_id, after, chunk, **page):
             ids = [r["id"] for r in rows]
-            with repo.transaction():
-                paras = repo.rows("paragraph_norms_of", ids=ids)
-                sign_articles(repo, config_id, config, rows, paras)
+            with store.transaction():
+                paras = store.lsh.paragraphs_of(ids)
+                sign_articles(store, config_id, config, rows, paras)
             s.counts["articles"] += len(rows)
             after = ids[-1]
             log.info("resign shard %d/%d: %d articles", shard, shards, s.counts["articles"])
         after = 0
-        while caps := repo.rows("unsigned_captions", after=after, limit=chunk, **page):
-            with repo.transaction():
-                sign_captions(repo, config_id, config, caps)
+        while caps := store.lsh.unsigned_captions(config_id, after, chunk, **page):
+            with store.transaction():
+                sign_captions(store, config_id, config, caps)
             s.counts["captions"] += len(caps)
             after = caps[-1]["id"]
         return s
 
 
-def rebuild(repo: Repository, since: datetime, until: datetime) -> Summary:
+def rebuild(store: Store, since: datetime, until: datetime) -> Summary:
     """Queue the articles published in [since, until) for a fresh dedup batch."""
     _check_range(since, until, required=True)
-    with recorded_stage(repo, "rebuild", f"{since.isoformat()}..{until.isoformat()}") as s:
-        with repo.transaction():
+    with recorded(store, "rebuild", f"{since.isoformat()}..{until.isoformat()}") as s:
+        with store.transaction():
             # a batch between verify and publish would publish without the dropped edges
-            busy = [r["key"] for r in repo.rows("open_batch_keys")]
+            busy = store.batches.open_keys()
             if busy:
                 raise JobError(
                     f"dedup batch {busy[0]} is still open; rebuild once it is published "
                     "(a retry will do)"
                 )
-            in_range = repo.one("count_range_articles", since=since, until=until)["n"]
-            edges = repo.run_sql("delete_range_story_edges", since=since, until=until)
-            marked = repo.run_sql("mark_range_pending", since=since, until=until)
+            in_range = store.batches.count_range(since, until)
+            edges = store.edges.drop_story_edges_in_range(since, until)
+            marked = store.batches.mark_range_pending(since, until)
         s.counts.update(articles=in_range, marked_pending=marked, edges_dropped=edges)
         return s
-
-
-def pending_articles(repo: Repository) -> int:
-    return repo.one("count_pending")["n"]
-
-
-def batch_config(repo: Repository, batch_key: str) -> DedupConfig:
-    """The configuration a batch was opened with (its later stages must use the same)."""
-    row = repo.one("batch_config", key=batch_key)
-    if row is None:
-        raise JobError(f"no batch with key {batch_key!r}")
-    data = {k: v for k, v in row["config"].items() if k != "fingerprint"}
-    config = DedupConfig.from_mapping(data)
-    if config.fingerprint != row["fingerprint"]:
-        # the text pipeline changed since the batch was opened: finish it as the CLI would
-        log.warning(
-            "batch %s was opened under configuration %s, which this version computes as %s",
-            batch_key,
-            row["fingerprint"],
-            config.fingerprint,
-        )
-    return config
 
 
 def _check_range(since: datetime | None, until: datetime | None, *, required: bool) -> None:

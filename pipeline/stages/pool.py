@@ -13,15 +13,13 @@ import contextlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-
-from pipeline.sources.prepare import PreparedPayload, prepare_many
 
 log = logging.getLogger("newsdedup")
 
 MIN_PARALLEL_BYTES = 1 << 20  # below this a pool's start-up and pickling are not worth it
-TASK_BYTES = 256 << 10  # bytes of payload per task: amortises pickling, balances workers
+TASK_BYTES = 256 << 10  # bytes of input per task: amortises pickling, balances workers
 
 
 _pool: Executor | None = None
@@ -65,43 +63,45 @@ def shutdown() -> None:
 
 
 class Pending:
-    """Prepared payloads of one chunk, computed now (inline) or in the pool."""
+    """The results of work started by ``submit``: computed already (inline) or in the pool."""
 
-    def __init__(self, futures: list[Future] | None, done: list[PreparedPayload] | None):
+    def __init__(self, futures: list[Future] | None, done: list | None):
         self._futures = futures
         self._done = done
 
-    def result(self) -> list[PreparedPayload]:
+    def result(self) -> list:
         if self._done is None:
-            out: list[PreparedPayload] = []
+            out: list = []
             for f in self._futures or []:
                 out.extend(f.result())
             self._done = out
         return self._done
 
 
-def submit(payloads: Sequence[tuple[int, bytes, str, str]]) -> Pending:
-    """Start preparing (payload id, body, source, origin) tuples; ``.result()`` waits."""
-    total = sum(len(p[1]) for p in payloads)
-    pool = _get_pool() if total >= MIN_PARALLEL_BYTES else None
+def submit(fn: Callable[[list], list], items: Sequence, sizes: Sequence[int]) -> Pending:
+    """Start ``fn`` over ``items`` (each ``sizes[i]`` bytes of input), cut into tasks of
+    about TASK_BYTES: in the pool when there are MIN_PARALLEL_BYTES or more, else at once
+    in this process. ``.result()`` waits and gives ``fn``'s results concatenated in order.
+    ``fn`` takes and returns a list and is a module-level function (pickled by name)."""
+    pool = _get_pool() if sum(sizes) >= MIN_PARALLEL_BYTES else None
     if pool is not None:
         try:
             futures = []
             task: list = []
             size = 0
-            for p in payloads:
-                task.append(p)
-                size += len(p[1])
+            for item, n in zip(items, sizes, strict=True):
+                task.append(item)
+                size += n
                 if size >= TASK_BYTES:
-                    futures.append(pool.submit(prepare_many, task))
+                    futures.append(pool.submit(fn, task))
                     task, size = [], 0
             if task:
-                futures.append(pool.submit(prepare_many, task))
+                futures.append(pool.submit(fn, task))
             return Pending(futures, None)
-        except Exception as e:  # a broken pool must not stop ingest
-            log.warning("process pool unusable (%s); parsing in this process", e)
+        except Exception as e:  # a broken pool must not stop the work
+            log.warning("process pool unusable (%s); working in this process", e)
             _disable_pool()
-    return Pending(None, prepare_many(payloads))
+    return Pending(None, fn(list(items)))
 
 
 def run_tasks(fn, tasks: Iterable[tuple], parallel: bool = True, window: int = 4):

@@ -1,5 +1,5 @@
 """Stage summaries and the run table: every stage records what it did, and whether it
-failed, with its counts and duration.
+failed, with its counts and duration, whether it succeeded or not.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from pipeline.store.repository import Repository
+from pipeline.store.store import Store
 
 log = logging.getLogger("newsdedup")
 
@@ -20,6 +20,8 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass
 class Summary:
+    """What one stage did: its counts (JSON-safe) and how long it took."""
+
     stage: str
     batch_key: str | None = None
     counts: dict = field(default_factory=dict)
@@ -31,17 +33,18 @@ def no_progress(stage: str, done: int, total: int) -> None:
 
 
 @contextlib.contextmanager
-def recorded(repo: Repository, stage: str, batch_key: str | None) -> Iterator[Summary]:
+def recorded(store: Store, stage: str, batch_key: str | None) -> Iterator[Summary]:
+    """Run a stage's block as one row of the run table; the block fills in the counts."""
     summary = Summary(stage=stage, batch_key=batch_key)
-    run_id = repo.start_run(stage, batch_key)
+    run_id = store.runs.start(stage, batch_key)
     t0 = time.perf_counter()
     try:
         yield summary
     except BaseException as e:
         summary.seconds = time.perf_counter() - t0
         with contextlib.suppress(Exception):
-            repo.conn.rollback()
-        repo.finish_run(
+            store.rollback()
+        store.runs.finish(
             run_id,
             "failed",
             summary.counts,
@@ -50,7 +53,7 @@ def recorded(repo: Repository, stage: str, batch_key: str | None) -> Iterator[Su
         )
         raise
     summary.seconds = time.perf_counter() - t0
-    repo.finish_run(run_id, "ok", summary.counts, summary.seconds)
+    store.runs.finish(run_id, "ok", summary.counts, summary.seconds)
     log.info("%s %s: %s in %.2fs", stage, batch_key or "", summary.counts, summary.seconds)
 
 

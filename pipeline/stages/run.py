@@ -2,38 +2,38 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.config import DedupConfig, SourceConfig
 from pipeline.stages import candidates, cluster_merge, publish, sign, verify
-from pipeline.stages.batch import open_batch
+from pipeline.stages.batch import config_of, load, open_batch
 from pipeline.stages.ingest import ingest_source
 from pipeline.stages.record import Progress, Summary, no_progress
-from pipeline.store.repository import Repository
-
-log = logging.getLogger("newsdedup")
+from pipeline.store.store import Store
 
 
-def dedup(repo: Repository, config: DedupConfig, progress: Progress = no_progress) -> list[Summary]:
-    """Every pending article through sign -> publish, one bounded batch at a time."""
+def dedup(store: Store, config: DedupConfig, progress: Progress = no_progress) -> list[Summary]:
+    """Every pending article through sign -> publish, one bounded batch at a time. A batch
+    is opened under ``config``; its stages run under the configuration it was opened with
+    (a resumed batch may have been opened under another)."""
     out: list[Summary] = []
     while True:
-        opened = open_batch(repo, config)
+        opened = open_batch(store, config)
         out.append(opened)
         if not opened.counts.get("articles"):
             return out
-        key = opened.batch_key
-        out.append(sign.run(repo, key, config))
-        out.append(candidates.run(repo, key, config))
-        out.append(verify.run(repo, key, config, progress=progress))
-        out.append(cluster_merge.run(repo, key, config))
-        out.append(publish.run(repo, key))
+        batch = load(store, opened.batch_key)
+        own = config_of(store, batch)
+        out.append(sign.run(store, batch, own))
+        out.append(candidates.run(store, batch, own))
+        out.append(verify.run(store, batch, own, progress=progress))
+        out.append(cluster_merge.run(store, batch, own))
+        out.append(publish.run(store, batch))
 
 
 def inbox(
-    repo: Repository,
+    store: Store,
     folder: Path,
     config: DedupConfig,
     names: Sequence[str] = ("reuters", "xinhua", "cgtn"),
@@ -41,12 +41,12 @@ def inbox(
 ) -> list[Summary]:
     """Ingest ``folder/<source>/`` for each source name, then dedup."""
     return sources(
-        repo, [SourceConfig(name=n, folders=(str(folder / n),)) for n in names], config, progress
+        store, [SourceConfig(name=n, folders=(str(folder / n),)) for n in names], config, progress
     )
 
 
 def sources(
-    repo: Repository,
+    store: Store,
     configured: Sequence[SourceConfig],
     config: DedupConfig,
     progress: Progress = no_progress,
@@ -56,6 +56,6 @@ def sources(
     out = []
     for src in configured:
         if src.urls or any(Path(f).expanduser().exists() for f in src.folders):
-            out.append(ingest_source(repo, src, progress=progress))
-    out.extend(dedup(repo, config, progress))
+            out.append(ingest_source(store, src, progress=progress))
+    out.extend(dedup(store, config, progress))
     return out

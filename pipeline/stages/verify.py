@@ -1,32 +1,23 @@
-"""The verify stage: decide every candidate pair, store scores, verdict and reason."""
+"""The verify stage: decide every candidate pair of the batch, store scores, verdict and
+reason (story pairs by ``pipeline.dedup.verify``, caption pairs by token Jaccard)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 
 from pipeline.config import DedupConfig
-from pipeline.dedup.verify import Features, Meta, decide, features
+from pipeline.dedup.verify import Meta, decide, features
+from pipeline.model import Batch, Edge
 from pipeline.stages import pool
-from pipeline.stages.batch import load as _batch
 from pipeline.stages.record import Progress, Summary, bump, no_progress, recorded
-from pipeline.store.repository import Repository
+from pipeline.store.store import Store
 from pipeline.text.captions import token_jaccard
 
 log = logging.getLogger("newsdedup")
 
 
 VERIFY_CHUNK = 2000
-
-
 VERIFY_PARALLEL_MIN = 4000  # candidate pairs; fewer are decided in this process
-
-
-def load_features(repo: Repository, ids: Iterable[int], config: DedupConfig) -> dict[int, Features]:
-    rows = repo.rows("body_paragraphs", ids=sorted(set(ids)))
-    return {
-        r["article_id"]: features(r["article_id"], list(r["norms"]), config, _meta(r)) for r in rows
-    }
 
 
 def decide_chunk(rows: list[dict], pairs: list[tuple[int, int]], config: DedupConfig) -> list:
@@ -49,16 +40,15 @@ def _meta(r: dict) -> Meta:
 
 
 def run(
-    repo: Repository,
-    batch_key: str,
+    store: Store,
+    batch: Batch,
     config: DedupConfig,
     shard: int = 0,
     shards: int = 1,
     progress: Progress = no_progress,
 ) -> Summary:
     """Decide every candidate pair of this shard; store scores, verdict and reason."""
-    b = _batch(repo, batch_key)
-    with recorded(repo, "verify", batch_key) as s:
+    with recorded(store, "verify", batch.key) as s:
         c = s.counts
         c.update(
             pairs=0,
@@ -70,12 +60,7 @@ def run(
             shard=shard,
             shards=shards,
         )
-        pairs = [
-            (r["a"], r["b"])
-            for r in repo.rows(
-                "shard_candidates", batch_id=b["id"], kind="story", shard=shard, shards=shards
-            )
-        ]
+        pairs = store.lsh.candidate_pairs(batch.id, "story", shard, shards)
         # features and decisions are pure and CPU-bound: big batches spread the chunks
         # over the worker processes while this one reads the next chunk's paragraphs and
         # writes the previous chunk's edges
@@ -84,7 +69,7 @@ def run(
         def tasks():
             for chunk in chunks:
                 ids = sorted({x for p in chunk for x in p})
-                yield (repo.rows("body_paragraphs", ids=ids), chunk, config)
+                yield (store.edges.verify_inputs(ids), chunk, config)
 
         done = 0
         parallel = len(pairs) >= VERIFY_PARALLEL_MIN
@@ -95,37 +80,32 @@ def run(
         ):
             for e in decided:
                 bump(c, e.verdict)
-            with repo.transaction():
-                repo.write_edges([(e, b["id"]) for e in decided])
+            with store.transaction():
+                store.edges.write(batch.id, decided)
             c["pairs"] += len(chunk)
             done += len(chunk)
             progress("verify", done, len(pairs))
-        cpairs = [
-            (r["a"], r["b"])
-            for r in repo.rows(
-                "shard_candidates", batch_id=b["id"], kind="caption", shard=shard, shards=shards
-            )
-        ]
+        cpairs = store.lsh.candidate_pairs(batch.id, "caption", shard, shards)
         if cpairs:
             norms = {
-                r["id"]: r["norm"].split()
-                for r in repo.rows("caption_norms", ids=sorted({x for p in cpairs for x in p}))
+                i: norm.split()
+                for i, norm in store.edges.caption_norms(
+                    sorted({x for p in cpairs for x in p})
+                ).items()
             }
             edges = []
-            for a, bb in cpairs:
-                e = _caption_edge(a, bb, norms.get(a, []), norms.get(bb, []), config)
-                edges.append((e, b["id"]))
+            for a, b in cpairs:
+                e = _caption_edge(a, b, norms.get(a, []), norms.get(b, []), config)
+                edges.append(e)
                 if e.verdict == "duplicate":
                     c["caption_duplicate"] += 1
-            with repo.transaction():
-                repo.write_edges(edges)
+            with store.transaction():
+                store.edges.write(batch.id, edges)
             c["caption_pairs"] = len(cpairs)
         return s
 
 
-def _caption_edge(a: int, b: int, ta: list[str], tb: list[str], config: DedupConfig):
-    from pipeline.model import Edge
-
+def _caption_edge(a: int, b: int, ta: list[str], tb: list[str], config: DedupConfig) -> Edge:
     j = token_jaccard(ta, tb)
     sa, sb = set(ta), set(tb)
     con = len(sa & sb) / min(len(sa), len(sb)) if sa and sb else 0.0

@@ -159,13 +159,13 @@ def test_repeated_captions_pages(dash):
     assert dash.get("/captions?days=0").status_code == 400
 
 
-def test_quarantine_page_lists_reasons(dash, repo, tmp_path, config):
+def test_quarantine_page_lists_reasons(dash, store, tmp_path, config):
     bad = tmp_path / "xinhua"
     bad.mkdir()
     (bad / "broken-feed.xml").write_bytes(b"<rss><channel><item>")
     from pipeline.stages import ingest
 
-    ingest.ingest_files(repo, "xinhua", [bad / "broken-feed.xml"])
+    ingest.ingest_files(store, "xinhua", [bad / "broken-feed.xml"])
     r = dash.get("/quarantine")
     assert r.status_code == 200
     assert "broken-feed.xml" in r.text and "not well-formed" in r.text

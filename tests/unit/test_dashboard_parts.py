@@ -82,20 +82,6 @@ def test_only_the_plugin_imports_airflow():
     assert offenders == []
 
 
-def test_dashboard_sql_is_named_queries_only():
-    from pipeline.store.queries import load
-
-    q = load()
-    text = (ROOT / "sql" / "queries" / "dashboard.sql").read_text(encoding="utf-8")
-    names = [
-        line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("-- name:")
-    ]
-    assert names and all(n in q for n in names)
-    for f in (ROOT / "pipeline" / "dashboard").glob("*.py"):
-        src = f.read_text(encoding="utf-8")
-        assert "SELECT " not in src and "UPDATE " not in src, f.name
-
-
 def test_keep_together_restores_operator_merges_after_refining():
     from pipeline.dedup.cluster import keep_together
 
