@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import ConfigError
+from pipeline.merge.canonical import RULES
 
 ENV_PREFIX = "NEWSDEDUP_"
 
@@ -97,8 +98,6 @@ class DedupConfig:
             v = getattr(self, name)
             if not 0.0 < v <= 1.0:
                 raise ConfigError(f"{name} must be in (0, 1], got {v}")
-        from pipeline.merge.canonical import RULES  # local: merge imports config
-
         unknown = [r for r in self.canonical_rules if r not in RULES]
         if unknown:
             raise ConfigError(
