@@ -152,3 +152,25 @@ def test_incremental_batches_equal_one_batch(databases, migrated_template, confi
             old_ids = {before[m] for m in story["members"] if m in before}
             if old_ids:
                 assert story["story_id"] == min(old_ids, key=lambda x: int(x[1:]))
+
+
+def test_the_staged_layout_reads_back_typed(store, config):
+    """cluster_merge -> publish is a model.Layout; the store's storage of it loses nothing
+    (stories come back in the order publish numbers new ones: the store's own)."""
+    for source in ("reuters", "xinhua", "cgtn"):
+        ingest.ingest_files(store, source, list_files(SAMPLE_INBOX / source))
+    b = batch.load(store, batch.open_batch(store, config).batch_key)
+    for stage in (sign, candidates, verify, cluster_merge):
+        stage.run(store, b, config)
+    layout = store.stories.staged(b.id)
+    assert layout.stories and all(s.story_id is None for s in layout.stories)
+    assert any(len(s.members) > 1 and s.provenance for s in layout.stories)
+    with store.transaction():
+        store.stories.clear_staged(b.id)
+        store.stories.stage(b.id, layout)
+    again = store.stories.staged(b.id)
+    assert sorted(again.stories, key=repr) == sorted(layout.stories, key=repr)
+    assert again.caption_groups == layout.caption_groups
+    assert {(o, again.stories[i]) for o, i in again.absorbed} == {
+        (o, layout.stories[i]) for o, i in layout.absorbed
+    }
