@@ -20,13 +20,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import ConfigError
-from pipeline.merge.canonical import RULES
 
 ENV_PREFIX = "NEWSDEDUP_"
 
 # Bumped whenever text normalisation changes what goes into a signature: the fingerprint
 # then changes and stale signatures are recomputed instead of being compared with new ones.
 TEXT_PIPELINE_VERSION = "text-2"
+
+
+# The rules pipeline.merge.canonical knows (its RULES), by name: a configuration names them
+# without importing the merge code, which sits above it.
+CANONICAL_RULES = (
+    "not_killed",
+    "original_source",
+    "complete",
+    "corrections_first",
+    "latest_version",
+    "earliest_first_created",
+    "most_words",
+)
 
 
 @dataclass(frozen=True)
@@ -98,10 +110,10 @@ class DedupConfig:
             v = getattr(self, name)
             if not 0.0 < v <= 1.0:
                 raise ConfigError(f"{name} must be in (0, 1], got {v}")
-        unknown = [r for r in self.canonical_rules if r not in RULES]
+        unknown = [r for r in self.canonical_rules if r not in CANONICAL_RULES]
         if unknown:
             raise ConfigError(
-                f"unknown canonical rule(s) {unknown}; known: {', '.join(sorted(RULES))}"
+                f"unknown canonical rule(s) {unknown}; known: {', '.join(sorted(CANONICAL_RULES))}"
             )
 
     @property

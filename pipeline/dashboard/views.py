@@ -143,7 +143,7 @@ def overview(store: Store, days: int) -> dict:
 # ------------------------------------------------------------------------------------------
 
 
-SORTS = tuple(STORY_ORDERS)  # the column each sort's keyset cursor is taken from
+SORTS = tuple(STORY_ORDERS)  # updated: latest activity first; published: newest first
 
 
 @dataclass(frozen=True)

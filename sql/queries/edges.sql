@@ -31,9 +31,9 @@ ON CONFLICT (kind, a, b) DO UPDATE SET
     batch_id = EXCLUDED.batch_id, decided_at = now()
 
 -- name: duplicate_neighbours
--- (The id lists here run to tens of thousands: each side joins unnest(ids), one index probe
--- per id, instead of "a = ANY(ids) OR b = ANY(ids)", which rechecked every heap row against
--- the whole list: 5 s for a 20,000-article batch.)
+-- The id lists here run to tens of thousands: each side joins unnest(ids), one index probe
+-- per id; "a = ANY(ids) OR b = ANY(ids)" would recheck every heap row against the whole
+-- list (seconds for a 20,000-article batch).
 SELECT e.b AS id FROM unnest(%(ids)s::bigint[]) AS u(id)
 JOIN edge e ON e.kind = 'story' AND e.a = u.id WHERE e.verdict = 'duplicate'
 UNION
