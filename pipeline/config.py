@@ -29,16 +29,16 @@ TEXT_PIPELINE_VERSION = "text-2"
 
 
 # The rules pipeline.merge.canonical knows (its RULES), by name: a configuration names them
-# without importing the merge code, which sits above it.
-CANONICAL_RULES = (
+# without importing the merge code, which sits above it. The default uses all but the last.
+DEFAULT_CANONICAL_RULES = (
     "not_killed",
     "original_source",
     "complete",
     "corrections_first",
     "latest_version",
     "earliest_first_created",
-    "most_words",
 )
+CANONICAL_RULES = (*DEFAULT_CANONICAL_RULES, "most_words")
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,7 @@ class DedupConfig:
     caption_jaccard_min: float = 0.6  # token Jaccard of two caption bodies
     coherence_min: float = 0.5  # two groups join only if this much of one is in the other
     # Canonical choice, first rule first; see pipeline.merge.canonical for the rule names
-    canonical_rules: tuple[str, ...] = (
-        "not_killed",
-        "original_source",
-        "complete",
-        "corrections_first",
-        "latest_version",
-        "earliest_first_created",
-    )
+    canonical_rules: tuple[str, ...] = DEFAULT_CANONICAL_RULES
 
     def __post_init__(self) -> None:
         if self.num_perm < 8:

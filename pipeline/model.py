@@ -1,14 +1,17 @@
 """The records that flow between stages.
 
-Everything here is a frozen dataclass with no behaviour beyond derived properties, so the
-pure packages (sources, text, dedup, merge) can pass them around without caring where they
-came from or where they go.
+Everything here is immutable, with no behaviour beyond derived properties, so the pure
+packages (sources, text, dedup, merge) can pass them around without caring where they came
+from or where they go. Records are frozen dataclasses; the rows of a story that come by
+the hundred thousand (memberships, credits, provenance) are NamedTuples, which are cheaper
+to make and are stored as the JSON arrays they serialise to.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 # pubStatus values after mapping every format's vocabulary onto one.
 USABLE = "usable"
@@ -139,8 +142,7 @@ class Member:
     ed_stat: str = ""
 
 
-@dataclass(frozen=True)
-class Provenance:
+class Provenance(NamedTuple):
     kind: str  # "paragraph" or "caption"
     ord: int
     text: str
@@ -149,8 +151,7 @@ class Provenance:
     in_canonical: bool = True  # False: carried only by another member, appended
 
 
-@dataclass(frozen=True)
-class Membership:
+class Membership(NamedTuple):
     """Why one article is in a story: its role and the verified pair that placed it."""
 
     article_id: int
@@ -159,8 +160,7 @@ class Membership:
     reason: str
 
 
-@dataclass(frozen=True)
-class Credit:
+class Credit(NamedTuple):
     """An article of another story that a member borrowed text from (a contributor)."""
 
     article_id: int  # the lender, in another story

@@ -4,8 +4,6 @@ the CSRF token (``web.check_csrf``) and is answered with a redirect to the page 
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
@@ -13,21 +11,19 @@ from pipeline.config import Settings
 from pipeline.dashboard import views
 from pipeline.dashboard.web import (
     BadRequest,
+    Config,
     Database,
+    Db,
     FormDep,
     Who,
     check_csrf,
-    database,
     int_param,
-    settings,
     url,
 )
 from pipeline.stages import maintenance, overrides
 from pipeline.store.store import Store
 
 router = APIRouter(dependencies=[Depends(check_csrf)])
-Db = Annotated[Database, Depends(database)]
-Config = Annotated[Settings, Depends(settings)]
 
 
 def _other_story(store: Store, raw: str | None) -> int:
@@ -58,20 +54,19 @@ def split(request: Request, story_id: int, form: FormDep, who: Who, db: Db, cfg:
 
 @router.post("/stories/{story_id}/merge", name="merge")
 def merge(request: Request, story_id: int, form: FormDep, who: Who, db: Db, cfg: Config):
-    with db.store() as store:
-        other = _other_story(store, form.get("other"))
-        out = overrides.merge(store, cfg.dedup, story_id, other, who.name, form.get("why", ""))
-    return _show(request, out)
+    return _show(request, _on_two(overrides.merge, story_id, form, who, db, cfg))
 
 
 @router.post("/stories/{story_id}/never-merge", name="never_merge")
 def never_merge(request: Request, story_id: int, form: FormDep, who: Who, db: Db, cfg: Config):
+    return _show(request, _on_two(overrides.never_merge, story_id, form, who, db, cfg))
+
+
+def _on_two(action, story_id: int, form: dict, who, db: Database, cfg: Settings):
+    """An action on this story and the one the form names (``other``)."""
     with db.store() as store:
         other = _other_story(store, form.get("other"))
-        out = overrides.never_merge(
-            store, cfg.dedup, story_id, other, who.name, form.get("why", "")
-        )
-    return _show(request, out)
+        return action(store, cfg.dedup, story_id, other, who.name, form.get("why", ""))
 
 
 @router.post("/quarantine/{payload_id}/requeue", name="requeue")

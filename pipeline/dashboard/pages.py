@@ -4,25 +4,14 @@ what the page shows and renders a template."""
 from __future__ import annotations
 
 import re
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pipeline.dashboard import views
-from pipeline.dashboard.web import (
-    BadRequest,
-    Database,
-    Who,
-    database,
-    date_param,
-    int_param,
-    render,
-    url,
-)
+from pipeline.dashboard.web import BadRequest, Db, Who, date_param, int_param, render, url
 
 router = APIRouter()
-Db = Annotated[Database, Depends(database)]
 
 _ITEM_KEY = re.compile(r"^[a-z0-9_-]+:\S+$", re.I)
 _STORY_ID = re.compile(r"^\s*[s#](\d{1,18})\s*$", re.I)

@@ -48,9 +48,6 @@ def principal(request: Request) -> Principal:
     raise NotImplementedError("create_app overrides this dependency")
 
 
-Who = Annotated[Principal, Depends(principal)]
-
-
 def database(request: Request) -> Database:
     return request.app.state.db
 
@@ -119,6 +116,12 @@ class Database:
         for r in free:
             with contextlib.suppress(Exception):
                 r.close()
+
+
+# what a route declares to get them
+Who = Annotated[Principal, Depends(principal)]
+Db = Annotated[Database, Depends(database)]
+Config = Annotated[Settings, Depends(settings)]
 
 
 # ------------------------------------------------------------------------------------------

@@ -188,6 +188,18 @@ def split(
     return Outcome(event_id, "split", story_id, message)
 
 
+def _open_pair(
+    store: Store, kind: str, story_id: int, other_story_id: int, who: str, why: str
+) -> tuple[dict, dict, list[dict], list[dict], int]:
+    """Lock two stories (both must be live), read their members and record the event of an
+    action on both: (story, other story, their members, event id)."""
+    locked = _lock(store, [story_id, other_story_id])
+    s, t = _live(locked, story_id), _live(locked, other_story_id)
+    ms, mt = _members(store, story_id), _members(store, other_story_id)
+    event_id = store.overrides.add_event(kind, story_id, who, why, other_story_id=other_story_id)
+    return s, t, ms, mt, event_id
+
+
 def merge(
     store: Store, config: DedupConfig, story_id: int, other_story_id: int, who: str, why: str
 ) -> Outcome:
@@ -196,13 +208,7 @@ def merge(
     if story_id == other_story_id:
         raise OverrideError("a story cannot be merged with itself")
     with store.transaction():
-        locked = _lock(store, [story_id, other_story_id])
-        s = _live(locked, story_id)
-        _live(locked, other_story_id)  # refuses a story that is gone
-        ms, mt = _members(store, story_id), _members(store, other_story_id)
-        event_id = store.overrides.add_event(
-            "merge", story_id, who, why, other_story_id=other_story_id
-        )
+        s, _, ms, mt, event_id = _open_pair(store, "merge", story_id, other_story_id, who, why)
         ids_s, ids_t = [m["article_id"] for m in ms], [m["article_id"] for m in mt]
         store.overrides.revoke_between(
             event_id=event_id,
@@ -233,11 +239,8 @@ def never_merge(
     if story_id == other_story_id:
         raise OverrideError("a story is always the same as itself; pick another story")
     with store.transaction():
-        locked = _lock(store, [story_id, other_story_id])
-        s, t = _live(locked, story_id), _live(locked, other_story_id)
-        ms, mt = _members(store, story_id), _members(store, other_story_id)
-        event_id = store.overrides.add_event(
-            "never_merge", story_id, who, why, other_story_id=other_story_id
+        s, t, ms, mt, event_id = _open_pair(
+            store, "never_merge", story_id, other_story_id, who, why
         )
         store.overrides.add(event_id, "never_merge", _anchor(s, ms), _anchor(t, mt), who, why)
         message = f"s{story_id} and s{other_story_id} will never be merged"

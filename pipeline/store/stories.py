@@ -187,18 +187,16 @@ class Stories(Part):
 
 
 def _story_json(st: Story) -> dict:
+    # memberships, credits and provenance are NamedTuples: JSON arrays of their fields
     return {
         "canonical": st.canonical,
         "headline": st.headline,
-        "members": [[m.article_id, m.role, m.similarity, m.reason] for m in st.members],
-        "contributors": [[c.article_id, c.via, c.reason] for c in st.contributors],
-        "sources": list(st.sources),
+        "members": st.members,
+        "contributors": st.contributors,
+        "sources": st.sources,
         "has_kill": st.has_kill,
         "first_published": st.first_published,
-        "provenance": [
-            [p.kind, p.ord, p.text, p.article_id, p.source_ord, p.in_canonical]
-            for p in st.provenance
-        ],
+        "provenance": st.provenance,
     }
 
 
@@ -208,9 +206,9 @@ def _story(key: int, p: dict) -> Story:
         story_id=key if key > 0 else None,
         canonical=p["canonical"],
         headline=p["headline"],
-        members=tuple(Membership(*m) for m in p["members"]),
-        contributors=tuple(Credit(*c) for c in p["contributors"]),
-        provenance=tuple(Provenance(*x) for x in p["provenance"]),
+        members=tuple(map(Membership._make, p["members"])),
+        contributors=tuple(map(Credit._make, p["contributors"])),
+        provenance=tuple(map(Provenance._make, p["provenance"])),
         sources=tuple(p["sources"]),
         has_kill=p["has_kill"],
         first_published=datetime.fromisoformat(first) if first else None,
