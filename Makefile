@@ -39,7 +39,7 @@ $(VENV)/.all: $(UV) requirements/all.lock pyproject.toml
 run: $(VENV)/.core
 	$(BIN)/newsdedup run
 
-# The machine's PostgreSQL when it answers (started if installed), else the embedded one.
+# A local PostgreSQL server when it answers (started if installed), else the embedded one.
 test: $(VENV)/.all
 	@url=$$(scripts/test-services $(BIN)/python); \
 	  export NEWSDEDUP_TEST_DATABASE_URL="$${NEWSDEDUP_TEST_DATABASE_URL:-$$url}"; \

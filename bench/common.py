@@ -1,5 +1,5 @@
 """Helpers shared by the benchmarks: figures as ``name=value`` lines, CPU and memory probes,
-scratch databases on the machine's PostgreSQL."""
+scratch databases on a local PostgreSQL."""
 
 from __future__ import annotations
 

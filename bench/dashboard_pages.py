@@ -21,9 +21,9 @@ import warnings
 from pipeline.config import load_settings
 from pipeline.dashboard.app import create_app
 from pipeline.dashboard.auth import LocalAuth
-from pipeline.store.connect import sql_dir
+from pipeline.store.connect import connect, sql_dir
 from pipeline.store.queries import Queries, parse
-from pipeline.store.repository import Repository
+from pipeline.store.store import Store
 
 STEPS = (
     "scale_stories",
@@ -47,35 +47,48 @@ STEPS = (
 )
 
 
-def bench_repo(url: str) -> Repository:
-    """A repository whose named queries are the bench's own (sql/bench/)."""
-    base = Repository.open(url)  # migrates
-    text = (sql_dir() / "bench" / "dashboard_scale.sql").read_text(encoding="utf-8")
-    return Repository(base.conn, Queries(parse(text, "dashboard_scale.sql")), url)
+class BenchDb:
+    """The bench's own statements (sql/bench/dashboard_scale.sql, not the pipeline's
+    queries) on a connection of their own."""
+
+    def __init__(self, url: str):
+        Store.open(url).close()  # migrated
+        text = (sql_dir() / "bench" / "dashboard_scale.sql").read_text(encoding="utf-8")
+        self.q = Queries(parse(text, "dashboard_scale.sql"))
+        self.conn = connect(url, autocommit=True)
+
+    def one(self, name: str, **params) -> dict:
+        return self.conn.execute(getattr(self.q, name), params).fetchone()
+
+    def run(self, name: str, **params) -> None:
+        self.conn.execute(getattr(self.q, name), params)
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def generate(url: str, articles: int) -> None:
-    repo = bench_repo(url)
-    if repo.one("scale_has_articles")["yes"]:
+    db = BenchDb(url)
+    if db.one("scale_has_articles")["yes"]:
         sys.exit("bench: the database already has articles; --generate needs an empty one")
-    config_id = repo.one("scale_config")["id"]
+    config_id = db.one("scale_config")["id"]
     for step in STEPS:
         t0 = time.perf_counter()
-        with repo.transaction():
-            repo.run_sql(step, articles=articles, config_id=config_id)
+        with db.conn.transaction():
+            db.run(step, articles=articles, config_id=config_id)
         print(f"generate.{step}_s={time.perf_counter() - t0:.1f}", flush=True)
     t0 = time.perf_counter()
-    repo.run_sql("scale_analyze")
+    db.run("scale_analyze")
     print(f"generate.analyze_s={time.perf_counter() - t0:.1f}")
-    for k, v in repo.one("scale_counts").items():
+    for k, v in db.one("scale_counts").items():
         print(f"rows.{k}={v}")
-    repo.close()
+    db.close()
 
 
-def pages(client, repo: Repository) -> dict[str, str]:
-    pick = repo.one("pick_pages")
+def pages(client, db: BenchDb) -> dict[str, str]:
+    pick = db.one("pick_pages")
     big, small, group = pick["big"], pick["small"], pick["grp"]
-    member = repo.one("pick_member", story_id=big)["article_id"]
+    member = db.one("pick_member", story_id=big)["article_id"]
     first = client.get("/stories").text
     older = first.split('href="/stories?after=', 1)[1].split('"', 1)[0].replace("&amp;", "&")
     return {
@@ -117,8 +130,9 @@ def main(argv=None) -> int:
         from fastapi.testclient import TestClient
 
     app = create_app(load_settings(database_url=args.database_url), auth=LocalAuth("bench"))
-    with TestClient(app) as client, bench_repo(args.database_url) as repo:
-        for name, path in pages(client, repo).items():
+    db = BenchDb(args.database_url)
+    with TestClient(app) as client:
+        for name, path in pages(client, db).items():
             client.get(path)  # warm-up (and cache)
             times = []
             for _ in range(args.repeat):
@@ -129,6 +143,7 @@ def main(argv=None) -> int:
                     sys.exit(f"bench: {path} answered {r.status_code}")
             print(f"page.{name}.median_ms={statistics.median(times):.1f}")
             print(f"page.{name}.max_ms={max(times):.1f}")
+    db.close()
     app.state.db.close()
     return 0
 

@@ -3,7 +3,7 @@
 The CLI runs in a child process; the peak memory of it and its worker processes is
 sampled together, as RSS summed over processes (pages the forked workers share with
 their parent counted once per process: an overestimate) and as PSS (shared pages split).
-It runs against a scratch database on the machine's PostgreSQL, as an operator would::
+It runs against a scratch database on a local PostgreSQL, as an operator would::
 
     newsdedup run --inbox DIR --database-url URL
 

@@ -179,15 +179,16 @@ def child(url: str, inbox: str) -> None:
     """Ingest the new batch (untimed), then time open_batch + sign -> publish."""
     from pathlib import Path
 
-    from pipeline import jobs
     from pipeline.config import DedupConfig
-    from pipeline.store.repository import Repository
+    from pipeline.sources.collect import list_files
+    from pipeline.stages import batch, candidates, cluster_merge, ingest, publish, sign, verify
+    from pipeline.store.store import Store
 
     cfg = DedupConfig()
     out = {}
-    with Repository.open(url) as repo:
+    with Store.open(url) as store:
         for s in ("reuters", "xinhua", "cgtn"):
-            jobs.ingest_files(repo, s, jobs.list_files(Path(inbox) / s))
+            ingest.ingest_files(store, s, list_files(Path(inbox) / s))
         # numba compiles (or loads its cache) once per process: not part of a batch's cost
         # in a long-running worker, so warm it up before the clock starts
         from pipeline.dedup.minhash import Permutations, shingle_sets, signatures
@@ -196,13 +197,13 @@ def child(url: str, inbox: str) -> None:
         shingle_sets(["warm up the kernel"], 3)
         rss0 = maxrss_mb()
         t0 = time.perf_counter()
-        key = jobs.open_batch(repo, cfg).batch_key
-        out["articles"] = jobs._batch(repo, key)["articles"]
-        for stage in (jobs.sign, jobs.candidates, jobs.verify, jobs.cluster_merge):
-            s = stage(repo, key, cfg)
-            out[stage.__name__] = s.seconds
-            out[f"rss_after_{stage.__name__}_mb"] = maxrss_mb()
-        out["publish"] = jobs.publish(repo, key).seconds
+        b = batch.load(store, batch.open_batch(store, cfg).batch_key)
+        out["articles"] = b.articles
+        for stage in (sign, candidates, verify, cluster_merge):
+            name = stage.__name__.rsplit(".", 1)[1]
+            out[name] = stage.run(store, b, cfg).seconds
+            out[f"rss_after_{name}_mb"] = maxrss_mb()
+        out["publish"] = publish.run(store, b).seconds
         out["total"] = time.perf_counter() - t0
         out["rss_before_mb"] = rss0
         out["peak_rss_mb"] = maxrss_mb()

@@ -42,7 +42,12 @@ from xml.sax.saxutils import escape
 
 VERSION = 4  # bump when the generated corpus changes, so caches are rebuilt
 ROOT = Path(__file__).resolve().parents[1]
-CORPORA = Path(os.environ.get("NEWSDEDUP_CORPORA", ROOT.parent / "shared" / "corpora"))
+# NEWSDEDUP_CORPORA, else corpora/ of the shared material (NEWSDEDUP_SHARED_DIR, else the
+# shared/ folder beside the checkout)
+CORPORA = Path(
+    os.environ.get("NEWSDEDUP_CORPORA")
+    or Path(os.environ.get("NEWSDEDUP_SHARED_DIR") or ROOT.parent / "shared") / "corpora"
+)
 CACHE = Path(
     os.environ.get("NEWSDEDUP_BENCH_CACHE", Path.home() / ".cache" / "newsdedup-bench")
 ).expanduser()

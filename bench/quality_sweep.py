@@ -18,12 +18,12 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from pipeline import jobs
 from pipeline.config import DedupConfig
 from pipeline.evaluate import evaluate
 from pipeline.report import export_stories, read_jsonl
+from pipeline.stages import run
 from pipeline.store import admin
-from pipeline.store.repository import Repository
+from pipeline.store.store import Store
 
 DEV = (
     Path(os.environ.get("NEWSDEDUP_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
@@ -68,9 +68,9 @@ def main(argv=None) -> int:
             name = f"ndsweep_{uuid.uuid4().hex[:8]}"
             url = admin.create_database(admin_url, name)
             try:
-                with Repository.open(url) as repo:
-                    jobs.run_inbox(repo, args.inbox, config)
-                    r = evaluate(truth, export_stories(repo), negatives)
+                with Store.open(url) as store:
+                    run.inbox(store, args.inbox, config)
+                    r = evaluate(truth, export_stories(store), negatives)
             finally:
                 admin.drop_database(admin_url, name)
             c = r.clustering

@@ -5,8 +5,8 @@
     python -m bench.run_all --no-real  # without the real-corpus quality part (~3.5 minutes)
 
 Corpora are generated on first use under ~/.cache/newsdedup-bench (NEWSDEDUP_BENCH_CACHE)
-from ../shared/corpora (NEWSDEDUP_CORPORA). Scratch databases are created on the machine's
-PostgreSQL (NEWSDEDUP_BENCH_ADMIN_URL, default postgresql://postgres@127.0.0.1:5432/postgres)
+from the shared corpora (NEWSDEDUP_CORPORA, see bench/make_corpus.py). Scratch databases
+are created on a local PostgreSQL (NEWSDEDUP_BENCH_ADMIN_URL, default postgresql://postgres@127.0.0.1:5432/postgres)
 and dropped afterwards. Timings are figures to read, never assertions.
 
 The real-corpus quality part (bench.real_quality: newsdedup, plain datasketch MinHashLSH and

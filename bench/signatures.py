@@ -78,7 +78,7 @@ def run(n_ours: int = 20000, n_ds: int = 400) -> dict:
     perms = Permutations(NUM_PERM, 1)
     signatures(texts[:10], K, K, perms)  # compile (or load the numba cache) off the clock
     best = float("inf")
-    for _ in range(3):  # best of three: other engineers share this machine
+    for _ in range(3):  # best of three: a shared host is noisy
         c0 = time.process_time()
         ours = signatures(texts, K, K, perms)
         best = min(best, time.process_time() - c0)

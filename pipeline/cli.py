@@ -201,10 +201,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _open(settings: Settings):
     from pipeline.store.connect import resolve_url
-    from pipeline.store.repository import Repository
+    from pipeline.store.store import Store
 
     url = resolve_url(settings)
-    return Repository.open(url), url
+    return Store.open(url), url
 
 
 def _where(settings: Settings, url: str) -> str:
@@ -233,8 +233,8 @@ class _Progress:
 
 
 def cmd_run(args, settings: Settings) -> int:
-    from pipeline import jobs
     from pipeline.config import with_inbox
+    from pipeline.stages import run
 
     sources = tuple(s for s in settings.sources if s.folders or s.urls)
     if args.inbox or not sources:
@@ -247,25 +247,26 @@ def cmd_run(args, settings: Settings) -> int:
         what = str(inbox) + (" and the configured sources" if settings.sources else "")
     else:
         what = "configured sources " + ", ".join(s.name for s in sources)
-    repo, url = _open(settings)
-    with repo:
+    store, url = _open(settings)
+    with store:
         print(f"newsdedup run: {what} -> {_where(settings, url)}")
-        summaries = jobs.run_sources(repo, sources, settings.dedup, progress=_Progress())
-        return _report(repo, summaries)
+        summaries = run.sources(store, sources, settings.dedup, progress=_Progress())
+        return _report(store, summaries)
 
 
-def _report(repo, summaries) -> int:
+def _report(store, summaries) -> int:
     from pipeline.report import render_report
 
-    text, quarantined = render_report(repo, summaries)
+    text, quarantined = render_report(store, summaries)
     print(text)
     failed = sum(s.counts.get("fetch_failed", 0) for s in summaries)
     return EXIT_QUARANTINED if quarantined or failed else EXIT_OK
 
 
 def cmd_ingest(args, settings: Settings) -> int:
-    from pipeline import collect, jobs
     from pipeline.config import SourceConfig
+    from pipeline.sources import collect
+    from pipeline.stages import ingest
 
     source = settings.source(args.source) or SourceConfig(name=args.source)
     paths: list[Path] = []
@@ -294,9 +295,9 @@ def cmd_ingest(args, settings: Settings) -> int:
             retries=source.retries,
             backoff_s=source.backoff_s,
         )
-    repo, _url = _open(settings)
-    with repo:
-        s = jobs.ingest_source(repo, source, paths, urls, progress=_Progress())
+    store, _url = _open(settings)
+    with store:
+        s = ingest.ingest_source(store, source, paths, urls, progress=_Progress())
         c = s.counts
         unchanged = c.get("unchanged", 0)
         print(
@@ -322,25 +323,25 @@ def cmd_ingest(args, settings: Settings) -> int:
 
 
 def cmd_dedup(args, settings: Settings) -> int:
-    from pipeline import jobs
+    from pipeline.stages import run
 
-    repo, _ = _open(settings)
-    with repo:
-        return _report(repo, jobs.dedup(repo, settings.dedup, progress=_Progress()))
+    store, _ = _open(settings)
+    with store:
+        return _report(store, run.dedup(store, settings.dedup, progress=_Progress()))
 
 
 def cmd_export(args, settings: Settings) -> int:
     from pipeline.report import export_stories
 
-    repo, _ = _open(settings)
-    with repo, contextlib.ExitStack() as stack:
+    store, _ = _open(settings)
+    with store, contextlib.ExitStack() as stack:
         out = (
             stack.enter_context(open(args.output, "w", encoding="utf-8"))
             if args.output
             else sys.stdout
         )
         n = 0
-        for rec in export_stories(repo):
+        for rec in export_stories(store):
             out.write(json.dumps(rec, ensure_ascii=False) + "\n")
             n += 1
     if args.output:
@@ -351,9 +352,9 @@ def cmd_export(args, settings: Settings) -> int:
 def cmd_explain(args, settings: Settings) -> int:
     from pipeline.report import explain
 
-    repo, _ = _open(settings)
-    with repo:
-        text = explain(repo, args.item_key)
+    store, _ = _open(settings)
+    with store:
+        text = explain(store, args.item_key)
     if text is None:
         raise ConfigError(f"no item {args.item_key!r} in the store")
     print(text)
@@ -361,10 +362,10 @@ def cmd_explain(args, settings: Settings) -> int:
 
 
 def cmd_quarantine(args, settings: Settings) -> int:
-    repo, _ = _open(settings)
-    with repo:
-        rows = repo.rows("open_quarantine", limit=args.limit, offset=0)
-        total = repo.one("count_open_quarantine")["n"]
+    store, _ = _open(settings)
+    with store:
+        rows = store.ingest.open_quarantine(args.limit)
+        total = store.ingest.count_open_quarantine()
     if not rows:
         print("nothing is quarantined")
         return EXIT_OK
@@ -380,14 +381,13 @@ def cmd_quarantine(args, settings: Settings) -> int:
 
 
 def cmd_requeue(args, settings: Settings) -> int:
-    from pipeline import jobs
+    from pipeline.stages import maintenance
 
-    repo, _ = _open(settings)
-    with repo:
-        n, s = jobs.requeue(repo, args.payload)
-        c = s.counts
+    store, _ = _open(settings)
+    with store:
+        c = maintenance.requeue(store, args.payload).counts
         print(
-            f"requeued {n} quarantined payload(s); re-parsed {c['payloads']}: "
+            f"requeued {c['requeued']} quarantined payload(s); re-parsed {c['payloads']}: "
             f"{c['items_new']} new item(s), {c['items_updated']} updated, "
             f"{c['quarantined']} quarantined again"
         )
@@ -400,9 +400,9 @@ def cmd_eval(args, settings: Settings) -> int:
     import shutil
     import tempfile
 
-    from pipeline import jobs
     from pipeline.evaluate import evaluate
     from pipeline.report import explain_errors, export_stories, read_jsonl
+    from pipeline.stages import run
     from pipeline.store.connect import stop_embedded
 
     inbox, truth_path = Path(args.inbox).expanduser(), Path(args.truth).expanduser()
@@ -416,16 +416,16 @@ def cmd_eval(args, settings: Settings) -> int:
         scratch = Path(tempfile.mkdtemp(prefix="nd-eval-"))
         settings = dataclasses.replace(settings, data_dir=scratch)
     try:
-        repo, url = _open(settings)
-        with repo:
+        store, url = _open(settings)
+        with store:
             print(f"newsdedup eval: {inbox} -> {_where(settings, url)}", file=sys.stderr)
-            summaries = jobs.run_inbox(repo, inbox, settings.dedup, progress=_Progress())
-            stories = list(export_stories(repo))
+            summaries = run.inbox(store, inbox, settings.dedup, progress=_Progress())
+            stories = list(export_stories(store))
             if args.pred_out:
                 with open(args.pred_out, "w", encoding="utf-8") as f:
                     f.writelines(json.dumps(s, ensure_ascii=False) + "\n" for s in stories)
             report = evaluate(truth, stories, negatives)
-            print(explain_errors(repo, report, truth, args.show))
+            print(explain_errors(store, report, truth, args.show))
             seconds = sum(s.seconds for s in summaries)
             print(f"pipeline time {seconds:.1f}s")
             print(report.summary())
@@ -475,8 +475,8 @@ def cmd_dashboard(args, settings: Settings) -> int:
         raise UsageError("newsdedup dashboard: --root-path must start with /")
     # fail now, in one line, rather than on the first page view
     url = resolve_url(settings)
-    repo, _ = _open(settings)
-    repo.close()
+    store, _ = _open(settings)
+    store.close()
     with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:

@@ -28,6 +28,20 @@ ENV_PREFIX = "NEWSDEDUP_"
 TEXT_PIPELINE_VERSION = "text-3"
 
 
+# The rules pipeline.merge.canonical knows (its RULES), by name: a configuration names them
+# without importing the merge code, which sits above it. The default uses all but the last.
+DEFAULT_CANONICAL_RULES = (
+    "not_killed",
+    "original_source",
+    # a correction fixes what the item it corrects got wrong, even when it is shorter
+    "corrections_first",
+    "complete",
+    "latest_version",
+    "earliest_first_created",
+)
+CANONICAL_RULES = (*DEFAULT_CANONICAL_RULES, "most_words")
+
+
 @dataclass(frozen=True)
 class DedupConfig:
     # MinHash (datasketch affine32 scheme; see pipeline.dedup.minhash)
@@ -72,15 +86,7 @@ class DedupConfig:
     # comes within this many hours; later, the same text is the next edition.
     resend_hours: float = 72.0
     # Canonical choice, first rule first; see pipeline.merge.canonical for the rule names
-    canonical_rules: tuple[str, ...] = (
-        "not_killed",
-        "original_source",
-        # a correction fixes what the item it corrects got wrong, even when it is shorter
-        "corrections_first",
-        "complete",
-        "latest_version",
-        "earliest_first_created",
-    )
+    canonical_rules: tuple[str, ...] = DEFAULT_CANONICAL_RULES
 
     def __post_init__(self) -> None:
         if self.num_perm < 8:
@@ -111,12 +117,10 @@ class DedupConfig:
             v = getattr(self, name)
             if not 0.0 < v <= 1.0:
                 raise ConfigError(f"{name} must be in (0, 1], got {v}")
-        from pipeline.merge.canonical import RULES  # local: merge imports config
-
-        unknown = [r for r in self.canonical_rules if r not in RULES]
+        unknown = [r for r in self.canonical_rules if r not in CANONICAL_RULES]
         if unknown:
             raise ConfigError(
-                f"unknown canonical rule(s) {unknown}; known: {', '.join(sorted(RULES))}"
+                f"unknown canonical rule(s) {unknown}; known: {', '.join(sorted(CANONICAL_RULES))}"
             )
 
     @property

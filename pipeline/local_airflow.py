@@ -93,7 +93,7 @@ def airflow_env(
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__BASE_URL": base,
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
-            # other Airflows on this machine: keep the log servers off the default ports
+            # other Airflow instances on the same host: keep the log servers off the default ports
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW_CONN_NEWSDEDUP_DB": connection_json(db_url),
@@ -243,10 +243,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _pipeline_db(settings) -> tuple[str, str]:
     from pipeline.store.connect import describe, resolve_url
-    from pipeline.store.repository import Repository
+    from pipeline.store.store import Store
 
     url = resolve_url(settings)
-    Repository.open(url).close()  # migrated before the first task needs it
+    Store.open(url).close()  # migrated before the first task needs it
     if settings.database_url:
         return url, describe(url)
     return url, f"embedded PostgreSQL in {settings.data_dir / 'pgdata'}"

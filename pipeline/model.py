@@ -1,14 +1,17 @@
 """The records that flow between stages.
 
-Everything here is a frozen dataclass with no behaviour beyond derived properties, so the
-pure packages (sources, text, dedup, merge) can pass them around without caring where they
-came from or where they go.
+Everything here is immutable, with no behaviour beyond derived properties, so the pure
+packages (sources, text, dedup, merge) can pass them around without caring where they came
+from or where they go. Records are frozen dataclasses; the rows of a story that come by
+the hundred thousand (memberships, credits, provenance) are NamedTuples, which are cheaper
+to make and are stored as the JSON arrays they serialise to.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 # pubStatus values after mapping every format's vocabulary onto one.
 USABLE = "usable"
@@ -139,8 +142,7 @@ class Member:
     ed_stat: str = ""
 
 
-@dataclass(frozen=True)
-class Provenance:
+class Provenance(NamedTuple):
     kind: str  # "paragraph" or "caption"
     ord: int
     text: str
@@ -149,12 +151,142 @@ class Provenance:
     in_canonical: bool = True  # False: carried only by another member, appended
 
 
+class Membership(NamedTuple):
+    """Why one article is in a story: its role and the verified pair that placed it."""
+
+    article_id: int
+    role: str  # canonical, version, duplicate, ... (see pipeline.merge.canonical.role)
+    similarity: float
+    reason: str
+
+
+class Credit(NamedTuple):
+    """An article of another story that a member borrowed text from (a contributor)."""
+
+    article_id: int  # the lender, in another story
+    via: int  # the member that carries the borrowed text
+    reason: str
+
+
 @dataclass(frozen=True)
 class Story:
-    story_id: int
+    """One story as cluster_merge lays it out: members, credits and the merged record."""
+
+    story_id: int | None  # None: a new story, given an id when it is published
     canonical: int | None  # article id; None when every member is killed
-    members: tuple[tuple[int, str, float, str], ...]  # (article id, role, similarity, reason)
+    headline: str
+    members: tuple[Membership, ...]
+    contributors: tuple[Credit, ...] = ()
     provenance: tuple[Provenance, ...] = ()
-    contributors: tuple[tuple[int, int, str], ...] = ()  # (article id, via member, reason)
-    headline: str = ""
-    extra: dict = field(default_factory=dict, compare=False)
+    sources: tuple[str, ...] = ()
+    has_kill: bool = False
+    first_published: datetime | None = None  # earliest first publication of a live member
+
+
+@dataclass(frozen=True)
+class CaptionGroup:
+    """Captions of one photo, across stories."""
+
+    group_id: int | None  # the group they already had; None: a new group
+    label: str
+    caption_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What cluster_merge stages for publish: every story a batch touches, laid out anew."""
+
+    stories: tuple[Story, ...]
+    # (story that ends, index in ``stories`` of the story that took its members)
+    absorbed: tuple[tuple[int, int], ...] = ()
+    caption_groups: tuple[CaptionGroup, ...] = ()
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A bounded set of pending articles that goes through sign ... publish together."""
+
+    id: int
+    key: str
+    state: str  # open, published, empty
+    config_id: int  # the dedup configuration it was opened with
+    articles: int
+
+
+# --- what one ingest chunk writes (decided by pipeline.merge.versions) ---------------------
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """An item as the store keeps it: the text of its latest usable version, and what its
+    other versions told (a kill, a withheld status, how the item began)."""
+
+    id: int
+    item_key: str
+    source: str
+    raw_item_id: int
+    format: str
+    version: str
+    version_created: datetime | None
+    first_created: datetime | None
+    published_at: datetime
+    pub_status: str
+    ed_stat: str
+    killed: bool
+    headline: str
+    headline_tag: str
+    story_text: str
+    word_count: int
+    attributions: list[str]
+    read_more: list[str]
+    lineage: list  # [relation, target guid] pairs
+    content_sha256: bytes
+    version_count: int
+    pending: bool  # waiting for a dedup batch
+    origin_ed_stat: str  # edStat and headline tag of the earliest version seen
+    origin_tag: str
+    origin_version_created: datetime | None
+
+
+@dataclass(frozen=True)
+class RawItem:
+    """One received version of an item (a row of ``raw_item``)."""
+
+    id: int
+    payload_id: int
+    source: str
+    item_key: str
+    version: str
+    version_created: datetime | None
+    pub_status: str
+    ed_stat: str
+    content_sha256: bytes
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    payload_id: int
+    item_key: str | None  # None: the whole payload
+    reason: str
+
+
+@dataclass(frozen=True)
+class PayloadResult:
+    payload_id: int
+    status: str  # parsed or quarantined
+    format: str
+    item_count: int
+
+
+@dataclass(frozen=True)
+class IngestWrites:
+    """Everything one ingest chunk writes, in one transaction."""
+
+    raw_items: tuple[RawItem, ...]
+    new_articles: tuple[ArticleRecord, ...]
+    changed_articles: tuple[tuple[ArticleRecord, bool], ...]  # (article, updated_at moves)
+    # article id -> (paragraphs, captions) as pipeline.sources.prepare.PreparedItem has them
+    texts: dict[int, tuple[tuple, tuple]]
+    replaced_text_of: tuple[int, ...]  # articles whose earlier text the new text replaces
+    quarantined: tuple[Quarantined, ...]
+    payloads: tuple[PayloadResult, ...]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline.errors import ConfigError
 from pipeline.evaluate import Report, misses
-from pipeline.store.repository import Repository
+from pipeline.store.store import Store
 
 STAGE_ORDER = (
     "ingest",
@@ -23,7 +23,7 @@ STAGE_ORDER = (
 )
 
 
-def render_report(repo: Repository, summaries) -> tuple[str, int]:
+def render_report(store: Store, summaries) -> tuple[str, int]:
     """The end-of-run report and the number of items quarantined during this run."""
     lines = []
     ingests = [s for s in summaries if s.stage.startswith("ingest:")]
@@ -39,9 +39,9 @@ def render_report(repo: Repository, summaries) -> tuple[str, int]:
                 f"{c.get('items_new', 0):>6}{c.get('items_updated', 0):>9}"
                 f"{c.get('killed', 0):>8}{c.get('quarantined', 0):>13}"
             )
-    t = repo.one("story_totals")
-    caps = repo.one("repeated_caption_groups")
-    per_source = repo.rows("articles_per_source")
+    t = store.report.story_totals()
+    caption_groups = store.report.repeated_caption_groups()
+    per_source = store.report.articles_per_source()
     lines.append("")
     lines.append(
         "articles in store: "
@@ -53,7 +53,7 @@ def render_report(repo: Repository, summaries) -> tuple[str, int]:
     lines.append(
         f"stories: {t['stories']} ({t['multi']} with more than one copy), "
         f"duplicates linked: {t['duplicates']}, repeated caption groups: "
-        f"{caps['groups']}"
+        f"{caption_groups}"
     )
     timings: dict[str, float] = defaultdict(float)
     for s in summaries:
@@ -82,11 +82,11 @@ def render_report(repo: Repository, summaries) -> tuple[str, int]:
     return "\n".join(lines), quarantined
 
 
-def export_stories(repo: Repository) -> Iterator[dict]:
+def export_stories(store: Store) -> Iterator[dict]:
     """One record per live story in the contract format of DESIGN.md."""
     captions: dict[int, list[dict]] = defaultdict(list)
     seen: dict[int, set[str]] = defaultdict(set)
-    for r in repo.rows("export_captions"):
+    for r in store.report.story_captions():
         key = r["text"]
         if key in seen[r["story_id"]]:
             continue
@@ -94,7 +94,7 @@ def export_stories(repo: Repository) -> Iterator[dict]:
         captions[r["story_id"]].append(
             {"text": r["text"], "group": f"g{r['group_id']}" if r["group_id"] is not None else None}
         )
-    for r in repo.rows("export_stories"):
+    for r in store.report.stories():
         if not r["members"]:
             continue
         yield {
@@ -106,8 +106,8 @@ def export_stories(repo: Repository) -> Iterator[dict]:
         }
 
 
-def explain(repo: Repository, key: str) -> str | None:
-    a = repo.one("article_by_key", key=key)
+def explain(store: Store, key: str) -> str | None:
+    a = store.report.article(key)
     if a is None:
         return None
     out = [
@@ -116,7 +116,7 @@ def explain(repo: Repository, key: str) -> str | None:
         f"  source {a['source']}, format {a['format']}, first created "
         f"{a['first_created']}, {a['word_count']} words" + (", KILLED" if a["killed"] else ""),
     ]
-    versions = repo.rows("article_versions", key=key)
+    versions = store.report.versions(key)
     out.append(f"  versions received: {len(versions)}")
     for v in versions:
         out.append(
@@ -125,7 +125,7 @@ def explain(repo: Repository, key: str) -> str | None:
         )
     if a["attributions"]:
         out.append("  credits: with input from " + ", ".join(a["attributions"]))
-    m = repo.one("membership_of", id=a["id"])
+    m = store.report.membership(a["id"])
     if m is None:
         out.append("  story: none yet (waiting for the next dedup batch)")
     else:
@@ -133,10 +133,10 @@ def explain(repo: Repository, key: str) -> str | None:
         out.append(f"    why: {m['reason']}")
         if m["canonical_key"] and m["canonical_key"] != key:
             out.append(f'    canonical: {m["canonical_key"]} "{m["canonical_headline"]}"')
-        for mm in repo.rows("story_members_brief", story_id=m["story_id"]):
+        for mm in store.report.story_members(m["story_id"]):
             flag = " killed" if mm["killed"] else ""
             out.append(f"      {mm['role']:<11} {mm['similarity']:.2f} {mm['item_key']}{flag}")
-        prov = repo.rows("story_provenance", story_id=m["story_id"])
+        prov = store.report.story_provenance(m["story_id"])
         if prov:
             out.append(
                 "    merged record (each paragraph and caption with the member it "
@@ -148,7 +148,7 @@ def explain(repo: Repository, key: str) -> str | None:
                 out.append(
                     f"     {mark}{p['kind'][0]}{p['ord']:<3} {snippet:<60}  <- {p['item_key']}"
                 )
-    edges = repo.rows("edges_of", id=a["id"])
+    edges = store.report.edges_of(a["id"])
     if edges:
         out.append(f"  verified pairs: {len(edges)}")
         for e in edges[:20]:
@@ -178,7 +178,7 @@ def read_jsonl(path: Path, required: tuple[str, ...] = ()) -> Iterator[dict]:
         yield rec
 
 
-def explain_errors(repo: Repository, report: Report, truth: dict, show: int) -> str:
+def explain_errors(store: Store, report: Report, truth: dict, show: int) -> str:
     """The evaluation report: metrics, targets, and the worst errors with the decision the
     pipeline stored for each (why it merged, or why it did not)."""
     c = report.clustering
@@ -202,10 +202,10 @@ def explain_errors(repo: Repository, report: Report, truth: dict, show: int) -> 
     out.append("targets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
     keys = {k for m in report.false_merges[:show] for part in m["parts"].values() for k in part}
     keys |= {k for m in report.false_splits[:show] for piece in m["pieces"] for k in piece}
-    ids = {r["item_key"]: r["id"] for r in repo.rows("article_ids_for_keys", keys=sorted(keys))}
+    ids = store.ingest.article_ids(sorted(keys))
     edges = {}
     if ids:
-        for e in repo.rows("edges_among", ids=sorted(ids.values())):
+        for e in store.edges.among(sorted(ids.values())):
             edges[frozenset((e["a"], e["b"]))] = e
     out.append(f"\nfalse merges: {len(report.false_merges)} clusters; worst:")
     for m in report.false_merges[:show]:

@@ -2,9 +2,9 @@
 
 Plain arguments in, small JSON-safe dicts out: a batch key, counts and seconds, never
 article text, so what a task hands to the next one through XCom stays tiny. Each call opens
-its own connection, runs one idempotent job from ``pipeline.jobs`` or
-``pipeline.maintenance`` (which records it in the ``run`` table) and closes the connection,
-so any worker can run any call in any order a scheduler retries them in.
+its own connection, runs one idempotent stage of ``pipeline.stages`` (which records it in
+the ``run`` table) and closes the connection, so any worker can run any call in any order
+a scheduler retries them in.
 
 Nothing here imports Airflow: the DAG files resolve the Airflow connection and pass its
 fields to :func:`database_url`.
@@ -120,14 +120,14 @@ def database_url(connection: dict | None, settings: Settings | None = None) -> s
 
 
 @contextmanager
-def _repo(url: str) -> Iterator:
-    from pipeline.store.repository import Repository
+def _store(url: str) -> Iterator:
+    from pipeline.store.store import Store
 
-    repo = Repository.open(url)
+    store = Store.open(url)
     try:
-        yield repo
+        yield store
     finally:
-        repo.close()
+        store.close()
 
 
 class _LogProgress:
@@ -145,7 +145,7 @@ class _LogProgress:
 
 
 def _out(summary) -> dict:
-    """A stage's summary for XCom (pipeline.jobs has already logged it)."""
+    """A stage's summary for XCom (its stage has already logged it)."""
     counts = dict(summary.counts)
     return {
         "stage": summary.stage,
@@ -168,7 +168,7 @@ def files_for(source: SourceConfig, cutoff: datetime) -> list[Path]:
     """The files of the source's folders last modified at or before ``cutoff``: what a run
     whose interval ends at ``cutoff`` may see, so a retry or backfill reads the same set
     (minus nothing: payloads are content-addressed, a file already stored is a no-op)."""
-    from pipeline.jobs import list_files
+    from pipeline.sources.collect import list_files
 
     limit = cutoff.timestamp()
     out: list[Path] = []
@@ -185,7 +185,7 @@ def files_for(source: SourceConfig, cutoff: datetime) -> list[Path]:
 def ingest(url: str, source_name: str, cutoff: datetime, key: str) -> dict:
     """Ingest one source's folders up to ``cutoff``; ``changed`` says whether articles were
     added, updated or killed (then they are pending for the next dedup batch)."""
-    from pipeline import jobs
+    from pipeline.stages import ingest
 
     settings = load_settings()
     source = next((s for s in sources(settings) if s.name == source_name), None)
@@ -205,12 +205,12 @@ def ingest(url: str, source_name: str, cutoff: datetime, key: str) -> dict:
         cutoff.isoformat(),
         ", ".join(source.folders) or "no folder",
     )
-    with _repo(url) as repo:
+    with _store(url) as store:
         # the folders' files are already listed (up to the cutoff); feeds are polled with
         # their cursors, so a retry of this run fetches nothing twice
         only_urls = dataclasses.replace(source, folders=())
         out = _out(
-            jobs.ingest_source(repo, only_urls, paths=files, progress=_LogProgress(), key=key)
+            ingest.ingest_source(store, only_urls, paths=files, progress=_LogProgress(), key=key)
         )
     c = out["counts"]
     out["changed"] = bool(c.get("items_new") or c.get("items_updated") or c.get("killed"))
@@ -234,53 +234,55 @@ def interval_key(start: datetime | None, end: datetime | None, run_after: dateti
 def open_batch(url: str, key: str, shards: int) -> dict:
     """Open (or resume) a batch. ``shards`` is the list to map the parallel stages over;
     empty when there is nothing to do, so they are skipped."""
-    from pipeline import jobs
+    from pipeline.stages import batch
 
     settings = load_settings()
-    with _repo(url) as repo:
-        out = _out(jobs.open_batch(repo, settings.dedup, key=key))
+    with _store(url) as store:
+        out = _out(batch.open_batch(store, settings.dedup, key=key))
     out["shards"] = shard_list(shards) if out["counts"].get("articles") else []
     return out
 
 
 def _batch_stage(url: str, batch_key: str, fn, *args) -> dict:
-    from pipeline.maintenance import batch_config
+    """One stage of a batch, under the configuration the batch was opened with."""
+    from pipeline.stages.batch import config_of, load
 
-    with _repo(url) as repo:
-        return _out(fn(repo, batch_key, batch_config(repo, batch_key), *args))
+    with _store(url) as store:
+        batch = load(store, batch_key)
+        return _out(fn(store, batch, config_of(store, batch), *args))
 
 
 def sign(url: str, batch_key: str, shard: int, shards: int) -> dict:
-    from pipeline import jobs
+    from pipeline.stages import sign
 
-    return _batch_stage(url, batch_key, jobs.sign, shard, shards)
+    return _batch_stage(url, batch_key, sign.run, shard, shards)
 
 
 def candidates(url: str, batch_key: str) -> dict:
-    from pipeline import jobs
+    from pipeline.stages import candidates
 
-    return _batch_stage(url, batch_key, jobs.candidates)
+    return _batch_stage(url, batch_key, candidates.run)
 
 
 def verify(url: str, batch_key: str, shard: int, shards: int) -> dict:
-    from pipeline import jobs
+    from pipeline.stages import verify
 
-    return _batch_stage(url, batch_key, jobs.verify, shard, shards, _LogProgress())
+    return _batch_stage(url, batch_key, verify.run, shard, shards, _LogProgress())
 
 
 def cluster_merge(url: str, batch_key: str) -> dict:
-    from pipeline import jobs
+    from pipeline.stages import cluster_merge
 
-    return _batch_stage(url, batch_key, jobs.cluster_merge)
+    return _batch_stage(url, batch_key, cluster_merge.run)
 
 
 def publish(url: str, batch_key: str) -> dict:
-    from pipeline import jobs
-    from pipeline.maintenance import pending_articles
+    from pipeline.stages import publish
+    from pipeline.stages.batch import load, pending
 
-    with _repo(url) as repo:
-        out = _out(jobs.publish(repo, batch_key))
-        out["pending"] = pending_articles(repo)
+    with _store(url) as store:
+        out = _out(publish.run(store, load(store, batch_key)))
+        out["pending"] = pending(store)
     if out["pending"]:
         log.info("%d article(s) still pending for the next batch", out["pending"])
     return out
@@ -290,30 +292,30 @@ def publish(url: str, batch_key: str) -> dict:
 
 
 def requeue(url: str, payload_id: int | None) -> dict:
-    from pipeline import maintenance
+    from pipeline.stages import maintenance
+    from pipeline.stages.batch import pending
 
-    with _repo(url) as repo:
-        marked, parsed = (_out(s) for s in maintenance.requeue(repo, payload_id))
-        pending = maintenance.pending_articles(repo)
-    return {"requeue": marked, "parse": parsed, "pending": pending}
+    with _store(url) as store:
+        return {"requeue": _out(maintenance.requeue(store, payload_id)), "pending": pending(store)}
 
 
 def resign(
     url: str, shard: int, shards: int, since: datetime | None, until: datetime | None
 ) -> dict:
-    from pipeline import maintenance
+    from pipeline.stages import maintenance
 
     settings = load_settings()
-    with _repo(url) as repo:
-        return _out(maintenance.resign(repo, settings.dedup, shard, shards, since, until))
+    with _store(url) as store:
+        return _out(maintenance.resign(store, settings.dedup, shard, shards, since, until))
 
 
 def rebuild(url: str, since: datetime, until: datetime) -> dict:
-    from pipeline import maintenance
+    from pipeline.stages import maintenance
+    from pipeline.stages.batch import pending
 
-    with _repo(url) as repo:
-        out = _out(maintenance.rebuild(repo, since, until))
-        out["pending"] = maintenance.pending_articles(repo)
+    with _store(url) as store:
+        out = _out(maintenance.rebuild(store, since, until))
+        out["pending"] = pending(store)
     return out
 
 

@@ -3,7 +3,7 @@
 
     .venv/bin/python scripts/celery_scaleout.py [--admin-url URL] [--redis URL] [--keep]
 
-What it does, all on this machine and all cleaned up afterwards:
+What it does, all on the local host and all cleaned up afterwards:
 
 1. creates three databases on the PostgreSQL server of ``--admin-url`` (default
    ``$NEWSDEDUP_TEST_DATABASE_URL``, else postgresql://postgres@127.0.0.1:5432/postgres):
@@ -20,7 +20,7 @@ What it does, all on this machine and all cleaned up afterwards:
    and caption-group ids aside);
 5. stops every process it started (their process groups) and drops the databases.
 
-Exit status 0 when both checks pass, 1 when one fails, 2 when the machine lacks a
+Exit status 0 when both checks pass, 1 when one fails, 2 when the host lacks a
 prerequisite (no PostgreSQL, no Redis, no airflow extra).
 """
 

@@ -1,8 +1,8 @@
 """Shared fixtures.
 
 PostgreSQL comes from ``NEWSDEDUP_TEST_DATABASE_URL`` (an admin URL of a real server, e.g.
-the machine's ``postgresql://postgres@127.0.0.1:5432/postgres``; ``make test`` sets it
-when that server answers) or, without it, from an embedded server started once per test
+a local ``postgresql://postgres@127.0.0.1:5432/postgres``; ``make test`` sets it when such
+a server answers) or, without it, from an embedded server started once per test
 session in a temporary directory. Every test that needs a database gets a fresh one,
 cloned from a migrated template, so tests never see each other's rows.
 """
@@ -16,14 +16,25 @@ import uuid
 from pathlib import Path
 
 import psycopg
+import psycopg.sql
 import pytest
 
 from pipeline.store import admin
 
 ROOT = Path(__file__).resolve().parents[1]
-# The workplace's read-only shared material (samples, labelled eval set): next to the
-# checkout, or wherever NEWSDEDUP_SHARED_DIR points (a CI checkout elsewhere sets it).
-SHARED = Path(os.environ.get("NEWSDEDUP_SHARED_DIR", ROOT.parent / "shared"))
+
+
+def _shared_dir() -> Path:
+    """The read-only shared material (samples, labelled eval set): NEWSDEDUP_SHARED_DIR,
+    else the nearest shared/ folder beside the checkout or beside one of its parent
+    folders. Tests that need it skip when there is none."""
+    if os.environ.get("NEWSDEDUP_SHARED_DIR"):
+        return Path(os.environ["NEWSDEDUP_SHARED_DIR"])
+    found = next((p / "shared" for p in ROOT.parents if (p / "shared").is_dir()), None)
+    return found or ROOT.parent / "shared"
+
+
+SHARED = _shared_dir()
 SAMPLES = SHARED / "samples"
 EVAL_DEV = SHARED / "eval" / "dev"
 EVAL_REAL = SHARED / "eval" / "real"
@@ -134,12 +145,33 @@ def db_url(databases, migrated_template) -> str:
 
 
 @pytest.fixture
-def repo(db_url):
-    from pipeline.store.repository import Repository
+def store(db_url):
+    from pipeline.store.store import Store
 
-    r = Repository.open(db_url)
-    yield r
-    r.close()
+    s = Store.open(db_url)
+    yield s
+    s.close()
+
+
+_COUNTED = {"band": "lsh_band"}  # a name in STABLE_TABLES -> the table it counts
+
+
+def table_counts(store) -> dict[str, int]:
+    """Rows per table of STABLE_TABLES, for before/after comparisons."""
+    count = psycopg.sql.SQL("SELECT count(*) AS n FROM {}")
+    return {
+        n: store.conn.execute(count.format(psycopg.sql.Identifier(_COUNTED.get(n, n)))).fetchone()[
+            "n"
+        ]
+        for n in STABLE_TABLES
+    }
+
+
+def payload_outcomes(store) -> list[dict]:
+    """How the stored payloads ended up: status and count, by status."""
+    return store.conn.execute(
+        "SELECT status, count(*) AS n FROM payload GROUP BY status ORDER BY status"
+    ).fetchall()
 
 
 @pytest.fixture
@@ -151,5 +183,5 @@ def config():
 
 def shared_or_skip(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(f"{path} not present (../shared is optional outside this workplace)")
+        pytest.skip(f"{path} not present (set NEWSDEDUP_SHARED_DIR to the shared material)")
     return path

@@ -2,9 +2,7 @@
 to one signed 64-bit integer, the form Postgres indexes as ``bigint``.
 
 Two documents are candidates when any band hash is equal. The probability for Jaccard s is
-``1 - (1 - s**rows)**bands`` (``candidate_probability``); ``choose_bands`` picks the
-banding that minimises weighted false negatives and positives around a threshold, the way
-datasketch does, so the choice is documented by a number instead of a guess.
+``1 - (1 - s**rows)**bands`` (``candidate_probability``).
 """
 
 from __future__ import annotations
@@ -37,27 +35,10 @@ def candidate_probability(s: float, bands: int, rows: int) -> float:
     return 1.0 - (1.0 - s**rows) ** bands
 
 
-def choose_bands(
-    threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weight: float = 0.5
-) -> tuple[int, int]:
-    """(bands, rows) minimising weighted error around ``threshold`` (numeric integration)."""
-    xs = np.linspace(0.0, 1.0, 1001)
-    best, best_err = (1, 1), float("inf")
-    for b in range(1, num_perm + 1):
-        for r in range(1, num_perm // b + 1):
-            p = 1.0 - (1.0 - xs**r) ** b
-            fp = np.trapezoid(np.where(xs < threshold, p, 0.0), xs)
-            fn = np.trapezoid(np.where(xs >= threshold, 1.0 - p, 0.0), xs)
-            err = fp * fp_weight + fn * fn_weight
-            if err < best_err:
-                best, best_err = (b, r), err
-    return best
-
-
 # Stored LSH keys fold the configuration, the kind of object and the band number into the
-# band hash, so history is one (key, object) table with one single-column index: the old
-# (config_id, kind, band, hash) index compared a text column under the database collation
-# on every insert and cost 2.3x more CPU and 3.7x more WAL per row (sql/migrations/0005).
+# band hash, so history is one (key, object) table with one single-column bigint index:
+# an index over (config_id, kind, band, hash) would compare a text column under the
+# database collation on every insert, at about twice the CPU and WAL per row.
 KIND_CODES = {"story": 1, "lead": 2, "para": 3, "caption": 4, "slots": 5}
 
 

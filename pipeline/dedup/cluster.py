@@ -7,8 +7,8 @@ when
 * no cannot-link pair (an operator "never merge"/"split", or a verified "conflict") would
   end up in one group, and
 * the groups agree as wholes *without the edge's own endpoints*: ``coherent(A - {x}, B)``
-  and ``coherent(A, B - {y})`` (the caller decides what agreeing means; jobs.py uses the
-  containment of one side's combined shingles in the other's). A composite article that
+  and ``coherent(A, B - {y})`` (the caller decides what agreeing means; cluster_merge uses
+  the containment of one side's combined shingles in the other's). A composite article that
   borrows a paragraph of story T can link story S to T, but S's other members do not
   agree with T's, so the edge is refused. A lone article joining a group must agree with
   the group's other members, not only with its neighbour.

@@ -1,1 +1,2 @@
-"""Pure merge logic: canonical choice, member roles, provenance. No I/O."""
+"""Pure merge logic: the version rules, canonical choice, member roles, the merged record
+and its provenance. No I/O."""

@@ -43,13 +43,6 @@ SNIFF_BYTES = 8192
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 
 
-def by_name(name: str) -> ModuleType:
-    for f in FORMATS:
-        if name == f.NAME:
-            return f
-    raise KeyError(name)
-
-
 def sniff(body: bytes, filename: str = "", source: str = "") -> ModuleType | None:
     head = body[:SNIFF_BYTES]
     if head.startswith(b"\xef\xbb\xbf"):

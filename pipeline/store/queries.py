@@ -1,9 +1,12 @@
 """Named queries from sql/queries/*.sql.
 
 A file holds several queries, each introduced by a ``-- name: query_name`` line; the text
-up to the next such line is the query. Parameters use psycopg's ``%(name)s`` style. Code
-refers to queries by name only, so every statement the pipeline runs can be read, reviewed
-and EXPLAINed in one folder.
+up to the next such line is the query. Parameters use psycopg's ``%(name)s`` style. Every
+statement the pipeline runs can so be read, reviewed and EXPLAINed in one folder.
+
+Each part of the store owns one file (``pipeline.store.ingest`` owns ``ingest.sql``) and
+is the only code that names its queries; names are unique across files all the same, so
+a name found in a log or a plan leads to one statement.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ class Queries:
     def names(self) -> list[str]:
         return sorted(self._q)
 
+    def items(self):
+        return self._q.items()
+
 
 def parse(text: str, origin: str = "<sql>") -> dict[str, str]:
     out: dict[str, str] = {}
@@ -51,12 +57,21 @@ def parse(text: str, origin: str = "<sql>") -> dict[str, str]:
 
 
 @lru_cache(maxsize=4)
-def load(directory: Path | None = None) -> Queries:
+def load_files(directory: Path | None = None) -> dict[str, Queries]:
+    """The queries of every file, by file stem; a name defined in two files is an error."""
     directory = directory or sql_dir() / "queries"
-    merged: dict[str, str] = {}
+    files: dict[str, Queries] = {}
+    seen: dict[str, str] = {}
     for f in sorted(directory.glob("*.sql")):
-        for name, q in parse(f.read_text(encoding="utf-8"), f.name).items():
-            if name in merged:
-                raise ValueError(f"query {name} defined in two files")
-            merged[name] = q
-    return Queries(merged)
+        got = parse(f.read_text(encoding="utf-8"), f.name)
+        for name in got:
+            if name in seen:
+                raise ValueError(f"query {name} defined in {seen[name]} and {f.name}")
+            seen[name] = f.name
+        files[f.stem] = Queries(got)
+    return files
+
+
+def load(directory: Path | None = None) -> Queries:
+    """Every named query of every file."""
+    return Queries({n: q for qs in load_files(directory).values() for n, q in qs.items()})

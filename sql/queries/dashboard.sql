@@ -1,17 +1,13 @@
--- Operator dashboard: pages (read-only) and operator actions. Every page query is bounded:
--- by a time window, by a keyset page, or by one story's ids; see 0003_dashboard.sql for the
+-- What the operator dashboard's pages read. Every page query is bounded: by a time
+-- window, by a keyset page, or by one story's ids; see 0003_dashboard.sql for the
 -- indexes they run on.
 
--- name: dash_session
+-- name: session
 -- Page queries have optional filters ("param IS NULL OR ..."): plan them with the actual
 -- values every time, never with a generic plan that has to serve every combination.
 SELECT set_config('plan_cache_mode', 'force_custom_plan', false)
 
--- ------------------------------------------------------------------------------------------
--- overview
--- ------------------------------------------------------------------------------------------
-
--- name: dash_last_runs
+-- name: last_runs
 -- The latest run of every stage (a skip scan over run_stage_idx: one index probe per
 -- distinct stage, however long the run log is) and the status of its ten previous runs.
 WITH RECURSIVE stages(stage) AS (
@@ -35,7 +31,7 @@ CROSS JOIN LATERAL (
 ) recent
 WHERE s.stage IS NOT NULL
 
--- name: dash_window_ends
+-- name: window_ends
 -- The overview's windows end at the latest activity, not at now(): an idle or archived
 -- database still shows its last days. Each max() is one index probe.
 SELECT (SELECT max(received_at) FROM raw_item) AS last_received,
@@ -43,13 +39,13 @@ SELECT (SELECT max(received_at) FROM raw_item) AS last_received,
        (SELECT max(created_at) FROM story) AS last_story,
        (SELECT max(created_at) FROM quarantine) AS last_quarantined
 
--- name: dash_received_per_day
+-- name: received_per_day
 SELECT date_trunc('day', received_at, 'UTC') AS day, source, count(*) AS n
 FROM raw_item
 WHERE received_at >= %(since)s AND received_at < %(until)s
 GROUP BY 1, 2 ORDER BY 1, 2
 
--- name: dash_stories_per_day
+-- name: stories_per_day
 -- Stories first seen per day, how many articles they hold now, and how many of those are
 -- copies of another (every member but one per story): the duplicate rate of the day.
 SELECT date_trunc('day', created_at, 'UTC') AS day,
@@ -60,17 +56,14 @@ FROM story
 WHERE created_at >= %(since)s AND created_at < %(until)s
 GROUP BY 1 ORDER BY 1
 
--- name: dash_quarantine_per_day
+-- name: quarantine_per_day
 SELECT date_trunc('day', created_at, 'UTC') AS day, count(*) AS n,
        count(*) FILTER (WHERE resolved_at IS NULL) AS still_open
 FROM quarantine
 WHERE created_at >= %(since)s AND created_at < %(until)s
 GROUP BY 1 ORDER BY 1
 
--- name: dash_open_quarantine_count
-SELECT count(*) AS n FROM quarantine WHERE resolved_at IS NULL
-
--- name: dash_caption_reuse_window
+-- name: caption_reuse_window
 -- Photos (caption groups) first seen in the window that were printed more than once, and
 -- how many of them by more than one story. One index probe per caption of those photos.
 SELECT count(*) FILTER (WHERE g.captions > 1) AS groups,
@@ -87,26 +80,28 @@ FROM (
     GROUP BY cg.id
 ) g
 
--- name: dash_table_estimates
+-- name: table_estimates
 -- Planner estimates (instant at any size) for the footer of the overview.
 SELECT c.relname AS t, greatest(c.reltuples, 0)::bigint AS n
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = current_schema() AND c.relkind = 'r'
   AND c.relname IN ('article', 'story', 'raw_item', 'caption', 'edge', 'payload')
 
--- ------------------------------------------------------------------------------------------
--- stories
--- ------------------------------------------------------------------------------------------
-
--- name: dash_stories_older
--- One page of live stories, most recently updated first, older than the keyset cursor.
--- Optional filters: NULL means "any".
+-- name: story_page
+-- One page of live stories in keyset order, after (or before) the cursor. Optional
+-- filters: NULL means "any". {key} is updated_at (latest activity first) or first_published
+-- (used with a date filter: walking the update order would scan far for an old date; a
+-- story without a live member has no publication time and is left out of this order);
+-- {direction} and {after} read the page downwards (DESC, <) or, for the page before the
+-- cursor, upwards (ASC, >), which the caller reverses. The store composes the three from a
+-- fixed list with psycopg.sql, so every variant stays on story_page_idx or
+-- story_first_published_idx.
 SELECT s.id, s.headline, s.member_count, s.sources, s.has_kill, s.first_published,
        s.created_at, s.updated_at, ca.item_key AS canonical_key, ca.source AS canonical_source,
        ca.killed AS canonical_killed
 FROM story s
 LEFT JOIN article ca ON ca.id = s.canonical_article_id
-WHERE s.merged_into IS NULL AND s.member_count > 0
+WHERE s.merged_into IS NULL AND s.member_count > 0 AND s.{key} IS NOT NULL
   AND (%(q)s::text IS NULL
        OR s.headline_search @@ websearch_to_tsquery('simple', %(q)s))
   AND (%(source)s::text IS NULL OR %(source)s = ANY (s.sources))
@@ -116,81 +111,18 @@ WHERE s.merged_into IS NULL AND s.member_count > 0
   AND (%(date_from)s::timestamptz IS NULL OR s.first_published >= %(date_from)s)
   AND (%(date_to)s::timestamptz IS NULL OR s.first_published < %(date_to)s)
   AND (%(cursor_ts)s::timestamptz IS NULL
-       OR (s.updated_at, s.id) < (%(cursor_ts)s, %(cursor_id)s::bigint))
-ORDER BY s.updated_at DESC, s.id DESC
+       OR (s.{key}, s.id) {after} (%(cursor_ts)s, %(cursor_id)s::bigint))
+ORDER BY s.{key} {direction}, s.id {direction}
 LIMIT %(limit)s
 
--- name: dash_stories_newer
--- The page before the cursor (same filters), read upwards; the caller reverses it.
-SELECT s.id, s.headline, s.member_count, s.sources, s.has_kill, s.first_published,
-       s.created_at, s.updated_at, ca.item_key AS canonical_key, ca.source AS canonical_source,
-       ca.killed AS canonical_killed
-FROM story s
-LEFT JOIN article ca ON ca.id = s.canonical_article_id
-WHERE s.merged_into IS NULL AND s.member_count > 0
-  AND (%(q)s::text IS NULL
-       OR s.headline_search @@ websearch_to_tsquery('simple', %(q)s))
-  AND (%(source)s::text IS NULL OR %(source)s = ANY (s.sources))
-  AND (%(min_members)s::int IS NULL OR s.member_count >= %(min_members)s)
-  AND (%(max_members)s::int IS NULL OR s.member_count <= %(max_members)s)
-  AND (%(has_kill)s::boolean IS NULL OR s.has_kill = %(has_kill)s)
-  AND (%(date_from)s::timestamptz IS NULL OR s.first_published >= %(date_from)s)
-  AND (%(date_to)s::timestamptz IS NULL OR s.first_published < %(date_to)s)
-  AND (s.updated_at, s.id) > (%(cursor_ts)s, %(cursor_id)s::bigint)
-ORDER BY s.updated_at ASC, s.id ASC
-LIMIT %(limit)s
-
--- name: dash_stories_pub_older
--- Like dash_stories_older, in first-publication order (used with a date filter: walking
--- the update order would scan far for an old date). Stories without a live member have
--- no publication time and are left out of this order.
-SELECT s.id, s.headline, s.member_count, s.sources, s.has_kill, s.first_published,
-       s.created_at, s.updated_at, ca.item_key AS canonical_key, ca.source AS canonical_source,
-       ca.killed AS canonical_killed
-FROM story s
-LEFT JOIN article ca ON ca.id = s.canonical_article_id
-WHERE s.merged_into IS NULL AND s.member_count > 0 AND s.first_published IS NOT NULL
-  AND (%(q)s::text IS NULL
-       OR s.headline_search @@ websearch_to_tsquery('simple', %(q)s))
-  AND (%(source)s::text IS NULL OR %(source)s = ANY (s.sources))
-  AND (%(min_members)s::int IS NULL OR s.member_count >= %(min_members)s)
-  AND (%(max_members)s::int IS NULL OR s.member_count <= %(max_members)s)
-  AND (%(has_kill)s::boolean IS NULL OR s.has_kill = %(has_kill)s)
-  AND (%(date_from)s::timestamptz IS NULL OR s.first_published >= %(date_from)s)
-  AND (%(date_to)s::timestamptz IS NULL OR s.first_published < %(date_to)s)
-  AND (%(cursor_ts)s::timestamptz IS NULL
-       OR (s.first_published, s.id) < (%(cursor_ts)s, %(cursor_id)s::bigint))
-ORDER BY s.first_published DESC, s.id DESC
-LIMIT %(limit)s
-
--- name: dash_stories_pub_newer
--- The page before the cursor in first-publication order; the caller reverses it.
-SELECT s.id, s.headline, s.member_count, s.sources, s.has_kill, s.first_published,
-       s.created_at, s.updated_at, ca.item_key AS canonical_key, ca.source AS canonical_source,
-       ca.killed AS canonical_killed
-FROM story s
-LEFT JOIN article ca ON ca.id = s.canonical_article_id
-WHERE s.merged_into IS NULL AND s.member_count > 0 AND s.first_published IS NOT NULL
-  AND (%(q)s::text IS NULL
-       OR s.headline_search @@ websearch_to_tsquery('simple', %(q)s))
-  AND (%(source)s::text IS NULL OR %(source)s = ANY (s.sources))
-  AND (%(min_members)s::int IS NULL OR s.member_count >= %(min_members)s)
-  AND (%(max_members)s::int IS NULL OR s.member_count <= %(max_members)s)
-  AND (%(has_kill)s::boolean IS NULL OR s.has_kill = %(has_kill)s)
-  AND (%(date_from)s::timestamptz IS NULL OR s.first_published >= %(date_from)s)
-  AND (%(date_to)s::timestamptz IS NULL OR s.first_published < %(date_to)s)
-  AND (s.first_published, s.id) > (%(cursor_ts)s, %(cursor_id)s::bigint)
-ORDER BY s.first_published ASC, s.id ASC
-LIMIT %(limit)s
-
--- name: dash_members_per_source
+-- name: members_per_source
 SELECT m.story_id, a.source, count(*) AS n, count(*) FILTER (WHERE a.killed) AS killed
 FROM story_member m JOIN article a ON a.id = m.article_id
 WHERE m.story_id = ANY(%(story_ids)s) AND m.role <> 'contributor'
 GROUP BY m.story_id, a.source
 ORDER BY m.story_id, a.source
 
--- name: dash_sources
+-- name: sources
 -- The sources seen so far, for the filter menus (a skip scan over article_source_idx).
 WITH RECURSIVE s(source) AS (
     (SELECT source FROM article ORDER BY source LIMIT 1)
@@ -200,21 +132,17 @@ WITH RECURSIVE s(source) AS (
 )
 SELECT source FROM s WHERE source IS NOT NULL
 
--- name: dash_story_of_article_key
+-- name: story_of_article_key
 SELECT m.story_id FROM article a JOIN story_member m ON m.article_id = a.id
 WHERE a.item_key = %(key)s AND m.role <> 'contributor'
 
--- ------------------------------------------------------------------------------------------
--- story detail
--- ------------------------------------------------------------------------------------------
-
--- name: dash_story
+-- name: story
 SELECT s.id, s.canonical_article_id, s.headline, s.member_count, s.sources, s.has_kill,
        s.first_published, s.created_at, s.updated_at, s.merged_into, b.key AS batch_key
 FROM story s LEFT JOIN batch b ON b.id = s.batch_id
 WHERE s.id = %(id)s
 
--- name: dash_story_members
+-- name: story_members
 SELECT m.article_id, m.role, m.similarity, m.reason,
        a.item_key, a.source, a.format, a.headline, a.headline_tag, a.killed, a.pub_status,
        a.ed_stat, a.version, a.version_count, a.version_created, a.first_created,
@@ -225,7 +153,7 @@ ORDER BY CASE m.role WHEN 'canonical' THEN 0 WHEN 'version' THEN 1 WHEN 'duplica
                      ELSE 3 END,
          a.published_at, a.id
 
--- name: dash_versions
+-- name: versions
 -- Every version received of the given items, oldest first.
 SELECT r.item_key, r.version, r.version_created, r.pub_status, r.ed_stat, r.received_at,
        p.origin, p.id AS payload_id
@@ -233,7 +161,7 @@ FROM raw_item r JOIN payload p ON p.id = r.payload_id
 WHERE r.item_key = ANY(%(keys)s)
 ORDER BY r.item_key, r.version_created NULLS FIRST, r.id
 
--- name: dash_edges_touching
+-- name: edges_touching
 -- Verified story pairs with at least one end among the given articles.
 SELECT e.a, e.b, e.verdict, e.jaccard, e.containment, e.fuzz, e.para_overlap, e.reason,
        e.decided_at
@@ -242,14 +170,14 @@ WHERE e.kind = 'story' AND (e.a = ANY(%(ids)s) OR e.b = ANY(%(ids)s))
 ORDER BY (e.verdict = 'duplicate') DESC, greatest(e.jaccard, e.containment) DESC, e.a, e.b
 LIMIT %(limit)s
 
--- name: dash_articles_brief
+-- name: articles_brief
 -- Articles outside the story (edge partners, contributors) and the story each is in.
 SELECT a.id, a.item_key, a.source, a.headline, a.killed, a.published_at, m.story_id
 FROM article a
 LEFT JOIN story_member m ON m.article_id = a.id AND m.role <> 'contributor'
 WHERE a.id = ANY(%(ids)s)
 
--- name: dash_provenance
+-- name: provenance
 SELECT p.kind, p.ord, p.text, p.article_id, p.source_ord, p.in_canonical, c.group_id
 FROM provenance p
 LEFT JOIN caption c ON p.kind = 'caption' AND c.article_id = p.article_id
@@ -257,7 +185,7 @@ LEFT JOIN caption c ON p.kind = 'caption' AND c.article_id = p.article_id
 WHERE p.story_id = %(story_id)s
 ORDER BY p.kind DESC, p.ord
 
--- name: dash_caption_group_reach
+-- name: caption_group_reach
 -- For a few caption groups: how many captions and stories use each photo.
 SELECT c.group_id, count(*) AS captions, count(DISTINCT m.story_id) AS stories
 FROM caption c
@@ -265,7 +193,7 @@ LEFT JOIN story_member m ON m.article_id = c.article_id AND m.role <> 'contribut
 WHERE c.group_id = ANY(%(group_ids)s)
 GROUP BY c.group_id
 
--- name: dash_story_history
+-- name: story_history
 -- Operator actions on this story, on the story it was merged with, and on stories that were
 -- merged into it.
 SELECT e.id, e.kind, e.story_id, e.other_story_id, e.article_id, e.who, e.why, e.outcome,
@@ -278,27 +206,18 @@ WHERE e.story_id = %(story_id)s OR e.other_story_id = %(story_id)s
 ORDER BY e.id DESC
 LIMIT 100
 
--- name: dash_article_text
+-- name: article_text
 -- One article's paragraphs (every kind) for the side-by-side diff.
 SELECT article_id, ord, kind, text FROM paragraph
 WHERE article_id = ANY(%(ids)s)
 ORDER BY article_id, ord
 
--- name: dash_article_captions
+-- name: article_captions
 SELECT article_id, ord, text, group_id FROM caption
 WHERE article_id = ANY(%(ids)s)
 ORDER BY article_id, ord
 
--- name: dash_article
-SELECT a.id, a.item_key, a.source, a.headline, a.headline_tag, a.killed, a.version,
-       a.version_count, a.published_at, a.word_count
-FROM article a WHERE a.id = %(id)s
-
--- ------------------------------------------------------------------------------------------
--- repeated captions
--- ------------------------------------------------------------------------------------------
-
--- name: dash_caption_groups
+-- name: caption_groups
 -- Photos printed in the copy published in the window, with their reach over all time:
 -- captions, stories and sources using the same photo. Bounded by the window: one index
 -- probe per article of the window, then per caption of its photos. (The LIMITs inside the
@@ -333,7 +252,7 @@ FROM agg
 ORDER BY agg.stories DESC, agg.captions DESC, agg.group_id DESC
 LIMIT %(limit)s OFFSET %(offset)s
 
--- name: dash_caption_group_stories
+-- name: caption_group_stories
 -- The stories that use each of the given photos, with the caption text each one printed.
 SELECT c.group_id, m.story_id, s.headline, count(*) AS captions,
        min(c.text) AS sample_text, array_agg(DISTINCT a.source ORDER BY a.source) AS sources
@@ -345,10 +264,10 @@ WHERE c.group_id = ANY(%(group_ids)s)
 GROUP BY c.group_id, m.story_id, s.headline
 ORDER BY c.group_id, m.story_id
 
--- name: dash_caption_group
+-- name: caption_group
 SELECT id, label, created_at FROM caption_group WHERE id = %(id)s
 
--- name: dash_caption_group_captions
+-- name: caption_group_captions
 SELECT c.id, c.article_id, c.ord, c.text, c.credit, a.item_key, a.source, a.published_at,
        m.story_id
 FROM caption c
@@ -358,11 +277,7 @@ WHERE c.group_id = %(group_id)s
 ORDER BY a.published_at, c.id
 LIMIT 500
 
--- ------------------------------------------------------------------------------------------
--- quarantine
--- ------------------------------------------------------------------------------------------
-
--- name: dash_quarantine_page
+-- name: quarantine_page
 -- Open quarantine entries, newest first, keyset on id (quarantine_open_id_idx).
 SELECT q.id, q.payload_id, q.item_key, q.reason, q.created_at, p.source, p.origin, p.format,
        p.size, p.received_at
@@ -373,7 +288,7 @@ WHERE q.resolved_at IS NULL
 ORDER BY q.id DESC
 LIMIT %(limit)s
 
--- name: dash_quarantine_resolved
+-- name: quarantine_resolved
 -- The latest entries that were dealt with (re-queued), for the record.
 SELECT q.id, q.payload_id, q.item_key, q.reason, q.created_at, q.resolved_at, q.resolution,
        p.source, p.origin
@@ -381,85 +296,3 @@ FROM (SELECT * FROM quarantine WHERE resolved_at IS NOT NULL
       ORDER BY resolved_at DESC, id DESC LIMIT %(limit)s) q
 JOIN payload p ON p.id = q.payload_id
 ORDER BY q.resolved_at DESC, q.id DESC
-
--- name: dash_requeue_payload
--- Re-queue one quarantined payload: its open entries are resolved (by whom), the payload
--- goes back to 'new' so it is parsed again.
-WITH q AS (
-    UPDATE quarantine SET resolved_at = now(), resolution = %(resolution)s
-    WHERE resolved_at IS NULL AND payload_id = %(payload_id)s
-    RETURNING payload_id
-)
-UPDATE payload SET status = 'new' WHERE id IN (SELECT payload_id FROM q)
-RETURNING id
-
--- ------------------------------------------------------------------------------------------
--- operator actions (pipeline.overrides)
--- ------------------------------------------------------------------------------------------
-
--- name: ovr_lock_stories
--- Serialise actions on the same stories.
-SELECT id, canonical_article_id, merged_into, member_count FROM story
-WHERE id = ANY(%(ids)s) ORDER BY id FOR UPDATE
-
--- name: ovr_story_members
-SELECT m.article_id, m.role FROM story_member m
-WHERE m.story_id = %(story_id)s AND m.role <> 'contributor'
-ORDER BY m.article_id
-
--- name: ovr_live_story
--- Follow merged_into to the story that absorbed this one (at most 50 hops).
-WITH RECURSIVE chain(id, merged_into, depth) AS (
-    SELECT id, merged_into, 0 FROM story WHERE id = %(id)s
-    UNION ALL
-    SELECT s.id, s.merged_into, c.depth + 1 FROM chain c JOIN story s ON s.id = c.merged_into
-    WHERE c.depth < 50
-)
-SELECT id FROM chain WHERE merged_into IS NULL ORDER BY depth LIMIT 1
-
--- name: ovr_insert_event
-INSERT INTO story_event (kind, story_id, other_story_id, article_id, who, why)
-VALUES (%(kind)s, %(story_id)s, %(other_story_id)s, %(article_id)s, %(who)s, %(why)s)
-RETURNING id, created_at
-
--- name: ovr_finish_event
-UPDATE story_event SET outcome = %(outcome)s,
-       other_story_id = coalesce(%(other_story_id)s, other_story_id)
-WHERE id = %(id)s
-
--- name: ovr_insert_override
-INSERT INTO override (kind, article_a, article_b, who, why, event_id, created_at)
-SELECT %(kind)s, %(article_a)s, %(article_b)s, %(who)s, %(why)s, %(event_id)s, e.created_at
-FROM story_event e WHERE e.id = %(event_id)s
-
--- name: ovr_revoke_between
--- Lift the in-force overrides of the given kinds that join an article of one set to an
--- article of the other.
-UPDATE override SET revoked_by = %(event_id)s
-WHERE revoked_by IS NULL AND kind = ANY(%(kinds)s)
-  AND ((article_a = ANY(%(left)s) AND article_b = ANY(%(right)s))
-       OR (article_a = ANY(%(right)s) AND article_b = ANY(%(left)s)))
-RETURNING id, kind, article_a, article_b
-
--- name: ovr_create_batch
--- A batch of its own for an action's re-clustering; it is published in the same
--- transaction, so no pipeline worker ever sees it open.
-INSERT INTO batch (key, config_id) VALUES (%(key)s, %(config_id)s) RETURNING id, key
-
--- name: ovr_batch_articles
-INSERT INTO batch_article (batch_id, article_id)
-SELECT %(batch_id)s, unnest(%(ids)s::bigint[])
-ON CONFLICT DO NOTHING
-
--- name: ovr_open_batches
--- Pipeline batches between open_batch and publish; their staged layouts predate the action.
-SELECT count(*) AS n FROM batch WHERE state = 'open' AND id <> %(own)s
-
--- name: ovr_mark_pending
--- Make the next pipeline batch re-cluster these articles (and so apply the action again,
--- should a batch that was already running publish a layout computed before it).
-UPDATE article SET pending = true WHERE id = ANY(%(ids)s)
-
--- name: ovr_story_of
-SELECT m.story_id, s.member_count FROM story_member m JOIN story s ON s.id = m.story_id
-WHERE m.article_id = %(id)s AND m.role <> 'contributor'

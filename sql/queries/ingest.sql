@@ -1,4 +1,6 @@
--- Ingest: payloads, raw item versions, articles, quarantine.
+-- Ingest: payloads stored verbatim, received versions (raw_item), articles and their text,
+-- quarantine. Set-based: ids allocated up front, rows COPYed into temporary staging tables
+-- (no WAL, private to the session), then one statement per target table.
 
 -- name: create_payload_stage
 CREATE TEMP TABLE IF NOT EXISTS payload_stage (
@@ -31,95 +33,89 @@ ORDER BY id
 SELECT id FROM payload WHERE status = 'new' AND (%(source)s::text IS NULL OR source = %(source)s)
 ORDER BY id
 
--- name: mark_payload
-UPDATE payload SET status = %(status)s, format = %(format)s, item_count = %(item_count)s,
-       parsed_at = now()
-WHERE id = %(id)s
+-- name: articles_by_keys
+SELECT id, item_key, source, raw_item_id, format, version, version_created, first_created,
+       published_at, pub_status, ed_stat, killed, headline, headline_tag, story_text,
+       word_count, attributions, read_more, lineage, content_sha256, version_count, pending,
+       origin_ed_stat, origin_tag, origin_version_created
+FROM article WHERE item_key = ANY(%(keys)s)
 
--- name: quarantine
-INSERT INTO quarantine (payload_id, item_key, reason) VALUES (%(payload_id)s, %(item_key)s, %(reason)s)
-ON CONFLICT (payload_id, coalesce(item_key, '')) WHERE resolved_at IS NULL DO NOTHING
-
--- name: current_articles
-SELECT a.item_key, a.id, a.version, a.version_created, a.killed, a.word_count,
-       r.id AS raw_item_id
-FROM article a JOIN raw_item r ON r.id = a.raw_item_id
-WHERE a.item_key = ANY(%(keys)s)
+-- name: article_ids_for_keys
+SELECT item_key, id FROM article WHERE item_key = ANY(%(keys)s)
 
 -- name: known_versions
 SELECT item_key, version, content_sha256 FROM raw_item WHERE item_key = ANY(%(keys)s)
 
--- name: insert_raw_item
-INSERT INTO raw_item (payload_id, source, item_key, version, version_created, pub_status,
-                      ed_stat, content_sha256)
-VALUES (%(payload_id)s, %(source)s, %(item_key)s, %(version)s, %(version_created)s,
-        %(pub_status)s, %(ed_stat)s, %(content_sha256)s)
-ON CONFLICT (item_key, content_sha256) DO NOTHING
-RETURNING id
+-- name: create_raw_item_stage
+CREATE TEMP TABLE IF NOT EXISTS raw_item_stage (
+    id bigint, payload_id bigint, source text, item_key text, version text,
+    version_created timestamptz, pub_status text, ed_stat text, content_sha256 bytea
+) ON COMMIT DELETE ROWS
 
--- name: upsert_article
-INSERT INTO article (item_key, source, raw_item_id, format, version, version_created,
+-- name: copy_raw_item_stage
+COPY raw_item_stage (id, payload_id, source, item_key, version, version_created, pub_status,
+                     ed_stat, content_sha256) FROM STDIN
+
+-- name: insert_staged_raw_items
+INSERT INTO raw_item (id, payload_id, source, item_key, version, version_created, pub_status,
+                      ed_stat, content_sha256)
+OVERRIDING SYSTEM VALUE
+SELECT id, payload_id, source, item_key, version, version_created, pub_status, ed_stat,
+       content_sha256
+FROM raw_item_stage ORDER BY id
+
+-- name: create_article_stage
+CREATE TEMP TABLE IF NOT EXISTS article_stage (
+    id bigint, item_key text, source text, raw_item_id bigint, format text, version text,
+    version_created timestamptz, first_created timestamptz, published_at timestamptz,
+    pub_status text, ed_stat text, killed boolean, headline text, headline_tag text,
+    story_text text, word_count integer, attributions text[], read_more text[], lineage jsonb,
+    content_sha256 bytea, version_count integer, pending boolean, origin_ed_stat text,
+    origin_tag text, origin_version_created timestamptz, touch boolean
+) ON COMMIT DELETE ROWS
+
+-- name: copy_article_stage
+COPY article_stage (id, item_key, source, raw_item_id, format, version, version_created,
+                    first_created, published_at, pub_status, ed_stat, killed, headline,
+                    headline_tag, story_text, word_count, attributions, read_more, lineage,
+                    content_sha256, version_count, pending, origin_ed_stat, origin_tag,
+                    origin_version_created, touch) FROM STDIN
+
+-- name: insert_staged_articles
+INSERT INTO article (id, item_key, source, raw_item_id, format, version, version_created,
                      first_created, published_at, pub_status, ed_stat, killed, headline,
                      headline_tag, story_text, word_count, attributions, read_more, lineage,
-                     content_sha256, pending, origin_ed_stat, origin_tag,
+                     content_sha256, version_count, pending, origin_ed_stat, origin_tag,
                      origin_version_created)
-VALUES (%(item_key)s, %(source)s, %(raw_item_id)s, %(format)s, %(version)s,
-        %(version_created)s, %(first_created)s, %(published_at)s, %(pub_status)s,
-        %(ed_stat)s, %(killed)s, %(headline)s, %(headline_tag)s, %(story_text)s,
-        %(word_count)s, %(attributions)s, %(read_more)s, %(lineage)s, %(content_sha256)s, true,
-        %(ed_stat)s, %(headline_tag)s, %(version_created)s)
-ON CONFLICT (item_key) DO UPDATE SET
-    raw_item_id = EXCLUDED.raw_item_id, format = EXCLUDED.format, version = EXCLUDED.version,
-    version_created = EXCLUDED.version_created,
-    -- the first publication time of an item never moves forward with a new version
-    first_created = LEAST(article.first_created, EXCLUDED.first_created),
-    published_at = LEAST(article.published_at, EXCLUDED.published_at),
-    pub_status = EXCLUDED.pub_status, ed_stat = EXCLUDED.ed_stat, killed = EXCLUDED.killed,
-    headline = EXCLUDED.headline, headline_tag = EXCLUDED.headline_tag,
-    story_text = EXCLUDED.story_text, word_count = EXCLUDED.word_count,
-    attributions = EXCLUDED.attributions, read_more = EXCLUDED.read_more,
-    lineage = EXCLUDED.lineage, content_sha256 = EXCLUDED.content_sha256,
-    version_count = article.version_count + 1, updated_at = now(), pending = true
-RETURNING id
+OVERRIDING SYSTEM VALUE
+SELECT id, item_key, source, raw_item_id, format, version, version_created, first_created,
+       published_at, pub_status, ed_stat, killed, headline, headline_tag, story_text,
+       word_count, attributions, read_more, lineage, content_sha256, version_count, pending,
+       origin_ed_stat, origin_tag, origin_version_created
+FROM article_stage WHERE touch IS NULL ORDER BY id
 
--- name: older_version_seen
--- An older version than the current one: it changes no text, but it may be the item's
--- earliest version, which tells how the item began.
-UPDATE article SET version_count = version_count + 1,
-    origin_ed_stat = CASE WHEN %(version_created)s::timestamptz < origin_version_created
-                          THEN %(ed_stat)s ELSE origin_ed_stat END,
-    origin_tag = CASE WHEN %(version_created)s::timestamptz < origin_version_created
-                      THEN %(headline_tag)s ELSE origin_tag END,
-    origin_version_created = LEAST(origin_version_created, %(version_created)s::timestamptz)
-WHERE item_key = %(item_key)s
+-- name: update_staged_articles
+-- Existing articles, with the state the chunk's versions left them in (decided item by
+-- item in order of arrival by pipeline.merge.versions).
+UPDATE article a SET raw_item_id = s.raw_item_id, format = s.format, version = s.version,
+       version_created = s.version_created, first_created = s.first_created,
+       published_at = s.published_at, pub_status = s.pub_status, ed_stat = s.ed_stat,
+       killed = s.killed, headline = s.headline, headline_tag = s.headline_tag,
+       story_text = s.story_text, word_count = s.word_count, attributions = s.attributions,
+       read_more = s.read_more, lineage = s.lineage, content_sha256 = s.content_sha256,
+       version_count = s.version_count, pending = s.pending,
+       origin_ed_stat = s.origin_ed_stat, origin_tag = s.origin_tag,
+       origin_version_created = s.origin_version_created,
+       updated_at = CASE WHEN s.touch THEN now() ELSE a.updated_at END
+FROM article_stage s
+WHERE s.touch IS NOT NULL AND a.id = s.id
 
--- name: kill_article
--- A kill keeps the last usable text (the story still needs it to place the item) but the
--- item can no longer be canonical.
-UPDATE article SET killed = true, pub_status = %(pub_status)s, ed_stat = %(ed_stat)s,
-       raw_item_id = %(raw_item_id)s, version = %(version)s,
-       version_created = %(version_created)s, version_count = version_count + 1,
-       updated_at = now(), pending = true
-WHERE item_key = %(item_key)s
-RETURNING id
+-- name: delete_text_of
+-- Joins on the id list: one index probe per id whatever the statistics say.
+DELETE FROM paragraph p USING unnest(%(ids)s::bigint[]) AS u(id) WHERE p.article_id = u.id
 
--- name: fill_killed_text
--- A kill that arrived before the text it kills: an older usable version supplies the text
--- (the item still has to be placed in its story) while the kill's status stays.
-UPDATE article SET headline = %(headline)s, headline_tag = %(headline_tag)s,
-       story_text = %(story_text)s, word_count = %(word_count)s,
-       attributions = %(attributions)s, read_more = %(read_more)s,
-       first_created = LEAST(first_created, %(first_created)s),
-       published_at = LEAST(published_at, %(published_at)s),
-       version_count = version_count + 1, updated_at = now(), pending = true
-WHERE item_key = %(item_key)s
-RETURNING id
-
--- name: delete_article_text
-DELETE FROM paragraph WHERE article_id = ANY(%(ids)s)
-
--- name: delete_article_captions
-DELETE FROM caption WHERE article_id = ANY(%(ids)s)
+-- name: delete_captions_of
+DELETE FROM caption c USING unnest(%(ids)s::bigint[]) AS u(id) WHERE c.article_id = u.id
 
 -- name: copy_paragraphs
 COPY paragraph (article_id, ord, kind, text, norm) FROM STDIN
@@ -127,10 +123,23 @@ COPY paragraph (article_id, ord, kind, text, norm) FROM STDIN
 -- name: copy_captions
 COPY caption (article_id, ord, text, body, credit, norm) FROM STDIN
 
+-- name: quarantine_many
+INSERT INTO quarantine (payload_id, item_key, reason)
+SELECT * FROM unnest(%(payload_ids)s::bigint[], %(item_keys)s::text[], %(reasons)s::text[])
+ON CONFLICT (payload_id, coalesce(item_key, '')) WHERE resolved_at IS NULL DO NOTHING
+
+-- name: mark_payloads
+UPDATE payload p SET status = u.status, format = u.format, item_count = u.item_count,
+       parsed_at = now()
+FROM unnest(%(ids)s::bigint[], %(statuses)s::text[], %(formats)s::text[],
+            %(counts)s::integer[]) AS u(id, status, format, item_count)
+WHERE p.id = u.id
+
 -- name: requeue_payloads
--- Quarantined payloads back to 'new' so the next ingest parses them again.
+-- Open quarantine entries (all, or one payload's) resolved, by whom, and their payloads
+-- back to 'new' so they are parsed again.
 WITH q AS (
-    UPDATE quarantine SET resolved_at = now(), resolution = 'requeued'
+    UPDATE quarantine SET resolved_at = now(), resolution = %(resolution)s
     WHERE resolved_at IS NULL AND (%(payload_id)s::bigint IS NULL OR payload_id = %(payload_id)s)
     RETURNING payload_id
 )

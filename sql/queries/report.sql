@@ -1,20 +1,8 @@
--- Runs, reports, export, explain.
-
--- name: start_run
-INSERT INTO run (stage, batch_key, host) VALUES (%(stage)s, %(batch_key)s, %(host)s) RETURNING id
-
--- name: finish_run
-UPDATE run SET finished_at = now(), status = %(status)s, counts = %(counts)s,
-       seconds = %(seconds)s, error = %(error)s
-WHERE id = %(id)s
+-- The run report, the story export and ``newsdedup explain``.
 
 -- name: articles_per_source
 SELECT source, count(*) AS articles, count(*) FILTER (WHERE killed) AS killed
 FROM article GROUP BY source ORDER BY source
-
--- name: payloads_per_source
-SELECT source, count(*) AS payloads, count(*) FILTER (WHERE status = 'quarantined') AS quarantined
-FROM payload GROUP BY source ORDER BY source
 
 -- name: story_totals
 SELECT count(*) AS stories,
@@ -81,18 +69,3 @@ ORDER BY (m.role = 'canonical') DESC, a.published_at, a.id
 SELECT p.kind, p.ord, p.text, p.in_canonical, a.item_key
 FROM provenance p JOIN article a ON a.id = p.article_id
 WHERE p.story_id = %(story_id)s ORDER BY p.kind DESC, p.ord
-
--- name: table_counts
-SELECT 'payload' AS t, count(*) AS n FROM payload
-UNION ALL SELECT 'raw_item', count(*) FROM raw_item
-UNION ALL SELECT 'article', count(*) FROM article
-UNION ALL SELECT 'paragraph', count(*) FROM paragraph
-UNION ALL SELECT 'caption', count(*) FROM caption
-UNION ALL SELECT 'signature', count(*) FROM signature
-UNION ALL SELECT 'band', count(*) FROM lsh_band
-UNION ALL SELECT 'edge', count(*) FROM edge
-UNION ALL SELECT 'story', count(*) FROM story
-UNION ALL SELECT 'story_member', count(*) FROM story_member
-UNION ALL SELECT 'provenance', count(*) FROM provenance
-UNION ALL SELECT 'quarantine', count(*) FROM quarantine
-UNION ALL SELECT 'caption_group', count(*) FROM caption_group

@@ -1,6 +1,5 @@
-"""Scale-out, proven on this machine: scripts/celery_scaleout.py runs the DAGs under the
-CeleryExecutor with two workers (the machine's Redis as broker, its PostgreSQL for Airflow
-and the pipeline), triggers them through the REST API and compares the stories with a
+"""Scale-out: scripts/celery_scaleout.py runs the DAGs under the CeleryExecutor with two
+workers (the local Redis as broker, the local PostgreSQL for Airflow and the pipeline), triggers them through the REST API and compares the stories with a
 single-process ``newsdedup run``. About two minutes; skipped where Redis or a PostgreSQL
 server is missing (the script says which)."""
 

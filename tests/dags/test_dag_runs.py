@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from pipeline import jobs
 from pipeline.report import export_stories
-from tests.conftest import SAMPLE_INBOX, STABLE_TABLES
+from pipeline.stages import run
+from tests.conftest import SAMPLE_INBOX, STABLE_TABLES, table_counts
 from tests.dags.conftest import UNSET, dagbag
 
 pytest.importorskip("airflow", reason="the airflow extra is not installed")
@@ -103,13 +103,13 @@ def _ingest_and_dedup():
 
 
 def _snapshot(url):
-    from pipeline.store.repository import Repository
+    from pipeline.store.store import Store
 
-    with Repository.open(url) as repo:
-        counts = {k: v for k, v in repo.table_counts().items() if k in STABLE}
+    with Store.open(url) as store:
+        counts = {k: v for k, v in table_counts(store).items() if k in STABLE}
         stories = sorted(
             (s["canonical"] or "", tuple(sorted(s["members"])), tuple(sorted(s["contributors"])))
-            for s in export_stories(repo)
+            for s in export_stories(store)
         )
     return counts, stories
 
@@ -151,21 +151,21 @@ def test_ingest_and_dedup_twice_same_rows_and_same_stories_as_the_cli(
     assert _snapshot(airflow_env) == snap
 
     # the same inbox through the CLI's single-process path gives the same stories
-    from pipeline.store.repository import Repository
+    from pipeline.store.store import Store
 
     cli_url = databases.create(template=migrated_template)
-    with Repository.open(cli_url) as repo:
-        jobs.run_inbox(repo, inbox, config)
+    with Store.open(cli_url) as store:
+        run.inbox(store, inbox, config)
     assert _snapshot(cli_url)[1] == snap[1]
 
 
 def test_ingest_records_its_data_interval_in_the_run_table(airflow_env):
-    from pipeline.store.repository import Repository
+    from pipeline.store.store import Store
 
     state, _, _ = _run("newsdedup_ingest_xinhua")
     assert state == "success"
-    with Repository.open(airflow_env) as repo:
-        row = repo.conn.execute(
+    with Store.open(airflow_env) as store:
+        row = store.conn.execute(
             "SELECT stage, batch_key, status, counts FROM run WHERE stage = 'ingest:xinhua'"
         ).fetchone()
     assert row["status"] == "ok" and row["counts"]["files"] == 2
@@ -175,7 +175,7 @@ def test_ingest_records_its_data_interval_in_the_run_table(airflow_env):
 
 
 def test_maintenance_requeue_rebuild_and_resign(airflow_env, tmp_path, monkeypatch):
-    from pipeline.store.repository import Repository
+    from pipeline.store.store import Store
 
     _ingest_and_dedup()
     before = _snapshot(airflow_env)
@@ -185,7 +185,7 @@ def test_maintenance_requeue_rebuild_and_resign(airflow_env, tmp_path, monkeypat
     assert tis["rebuild"] == "skipped" and tis["resign_shards"] == "skipped"
     got = xcoms[("requeue", "return_value")]
     assert got["requeue"]["counts"]["requeued"] == 1
-    assert got["parse"]["counts"]["quarantined"] == 1  # still truncated: back in quarantine
+    assert got["requeue"]["counts"]["quarantined"] == 1  # still truncated: quarantined again
 
     # rebuild the copper week: its articles go back to pending, the next batch re-derives
     # the same stories (nothing changed in between)
@@ -216,8 +216,8 @@ def test_maintenance_requeue_rebuild_and_resign(airflow_env, tmp_path, monkeypat
     from pipeline.config import load_settings
 
     fp = load_settings().dedup.fingerprint
-    with Repository.open(airflow_env) as repo:
-        row = repo.conn.execute(
+    with Store.open(airflow_env) as store:
+        row = store.conn.execute(
             "SELECT count(*) FILTER (WHERE s.kind = 'story') AS story,"
             " (SELECT count(*) FROM article WHERE story_text <> '') AS articles"
             " FROM signature s JOIN dedup_config c ON c.id = s.config_id"

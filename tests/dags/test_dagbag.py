@@ -114,7 +114,7 @@ bag = BundleDagBag(dag_folder=dags, bundle_path=dags)
 seconds = time.perf_counter() - t0
 heavy = sorted(m for m in sys.modules
                if m.split(".")[0] in ("numpy", "numba", "psycopg", "psycopg_binary", "lxml")
-               or m in ("pipeline.jobs", "pipeline.store.repository", "pipeline.maintenance"))
+               or m in ("pipeline.stages.run", "pipeline.store.store", "pipeline.stages.maintenance"))
 print(json.dumps({
     "errors": {k: v.splitlines()[-1] for k, v in bag.import_errors.items()},
     "dags": sorted(bag.dag_ids),

@@ -7,10 +7,11 @@ import warnings
 
 import pytest
 
-from pipeline import jobs
 from pipeline.config import load_settings
-from pipeline.dashboard.app import CSRF_COOKIE, create_app
+from pipeline.dashboard.app import create_app
 from pipeline.dashboard.auth import LocalAuth
+from pipeline.dashboard.web import CSRF_COOKIE
+from pipeline.stages import run
 from tests.conftest import SAMPLE_INBOX
 
 with warnings.catch_warnings():
@@ -27,17 +28,17 @@ POWER_2 = "reuters:tag:reuters.com,2026:newsml_L4N3CY0TK"
 
 
 @pytest.fixture
-def sample_url(db_url, repo, config) -> str:
-    jobs.run_inbox(repo, SAMPLE_INBOX, config)
+def sample_url(db_url, store, config) -> str:
+    run.inbox(store, SAMPLE_INBOX, config)
     return db_url
 
 
 class Dash:
     """A browser-like client: keeps cookies, sends the CSRF token with every form."""
 
-    def __init__(self, client: TestClient, repo):
+    def __init__(self, client: TestClient, store):
         self.c = client
-        self.repo = repo
+        self.store = store
 
     def get(self, path: str, **kw):
         return self.c.get(path, headers=HTML, **kw)
@@ -54,13 +55,13 @@ class Dash:
         return self.c.post(path, data=form, headers=HTML, follow_redirects=False, **kw)
 
     def article(self, key: str) -> int:
-        return self.repo.one("article_by_key", key=key)["id"]
+        return self.store.report.article(key)["id"]
 
     def story_of(self, key: str) -> int:
-        return self.repo.one("dash_story_of_article_key", key=key)["story_id"]
+        return self.store.dashboard.story_of_article_key(key)
 
     def members(self, story_id: int) -> set[str]:
-        rows = self.repo.rows("story_members_brief", story_id=story_id)
+        rows = self.store.report.story_members(story_id)
         return {r["item_key"] for r in rows if r["role"] != "contributor"}
 
 
@@ -70,7 +71,7 @@ def make_client(url: str, *, user: str = "tester", can_edit: bool = True) -> Tes
 
 
 @pytest.fixture
-def dash(sample_url, repo):
+def dash(sample_url, store):
     with make_client(sample_url) as c:
-        yield Dash(c, repo)
+        yield Dash(c, store)
         c.app.state.db.close()

@@ -18,7 +18,7 @@ from tests.dashboard.conftest import (
 pytestmark = pytest.mark.integration
 
 
-def test_split_a_member_out(dash, repo):
+def test_split_a_member_out(dash, store):
     sid = dash.story_of(COPPER_CANONICAL)
     cgtn = dash.article(COPPER_CGTN)
     r = dash.post(f"/stories/{sid}/split", {"article_id": cgtn, "why": "CGTN piece is a feature"})
@@ -34,12 +34,12 @@ def test_split_a_member_out(dash, repo):
     }
     assert dash.members(new) == {COPPER_CGTN}
     # stored: who, when, why, and one cannot-link per other member
-    ev = repo.rows("dash_story_history", story_id=sid)
+    ev = store.dashboard.story_history(sid)
     assert len(ev) == 1 and ev[0]["kind"] == "split" and ev[0]["who"] == "tester"
     assert ev[0]["why"] == "CGTN piece is a feature" and ev[0]["other_story_id"] == new
     pairs = {
         (o["article_a"], o["article_b"])
-        for o in repo.rows("overrides_touching", ids=[cgtn])
+        for o in store.overrides.in_force([cgtn])
         if o["kind"] == "split"
     }
     assert len(pairs) == 3 and all(a == cgtn for a, _ in pairs)
@@ -64,7 +64,7 @@ def test_split_refuses_what_makes_no_sense(dash):
     assert dash.story_of(COPPER_CGTN) == sid  # nothing changed
 
 
-def test_merge_two_stories(dash, repo):
+def test_merge_two_stories(dash, store):
     a, b = dash.story_of(POWER_1), dash.story_of(POWER_2)
     assert a != b
     r = dash.post(f"/stories/{b}/merge", {"other": f"s{a}", "why": "same weekly series"})
@@ -86,11 +86,11 @@ def test_merge_two_stories(dash, repo):
     assert r.status_code == 409 and "no story matches" in r.text
 
 
-def test_never_merge_is_recorded(dash, repo):
+def test_never_merge_is_recorded(dash, store):
     a, b = dash.story_of(POWER_1), dash.story_of(POWER_2)
     r = dash.post(f"/stories/{a}/never-merge", {"other": str(b), "why": "different weeks"})
     assert r.status_code == 303
-    o = [x for x in repo.rows("overrides_touching", ids=[dash.article(POWER_1)])]
+    o = [x for x in store.overrides.in_force([dash.article(POWER_1)])]
     assert [x["kind"] for x in o] == ["never_merge"]
     for s in (a, b):
         assert "different weeks" in dash.get(f"/stories/{s}").text
@@ -98,7 +98,7 @@ def test_never_merge_is_recorded(dash, repo):
     r = dash.post(f"/stories/{a}/merge", {"other": str(b), "why": "operator changed mind"})
     assert r.status_code == 303
     assert dash.story_of(POWER_1) == dash.story_of(POWER_2)
-    kinds = {x["kind"] for x in repo.rows("overrides_touching", ids=[dash.article(POWER_1)])}
+    kinds = {x["kind"] for x in store.overrides.in_force([dash.article(POWER_1)])}
     assert kinds == {"merge"}
 
 
@@ -124,7 +124,7 @@ def test_split_after_a_merge_takes_out_only_that_member(dash):
     assert dash.members(merged) >= {COPPER_CANONICAL, COPPER_CGTN, COPPER_XINHUA}
 
 
-def test_merge_holds_members_the_verifier_keeps_apart(dash, repo):
+def test_merge_holds_members_the_verifier_keeps_apart(dash, store):
     """The two weekly power reports differ in figures: verification marks a conflict
     between one report and the other's Xinhua copy. An operator merge of the two stories
     keeps every member of both anyway."""
@@ -171,9 +171,9 @@ def test_actions_need_post_and_a_csrf_token(dash):
     assert dash.story_of(COPPER_CGTN) == sid
 
 
-def test_read_only_dashboard_shows_but_refuses(sample_url, repo):
+def test_read_only_dashboard_shows_but_refuses(sample_url, store):
     with make_client(sample_url, user="viewer", can_edit=False) as c:
-        sid = repo.one("dash_story_of_article_key", key=COPPER_CANONICAL)["story_id"]
+        sid = store.dashboard.story_of_article_key(COPPER_CANONICAL)
         page = c.get(f"/stories/{sid}", headers=HTML).text
         assert "read-only" in page and 'name="why"' not in page and "Re-queue" not in page
         token = c.cookies["newsdedup_csrf"]
@@ -187,15 +187,15 @@ def test_read_only_dashboard_shows_but_refuses(sample_url, repo):
         c.app.state.db.close()
 
 
-def test_requeue_a_quarantined_payload(dash, repo, tmp_path):
-    from pipeline import jobs
+def test_requeue_a_quarantined_payload(dash, store, tmp_path):
+    from pipeline.stages import ingest
 
     folder = tmp_path / "xinhua"
     folder.mkdir()
     bad = folder / "feed-bad.xml"
     bad.write_bytes(b"<rss><channel><item>")
-    jobs.ingest_files(repo, "xinhua", [bad])
-    q = repo.rows("open_quarantine", limit=10, offset=0)
+    ingest.ingest_files(store, "xinhua", [bad])
+    q = store.ingest.open_quarantine(10)
     assert len(q) == 1
     pid = q[0]["payload_id"]
     r = dash.post(f"/quarantine/{pid}/requeue", {})
@@ -205,6 +205,6 @@ def test_requeue_a_quarantined_payload(dash, repo, tmp_path):
     assert f"Payload #{pid} re-queued" in page and "1 quarantined again" in page
     # the old entry is resolved by whom; the still-broken payload is quarantined again
     assert "requeued by tester" in page
-    assert repo.one("dash_open_quarantine_count")["n"] == 1
+    assert store.ingest.count_open_quarantine() == 1
     r = dash.post("/quarantine/999999/requeue", {})
     assert r.status_code == 409

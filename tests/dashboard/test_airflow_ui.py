@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from pipeline.cli import main
-from pipeline.store.repository import Repository
+from pipeline.store.store import Store
 from tests.conftest import ROOT, SAMPLE_INBOX
 from tests.dashboard.conftest import COPPER_CANONICAL, COPPER_CGTN, POWER_1, POWER_2
 
@@ -60,12 +60,12 @@ class Server:
         return r.json()["access_token"]
 
     def story_of(self, key: str) -> int:
-        with Repository.open(self.db_url, migrate=False) as repo:
-            return repo.one("dash_story_of_article_key", key=key)["story_id"]
+        with Store.open(self.db_url, migrate=False) as store:
+            return store.dashboard.story_of_article_key(key)
 
     def article(self, key: str) -> int:
-        with Repository.open(self.db_url, migrate=False) as repo:
-            return repo.one("article_by_key", key=key)["id"]
+        with Store.open(self.db_url, migrate=False) as store:
+            return store.report.article(key)["id"]
 
 
 def _free_port() -> int:
@@ -217,8 +217,8 @@ def test_an_editor_acts_under_their_airflow_name(airflow):
     assert r.status_code == 303 and r.headers["location"].startswith(
         f"/newsdedup/stories/{sid}?done="
     )
-    with Repository.open(airflow.db_url, migrate=False) as repo:
-        ev = repo.rows("dash_story_history", story_id=sid)
+    with Store.open(airflow.db_url, migrate=False) as store:
+        ev = store.dashboard.story_history(sid)
     assert ev[0]["who"] == "ops" and ev[0]["kind"] == "never_merge"
 
 

@@ -62,14 +62,14 @@ def assert_inert(html: str, where: str) -> None:
 
 
 @pytest.fixture
-def evil(db_url, repo, tmp_path):
+def evil(db_url, store, tmp_path):
     inbox = tmp_path / "inbox"
     (inbox / "cgtn").mkdir(parents=True)
     (inbox / "cgtn" / f"{EVIL_STEM}.txt").write_text(page(EVIL_STEM, "09:00"), encoding="utf-8")
     (inbox / "cgtn" / "2026-06-16-copy.txt").write_text(page("copy", "11:30"), encoding="utf-8")
     assert main(["run", "--inbox", str(inbox), "--database-url", db_url]) == 0
     with make_client(db_url) as c:
-        yield Dash(c, repo)
+        yield Dash(c, store)
         c.app.state.db.close()
 
 
@@ -105,7 +105,7 @@ def test_untrusted_text_is_escaped_on_every_page(evil):
     assert "&lt;script&gt;alert(7)" in d.get(pages["bad parameter"]).text
     assert "&#34;&gt;&lt;script&gt;alert(6)" in d.get(pages["search"]).text
     # after an action the history shows the operator's own words, escaped too
-    canonical = d.repo.one("dash_story", id=sid)["canonical_article_id"]
+    canonical = d.store.dashboard.story(sid)["canonical_article_id"]
     member = other if other != canonical else d.article(key)
     r = d.post(
         f"/stories/{sid}/split",

@@ -56,10 +56,10 @@ def mines_copy(tmp_path: Path, stem: str, updated: str) -> Path:
 
 
 @pytest.fixture
-def fresh(db_url, repo):
+def fresh(db_url, store):
     run(SAMPLE_INBOX, db_url)
     with make_client(db_url, user="desk-editor") as c:
-        yield Dash(c, repo)
+        yield Dash(c, store)
         c.app.state.db.close()
 
 
@@ -99,7 +99,7 @@ def test_split_and_merge_survive_new_copies(fresh, db_url, tmp_path):
     assert d.story_of("xinhua:http://english.news.cn/2026-06/11/c_1319001.htm") == d.story_of(
         COPPER_CANONICAL
     )
-    assert d.repo.one("dash_story_of_article_key", key="cgtn:2026-06-12-CuChileAgain")
+    assert d.store.dashboard.story_of_article_key("cgtn:2026-06-12-CuChileAgain")
     # a re-sent satellite story joins the merged Asia story; the re-sent week-1 power
     # report conflicts with week 2's figures, so it is placed by itself: the operator
     # judged the two stories, not copies that arrive later
@@ -118,13 +118,12 @@ def test_never_merge_survives_a_bridging_copy(
     fuses them, unless the operator said they are different events."""
     late = mines_copy(tmp_path, "2026-07-25-MinesLate", "10:20, 25-Jul-2026")
     middle = mines_copy(tmp_path, "2026-07-04-MinesMiddle", "10:20, 04-Jul-2026")
-    from pipeline.store.repository import Repository
+    from pipeline.store.store import Store
 
     def stories(url):
-        with Repository.open(url) as r:
+        with Store.open(url) as r:
             return [
-                r.one("dash_story_of_article_key", key=k)["story_id"]
-                for k in (MINES, "cgtn:2026-07-25-MinesLate")
+                r.dashboard.story_of_article_key(k) for k in (MINES, "cgtn:2026-07-25-MinesLate")
             ]
 
     # control: in a twin database without the operator's word, the middle copy fuses them
@@ -158,7 +157,7 @@ def test_requeued_payload_is_parsed_by_the_dashboard_and_placed_by_the_next_run(
     broken = inbox / "cgtn" / "2026-06-15-Empty.txt"
     broken.write_bytes(b"")
     assert main(["run", "--inbox", str(inbox), "--database-url", db_url]) == 1
-    q = d.repo.rows("open_quarantine", limit=5, offset=0)
+    q = d.store.ingest.open_quarantine(5)
     assert q and q[0]["origin"].endswith("2026-06-15-Empty.txt")
     r = d.post(f"/quarantine/{q[0]['payload_id']}/requeue", {})
     assert r.status_code == 303
@@ -170,14 +169,15 @@ def test_a_batch_running_during_the_action_cannot_undo_it(fresh, db_url, tmp_pat
     """The pipeline staged its layout (cluster_merge) before the operator split a member,
     and publishes it after: the action marked its articles pending, so the next batch
     applies the split again."""
-    from pipeline import jobs
+    from pipeline.sources.collect import list_files
+    from pipeline.stages import batch, candidates, cluster_merge, ingest, publish, run, sign, verify
 
     d = fresh
     later = later_inbox(tmp_path)
-    jobs.ingest_files(d.repo, "cgtn", jobs.list_files(later / "cgtn"))
-    key = jobs.open_batch(d.repo, config).batch_key
-    for stage in (jobs.sign, jobs.candidates, jobs.verify, jobs.cluster_merge):
-        stage(d.repo, key, config)  # staged with the CGTN copy still in the copper story
+    ingest.ingest_files(d.store, "cgtn", list_files(later / "cgtn"))
+    b = batch.load(d.store, batch.open_batch(d.store, config).batch_key)
+    for stage in (sign.run, candidates.run, verify.run, cluster_merge.run):
+        stage(d.store, b, config)  # staged with the CGTN copy still in the copper story
     copper = d.story_of(COPPER_CANONICAL)
     r = d.post(
         f"/stories/{copper}/split",
@@ -185,7 +185,7 @@ def test_a_batch_running_during_the_action_cannot_undo_it(fresh, db_url, tmp_pat
     )
     assert r.status_code == 303
     assert d.story_of(COPPER_CGTN) != d.story_of(COPPER_CANONICAL)
-    jobs.publish(d.repo, key)  # the stale layout lands...
-    jobs.dedup(d.repo, config)  # ...and the next run puts the split back
+    publish.run(d.store, b)  # the stale layout lands...
+    run.dedup(d.store, config)  # ...and the next run puts the split back
     assert d.story_of(COPPER_CGTN) != d.story_of(COPPER_CANONICAL)
     assert d.members(d.story_of(COPPER_CANONICAL)) >= {COPPER_CANONICAL, COPPER_PP, COPPER_XINHUA}

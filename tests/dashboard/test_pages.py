@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from pipeline.dashboard import pages
+from pipeline.dashboard import views
 from tests.dashboard.conftest import (
     COPPER_CANONICAL,
     COPPER_CGTN,
@@ -69,7 +69,7 @@ def test_story_list_filters(dash):
 
 
 def test_story_list_pages_with_a_keyset_cursor(dash, monkeypatch):
-    monkeypatch.setattr(pages, "PAGE_SIZE", 4)
+    monkeypatch.setattr(views, "PAGE_SIZE", 4)
     first = dash.get("/stories").text
     seen1 = re.findall(r'href="/stories/(\d+)">s', first)
     older = re.search(r'href="(/stories\?after=[^"]+)">Older', first).group(1)
@@ -85,7 +85,7 @@ def test_story_list_pages_with_a_keyset_cursor(dash, monkeypatch):
 
 
 def test_story_list_in_publication_order_pages_too(dash, monkeypatch):
-    monkeypatch.setattr(pages, "PAGE_SIZE", 4)
+    monkeypatch.setattr(views, "PAGE_SIZE", 4)
     # a date filter switches to publication order (it stays on an index for any date)
     first = dash.get("/stories?from=2026-06-01").text
     assert 'class="on">newest publication first' in first
@@ -159,13 +159,13 @@ def test_repeated_captions_pages(dash):
     assert dash.get("/captions?days=0").status_code == 400
 
 
-def test_quarantine_page_lists_reasons(dash, repo, tmp_path, config):
+def test_quarantine_page_lists_reasons(dash, store, tmp_path, config):
     bad = tmp_path / "xinhua"
     bad.mkdir()
     (bad / "broken-feed.xml").write_bytes(b"<rss><channel><item>")
-    from pipeline import jobs
+    from pipeline.stages import ingest
 
-    jobs.ingest_files(repo, "xinhua", [bad / "broken-feed.xml"])
+    ingest.ingest_files(store, "xinhua", [bad / "broken-feed.xml"])
     r = dash.get("/quarantine")
     assert r.status_code == 200
     assert "broken-feed.xml" in r.text and "not well-formed" in r.text

@@ -10,18 +10,18 @@ import sys
 
 import pytest
 
-from pipeline import jobs
 from pipeline.evaluate import evaluate, misses
 from pipeline.report import export_stories, read_jsonl
+from pipeline.stages import run
 from tests.conftest import EVAL_DEV, shared_or_skip
 
 pytestmark = pytest.mark.slow
 
 
-def test_dev_set_meets_quality_targets(repo, config, tmp_path):
+def test_dev_set_meets_quality_targets(store, config, tmp_path):
     dev = shared_or_skip(EVAL_DEV)
-    jobs.run_inbox(repo, dev / "inbox", config)
-    stories = list(export_stories(repo))
+    run.inbox(store, dev / "inbox", config)
+    stories = list(export_stories(store))
     truth = {r["item"]: r for r in read_jsonl(dev / "truth.jsonl")}
     report = evaluate(truth, stories, read_jsonl(dev / "negatives.jsonl"))
     print(report.summary())

@@ -12,9 +12,9 @@ import sys
 
 import pytest
 
-from pipeline import jobs
 from pipeline.config import SourceConfig
 from pipeline.report import export_stories
+from pipeline.stages import run
 from tests.conftest import EVAL_REAL, REUTERS_21578, shared_or_skip
 
 pytestmark = pytest.mark.slow
@@ -23,7 +23,7 @@ PRECISION_MIN = 0.97
 RECALL_MIN = 0.95
 
 
-def test_judged_real_pairs_meet_precision_and_recall(repo, config, tmp_path):
+def test_judged_real_pairs_meet_precision_and_recall(store, config, tmp_path):
     real = shared_or_skip(EVAL_REAL)
     corpus = shared_or_skip(REUTERS_21578)
     items = tmp_path / "r21578"
@@ -32,10 +32,9 @@ def test_judged_real_pairs_meet_precision_and_recall(repo, config, tmp_path):
         check=True,
         capture_output=True,
     )
-    jobs.ingest_source(repo, SourceConfig(name="reuters", folders=(str(items),)))
-    jobs.dedup(repo, config)
+    run.sources(store, [SourceConfig(name="reuters", folders=(str(items),))], config)
     pred = tmp_path / "stories.jsonl"
-    pred.write_text("".join(json.dumps(s) + "\n" for s in export_stories(repo)))
+    pred.write_text("".join(json.dumps(s) + "\n" for s in export_stories(store)))
     out = subprocess.run(
         [
             sys.executable,

@@ -10,9 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pipeline import collect, jobs
 from pipeline.config import SourceConfig
-from tests.conftest import FIXTURES
+from pipeline.sources import collect
+from pipeline.stages import ingest
+from tests.conftest import FIXTURES, table_counts
 from tests.integration.test_cli import nd
 
 RSS = (FIXTURES / "formats" / "rss_feed.xml").read_bytes()
@@ -111,9 +112,9 @@ def server():
     s.close()
 
 
-def poll(repo, url, **cfg):
+def poll(store, url, **cfg):
     src = SourceConfig(name="xinhua", urls=(url,), **{"backoff_s": 0.01, **cfg})
-    return jobs.ingest_urls(repo, src).counts
+    return ingest.ingest_urls(store, src).counts
 
 
 @pytest.mark.parametrize(
@@ -123,65 +124,65 @@ def poll(repo, url, **cfg):
         ({"last_modified": "Sat, 07 Mar 2026 01:00:00 GMT"}, "If-Modified-Since"),
     ],
 )
-def test_conditional_requests_fetch_nothing_twice(repo, server, validators, header):
+def test_conditional_requests_fetch_nothing_twice(store, server, validators, header):
     url = server.url("/feed.xml", **validators)
-    first = poll(repo, url)
+    first = poll(store, url)
     assert first["payloads_new"] == 1 and first["items_new"] == 1
-    snap = repo.table_counts()
-    second = poll(repo, url)
+    snap = table_counts(store)
+    second = poll(store, url)
     assert second["not_modified"] == 1 and second["files"] == 0
-    assert repo.table_counts() == snap
+    assert table_counts(store) == snap
     assert header in server.hits("/feed.xml")[1]  # the cursor's validator was sent
-    cur = repo.cursor("xinhua", url)
+    cur = store.collect.cursor("xinhua", url)
     assert cur["last_status"] == "304" and cur["failures"] == 0
 
 
-def test_server_without_validators_sends_the_same_bytes_which_are_not_stored(repo, server):
+def test_server_without_validators_sends_the_same_bytes_which_are_not_stored(store, server):
     url = server.url("/plain.xml")
-    poll(repo, url)
-    snap = repo.table_counts()
-    again = poll(repo, url)
+    poll(store, url)
+    snap = table_counts(store)
+    again = poll(store, url)
     assert again["not_modified"] == 1 and again["files"] == 0
-    assert repo.table_counts() == snap
+    assert table_counts(store) == snap
     # a changed feed is new
     server.routes["/plain.xml"].body = RSS.replace(b"rose 8 percent", b"rose 9 percent")
-    third = poll(repo, url)
+    third = poll(store, url)
     assert third["payloads_new"] == 1 and third["items_updated"] == 0
     # same guid and pubDate with new text is a conflict; the title-only item is refused again
     assert third["quarantined"] == 2
 
 
-def test_retries_with_backoff_then_success(repo, server):
+def test_retries_with_backoff_then_success(store, server):
     url = server.url("/flaky.xml", fail=[503, 502], etag='"e"')
-    c = poll(repo, url, retries=3)
+    c = poll(store, url, retries=3)
     assert c["payloads_new"] == 1 and not c.get("fetch_failed")
     assert len(server.hits("/flaky.xml")) == 3
 
 
-def test_failures_are_counted_not_raised(repo, server):
+def test_failures_are_counted_not_raised(store, server):
     url = server.url("/down.xml", fail=[500] * 10)
-    c = poll(repo, url, retries=2)
+    c = poll(store, url, retries=2)
     assert c["fetch_failed"] == 1 and "HTTP 500" in c["fetch_errors"][0]
     assert len(server.hits("/down.xml")) == 3  # first try + 2 retries
     missing = server.base + "/nope.xml"
-    c = poll(repo, missing, retries=5)
+    c = poll(store, missing, retries=5)
     assert c["fetch_failed"] == 1 and len(server.hits("/nope.xml")) == 1  # 404: no retry
-    assert repo.cursor("xinhua", missing)["failures"] == 1
-    assert repo.table_counts()["payload"] == 0
+    assert store.collect.cursor("xinhua", missing)["failures"] == 1
+    assert table_counts(store)["payload"] == 0
 
 
-def test_timeout_is_bounded(repo, server):
+def test_timeout_is_bounded(store, server):
     url = server.url("/slow.xml", delay=3.0)
     t0 = time.monotonic()
-    c = poll(repo, url, timeout_s=0.3, retries=1)
+    c = poll(store, url, timeout_s=0.3, retries=1)
     assert time.monotonic() - t0 < 2.5
     assert c["fetch_failed"] == 1 and "timed out" in c["fetch_errors"][0]
 
 
-def test_gzip_body_is_stored_decompressed(repo, server):
+def test_gzip_body_is_stored_decompressed(store, server):
     url = server.url("/gz.xml", gz=True)
-    assert poll(repo, url)["items_new"] == 1
-    body = repo.conn.execute("SELECT body FROM payload").fetchone()["body"]
+    assert poll(store, url)["items_new"] == 1
+    body = store.conn.execute("SELECT body FROM payload").fetchone()["body"]
     assert bytes(body) == RSS
 
 

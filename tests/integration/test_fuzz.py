@@ -35,10 +35,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from pipeline import jobs
 from pipeline.sources.base import Parsed, ParseError
 from pipeline.sources.registry import FORMATS, parse_payload
-from tests.conftest import FIXTURES, SAMPLE_INBOX
+from pipeline.stages import ingest
+from tests.conftest import FIXTURES, SAMPLE_INBOX, payload_outcomes
 
 # 13,000 examples give more than 10,000 distinct inputs (hypothesis repeats some)
 EXAMPLES = int(os.environ.get("NEWSDEDUP_FUZZ_EXAMPLES", "13000"))
@@ -368,7 +368,7 @@ def _check_parsed(p: Parsed, source: str) -> None:
 
 
 @pytest.mark.slow  # about a minute; it still runs in `make test`
-def test_fuzz_every_parser_and_the_ingest_path(repo, capsys):
+def test_fuzz_every_parser_and_the_ingest_path(store, capsys):
     stats = Counter()
     sent: list[tuple[str, bytes]] = []
     shas: set[bytes] = set()
@@ -381,7 +381,7 @@ def test_fuzz_every_parser_and_the_ingest_path(repo, capsys):
         for origin, body in sent:
             by_source.setdefault(origin.split("/", 1)[0], []).append((origin, body))
         for source, payloads in by_source.items():
-            s = jobs.ingest_payloads(repo, source, payloads)
+            s = ingest.ingest_payloads(store, source, payloads)
             stats["ingest_quarantined_items"] += s.counts["quarantined"]
         sent.clear()
 
@@ -429,11 +429,11 @@ def test_fuzz_every_parser_and_the_ingest_path(repo, capsys):
     seconds = time.perf_counter() - t0
 
     assert len(shas) >= MIN_DISTINCT, len(shas)
-    outcomes = {r["status"]: r["n"] for r in repo.rows("payload_outcomes")}
+    outcomes = {r["status"]: r["n"] for r in payload_outcomes(store)}
     stored = sum(outcomes.values())
     assert stored == len(shas), (stored, len(shas))  # every distinct payload sent, stored once
     assert set(outcomes) <= {"parsed", "quarantined"}  # none left unparsed
-    without_reason = repo.conn.execute(
+    without_reason = store.conn.execute(
         "SELECT count(*) AS n FROM payload p WHERE status = 'quarantined' AND NOT EXISTS "
         "(SELECT 1 FROM quarantine q WHERE q.payload_id = p.id AND q.resolved_at IS NULL)"
     ).fetchone()["n"]

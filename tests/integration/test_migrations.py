@@ -11,6 +11,7 @@ import pytest
 from pipeline.errors import DatabaseError
 from pipeline.store import migrate
 from pipeline.store.connect import connect
+from pipeline.store.dashboard import STORY_ORDERS, story_page_sql
 from pipeline.store.queries import load
 
 SCHEMA_Q = """
@@ -118,8 +119,14 @@ def test_every_named_query_prepares_against_the_schema(db_url):
         for name in q.names():
             if getattr(q, name).lstrip().upper().startswith("CREATE TEMP TABLE IF NOT EXISTS"):
                 c.execute(getattr(q, name))
-        for name in q.names():
-            text = getattr(q, name)
+        statements = [(n, getattr(q, n)) for n in q.names() if n != "story_page"]
+        # the story list is a template: every variant the store composes
+        statements += [
+            (f"story_page_{order}_{newer}", story_page_sql(q.story_page, order, newer).as_string(c))
+            for order in STORY_ORDERS
+            for newer in (False, True)
+        ]
+        for name, text in statements:
             if text.lstrip().upper().startswith(("COPY", "CREATE", "TRUNCATE", "ANALYZE")):
                 continue
             # PREPARE needs positional parameters: map each %(x)s to $n

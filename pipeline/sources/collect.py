@@ -1,7 +1,7 @@
 """Collecting payloads: files from watched folders and bodies from HTTP(S) feed URLs.
 
 Only I/O lives here (the file system, the network, and the cursors that say what was
-already taken); storing, parsing and applying is ``pipeline.jobs``. Two promises:
+already taken); storing, parsing and applying is ``pipeline.stages.ingest``. Two promises:
 
 * Nothing is read twice. A folder file whose size and mtime are those recorded in
   ``seen_file`` is skipped without being opened; a feed URL is asked with the ``ETag`` and

@@ -15,46 +15,23 @@ from __future__ import annotations
 from datetime import datetime
 
 from pipeline.sources.base import Parsed
-from pipeline.store.repository import Repository
+from pipeline.store.store import Store
 from pipeline.text.captions import caption_body, caption_tokens, split_credit
 from pipeline.text.normalize import clean
 
 
-def apply_links(repo: Repository, payload_id: int, parsed: Parsed) -> set[str]:
+def apply_links(store: Store, payload_id: int, parsed: Parsed) -> set[str]:
     """Store the links of the package versions in ``parsed`` that are not older than the
     stored ones; return the text keys whose package captions may have changed."""
     if not parsed.link_versions:
         return set()
-    stored = {
-        r["package_key"]: r["version_created"]
-        for r in repo.rows("package_versions", keys=sorted(parsed.link_versions))
-    }
+    stored = store.packages.versions(sorted(parsed.link_versions))
     touched: set[str] = set()
     for key, created in parsed.link_versions.items():
         if key in stored and _older(created, stored[key]):
             continue  # a late copy of an older package version changes nothing
-        repo.run_sql(
-            "upsert_package_version",
-            package_key=key,
-            version_created=created,
-            payload_id=payload_id,
-        )
-        touched.update(r["text_key"] for r in repo.rows("delete_package_links", package_key=key))
         links = [ln for ln in parsed.links if ln.package_key == key]
-        repo.executemany(
-            "insert_package_link",
-            [
-                {
-                    "package_key": key,
-                    "text_key": ln.text_key,
-                    "picture_key": ln.picture_key,
-                    "ord": ln.ord,
-                    "caption": ln.caption,
-                }
-                for ln in links
-            ],
-        )
-        touched.update(ln.text_key for ln in links)
+        touched |= store.packages.replace_links(key, created, payload_id, links)
     return touched
 
 
@@ -62,25 +39,23 @@ def _older(a: datetime | None, b: datetime | None) -> bool:
     return a is not None and b is not None and a < b
 
 
-def refresh_captions(repo: Repository, item_keys: set[str], text_keys: set[str]) -> int:
+def refresh_captions(store: Store, item_keys: set[str], text_keys: set[str]) -> int:
     """Recompute the package captions of the text articles linked to ``item_keys`` (as
     text or picture) and of ``text_keys``; return how many articles changed."""
     keys = set(text_keys)
     if item_keys:
-        keys.update(r["text_key"] for r in repo.rows("texts_linked_to", keys=sorted(item_keys)))
+        keys.update(store.packages.texts_linked_to(sorted(item_keys)))
     if not keys:
         return 0
-    articles = {
-        r["item_key"]: r["id"] for r in repo.rows("article_ids_for_keys", keys=sorted(keys))
-    }
+    articles = store.ingest.article_ids(sorted(keys))
     if not articles:
         return 0
     want: dict[int, list[tuple[str, str]]] = {aid: [] for aid in articles.values()}
-    for r in repo.rows("package_captions_for", keys=sorted(articles)):
+    for r in store.packages.captions_wanted(sorted(articles)):
         if r["caption"]:
             want[r["article_id"]].append((r["picture_key"], r["caption"]))
     have: dict[int, list[dict]] = {aid: [] for aid in want}
-    for r in repo.rows("captions_of_articles", ids=sorted(want)):
+    for r in store.packages.captions_of(sorted(want)):
         have[r["article_id"]].append(r)
     changed: list[int] = []
     rows: list[dict] = []
@@ -114,7 +89,5 @@ def refresh_captions(repo: Repository, item_keys: set[str], text_keys: set[str])
                 }
             )
     if changed:
-        repo.run_sql("delete_package_captions", ids=changed)
-        repo.executemany("insert_package_caption", rows)
-        repo.run_sql("mark_articles_pending", ids=changed)
+        store.packages.replace_captions(changed, rows)
     return len(changed)

@@ -1,10 +1,10 @@
-"""Re-clustering and merging the stories a dedup batch touches (the cluster_merge stage).
+"""Re-clustering and merging the stories a dedup batch touches, in memory.
 
-Everything here reads the neighbourhood of a batch from the store once
-(``load_neighbourhood``), then works in memory: ``regroup`` clusters it without chaining,
-``credits`` finds the articles of other stories each story borrowed from, ``merged_story``
-builds the staged record of one story (canonical, member roles and reasons, provenance),
-``caption_groups`` groups the batch's captions across stories.
+The cluster_merge stage reads the neighbourhood of a batch from the store once (a
+``Neighbourhood``); then ``regroup`` clusters it without chaining, ``credits`` finds the
+articles of other stories each story borrowed from, ``merged_story`` lays out one story
+(canonical, member roles and reasons, provenance) as a ``model.Story``, and
+``group_captions`` groups the batch's captions across stories.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from pipeline.dedup import cluster as clustering
 from pipeline.dedup.minhash import set_containment, shingle_sets
 from pipeline.merge import canonical as canon
 from pipeline.merge import provenance as prov
-from pipeline.model import Member
-from pipeline.store.repository import Repository
+from pipeline.model import CaptionGroup, Credit, Member, Membership, Story
 
 
 @dataclass
@@ -40,7 +39,8 @@ class Neighbourhood:
     shingles: dict[int, np.ndarray]
 
 
-def _texts_by_article(rows) -> dict[int, list[prov.SourceText]]:
+def texts_by_article(rows) -> dict[int, list[prov.SourceText]]:
+    """(article_id, ord, text, norm) rows -> each article's texts, in row order."""
     out: dict[int, list[prov.SourceText]] = {}
     for r in rows:
         out.setdefault(r["article_id"], []).append(
@@ -49,51 +49,20 @@ def _texts_by_article(rows) -> dict[int, list[prov.SourceText]]:
     return out
 
 
-def load_neighbourhood(repo: Repository, batch_ids: list[int], config: DedupConfig):
-    nbrs = {r["id"] for r in repo.rows("duplicate_neighbours", ids=batch_ids)}
-    first = set(batch_ids) | nbrs
-    story_ids = {r["story_id"] for r in repo.rows("stories_of", ids=sorted(first))}
-    members = {
-        r["article_id"] for r in repo.rows("members_of_stories", story_ids=sorted(story_ids))
-    }
-    nodes = sorted(first | members)
-    previous = {r["article_id"]: r["story_id"] for r in repo.rows("stories_of", ids=nodes)}
-    canon_prev = {
-        r["id"]: r["canonical_article_id"]
-        for r in repo.rows("canonicals_of", story_ids=sorted(set(previous.values())))
-    }
-    edges = repo.rows("edges_among", ids=nodes)
-    borrowing = repo.rows("borrowing_edges", ids=nodes)
-    cannot, must = _override_links(repo, nodes)
-    # verified conflicts (templated reports, unmarked first takes) never share a story
-    cannot += [(e["a"], e["b"]) for e in edges if e["verdict"] == "conflict"]
-    others = {x for e in borrowing for x in (e["a"], e["b"])} - set(nodes)
-    info = {r["id"]: r for r in repo.rows("member_info", ids=sorted(set(nodes) | others))}
-    paragraphs = _texts_by_article(repo.rows("paragraphs_of", ids=sorted(set(nodes) | others)))
-    captions = _texts_by_article(repo.rows("captions_of", ids=nodes))
-    return Neighbourhood(
-        nodes=nodes,
-        previous=previous,
-        canon_prev=canon_prev,
-        edges=edges,
-        borrowing=borrowing,
-        cannot=cannot,
-        must=must,
-        info=info,
-        paragraphs=paragraphs,
-        captions=captions,
-        shingles=_shingles_by_article({n: paragraphs.get(n, []) for n in nodes}, config),
-    )
+def strength(e: dict) -> float:
+    """How strongly a verified pair says "the same text": the best of its three measures."""
+    return max(e["jaccard"], e["containment"], e["para_overlap"])
 
 
-def _strength(e: dict) -> float:
-    """The best of the three measures; Jaccard breaks ties (a reprint with containment 1.0
-    of two articles belongs with the one it is identical to, not the lower article id)."""
-    return max(e["jaccard"], e["containment"], e["para_overlap"]) + e["jaccard"] / 1000
+def _order(e: dict) -> float:
+    """``strength`` with Jaccard breaking ties, for the order edges are applied in (a reprint
+    with containment 1.0 of two articles belongs with the one it is identical to, not the
+    lower article id)."""
+    return strength(e) + e["jaccard"] / 1000
 
 
 def regroup(ctx: Neighbourhood, config: DedupConfig) -> list[list[int]]:
-    dup = [(e["a"], e["b"], _strength(e)) for e in ctx.edges if e["verdict"] == "duplicate"]
+    dup = [(e["a"], e["b"], _order(e)) for e in ctx.edges if e["verdict"] == "duplicate"]
     sh = ctx.shingles
 
     def coherent(ga: set[int], gb: set[int]) -> bool:
@@ -175,9 +144,10 @@ def _published(info: dict) -> datetime:
     return info["published_at"]
 
 
-def _override_links(repo: Repository, nodes: list[int]):
+def override_links(overrides) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(cannot-link, must-link) article pairs of the operator overrides in force."""
     cannot, must = [], []
-    for o in repo.rows("overrides_touching", ids=nodes):
+    for o in overrides:
         if o["article_b"] is None:
             continue
         pair = (o["article_a"], o["article_b"])
@@ -188,7 +158,7 @@ def _override_links(repo: Repository, nodes: list[int]):
     return cannot, must
 
 
-def _shingles_by_article(by_member, config: DedupConfig) -> dict[int, np.ndarray]:
+def shingles_by_article(by_member, config: DedupConfig) -> dict[int, np.ndarray]:
     ids = sorted(by_member)
     texts = [" ".join(p.norm for p in by_member[i] if p.norm) for i in ids]
     sets = shingle_sets(texts, config.shingle_size) if ids else []
@@ -208,8 +178,13 @@ def merged_story(
     ctx: Neighbourhood,
     config: DedupConfig,
     edges: list[dict] | None = None,
-) -> dict:
-    """``edges``: the group's duplicate edges (default: all of ctx.edges, filtered here)."""
+    story_id: int | None = None,
+) -> Story:
+    """Story ``g`` (article ids) as published: its canonical, every member's role and why
+    it belongs, the articles of other stories it borrowed from (``contributors``:
+    [article, via member, reason]) and the merged record. ``edges``: the group's duplicate
+    edges (default: all of ctx.edges, filtered here); ``story_id``: the id it keeps, None
+    for a new story."""
     info = ctx.info
     members = [_member(info[n]) for n in g if n in info]
     chosen = canon.choose(members, config.canonical_rules)
@@ -220,14 +195,14 @@ def merged_story(
     for e in ctx.edges if edges is None else edges:
         if e["verdict"] != "duplicate" or e["a"] not in gset or e["b"] not in gset:
             continue
-        strength = max(e["jaccard"], e["containment"], e["para_overlap"])
+        s = strength(e)
         for x, y in ((e["a"], e["b"]), (e["b"], e["a"])):
             links[x] = links.get(x, 0) + 1
             # an edge to the canonical explains membership best; otherwise the strongest
-            rank = (y == cid, strength)
+            rank = (y == cid, s)
             cur = best.get(x)
             if cur is None or rank > cur[0]:
-                best[x] = (rank, strength, e["reason"])
+                best[x] = (rank, s, e["reason"])
     order = [
         m.article_id
         for m in sorted(
@@ -238,7 +213,7 @@ def merged_story(
     for m in members:
         role = canon.role(m, chosen)
         if m.article_id == cid:
-            rows.append([m.article_id, role, 1.0, "canonical: " + _why_canonical(config)])
+            rows.append(Membership(m.article_id, role, 1.0, "canonical: " + _why_canonical(config)))
             continue
         rank, sim, reason = best.get(m.article_id, (None, 0.0, "kept together by operator merge"))
         if rank is not None and cid is not None:
@@ -250,7 +225,7 @@ def merged_story(
                 else f"no direct edge to the canonical; duplicate of "
                 f"{links.get(m.article_id, 0)} of {len(members) - 1} members: {reason}"
             )
-        rows.append([m.article_id, role, round(sim, 4), reason])
+        rows.append(Membership(m.article_id, role, round(sim, 4), reason))
     group_paras = {m.article_id: ctx.paragraphs.get(m.article_id, []) for m in members}
     lenders = {c[0]: ctx.paragraphs.get(c[0], []) for c in contributors}
     timeline = sorted(
@@ -261,14 +236,16 @@ def merged_story(
         cid, order, {m.article_id: ctx.captions.get(m.article_id, []) for m in members}
     )
     live = [m for m in members if not m.killed]
-    return {
-        "canonical": cid,
-        "headline": chosen.headline if chosen else (members[0].headline if members else ""),
-        "members": rows,
-        "contributors": contributors,
-        "sources": sorted({m.source for m in members}),
-        "has_kill": any(m.killed for m in members),
-        "first_published": min(
+    return Story(
+        story_id=story_id,
+        canonical=cid,
+        headline=chosen.headline if chosen else (members[0].headline if members else ""),
+        members=tuple(rows),
+        contributors=tuple(Credit(*c) for c in contributors),
+        provenance=(*paras, *caps),
+        sources=tuple(sorted({m.source for m in members})),
+        has_kill=any(m.killed for m in members),
+        first_published=min(
             (
                 info[m.article_id]["first_created"]
                 for m in live
@@ -276,11 +253,7 @@ def merged_story(
             ),
             default=None,
         ),
-        "provenance": [
-            [p.kind, p.ord, p.text, p.article_id, p.source_ord, p.in_canonical]
-            for p in (*paras, *caps)
-        ],
-    }
+    )
 
 
 def _why_canonical(config: DedupConfig) -> str:
@@ -302,21 +275,16 @@ def _member(r: dict) -> Member:
     )
 
 
-def caption_groups(repo: Repository, batch_id: int) -> list[list]:
+def group_captions(
+    batch_caption_ids: list[int], pairs: list[tuple[int, int]], rows: dict[int, dict]
+) -> list[CaptionGroup]:
     """Group the batch's captions with the captions they duplicate, across stories.
 
-    Returns [existing group id or None, label, [caption ids]] per affected group."""
-    batch_caps = repo.rows("batch_caption_ids", batch_id=batch_id)
-    if not batch_caps:
+    ``pairs``: duplicate caption pairs touching the batch's captions; ``rows``: id ->
+    {group_id, body} of every caption involved and of every caption already in one of their
+    groups. Returns one CaptionGroup per affected group (its existing id, or None)."""
+    if not batch_caption_ids:
         return []
-    ids = [r["id"] for r in batch_caps]
-    pairs = [(r["a"], r["b"]) for r in repo.rows("caption_neighbours", ids=ids)]
-    involved = sorted(set(ids) | {x for p in pairs for x in p})
-    rows = {r["id"]: r for r in repo.rows("caption_groups_of", ids=involved)}
-    groups = sorted({r["group_id"] for r in rows.values() if r["group_id"] is not None})
-    if groups:
-        for r in repo.rows("captions_in_groups", group_ids=groups):
-            rows[r["id"]] = r
     uf = clustering.UnionFind(rows)
     for a, b in pairs:
         if a in rows and b in rows:
@@ -332,5 +300,5 @@ def caption_groups(repo: Repository, batch_id: int) -> list[list]:
     for comp in uf.groups():
         existing = sorted({rows[c]["group_id"] for c in comp if rows[c]["group_id"] is not None})
         label = rows[comp[0]]["body"]
-        out.append([existing[0] if existing else None, label, comp])
+        out.append(CaptionGroup(existing[0] if existing else None, label, tuple(comp)))
     return out

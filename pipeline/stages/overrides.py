@@ -1,8 +1,8 @@
 """Operator corrections: split a member out of a story, merge two stories, keep two stories
 apart. Each action is recorded (who, when, why) as a ``story_event`` with the ``override``
 rows it adds, applied at once by re-clustering the stories it touches with the pipeline's
-own cluster/merge/publish stages, and honoured by every later run because clustering reads
-the overrides in force (``jobs.cluster_merge`` -> ``_override_links``).
+own cluster_merge and publish stages, and honoured by every later run because clustering
+reads the overrides in force (``pipeline.merge.story.override_links``).
 
 What each action stores, so that later runs cannot undo it:
 
@@ -20,8 +20,6 @@ What each action stores, so that later runs cannot undo it:
     the two stories are lifted.
 ``never merge S, T``  a cannot-link between the two canonicals: whatever later copies arrive,
     the group holding one can never join the group holding the other.
-
-No psycopg here: every statement is a named query of sql/queries/dashboard.sql.
 """
 
 from __future__ import annotations
@@ -29,9 +27,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pipeline import jobs
 from pipeline.config import DedupConfig
-from pipeline.store.repository import Repository
+from pipeline.stages import cluster_merge, publish
+from pipeline.stages.batch import load
+from pipeline.store.store import Store
 
 MAX_WHY = 2000
 MAX_WHO = 200
@@ -53,6 +52,11 @@ def _clean(text: str, limit: int) -> str:
     return " ".join((text or "").split())[:limit]
 
 
+def operator_name(who: str) -> str:
+    """A person's name as an action records it."""
+    return _clean(who, MAX_WHO) or "operator"
+
+
 def _check_people(who: str, why: str) -> tuple[str, str]:
     who, why = _clean(who, MAX_WHO), (why or "").strip()[:MAX_WHY]
     if not who:
@@ -62,15 +66,8 @@ def _check_people(who: str, why: str) -> tuple[str, str]:
     return who, why
 
 
-def live_story(repo: Repository, story_id: int) -> int | None:
-    """The story that now holds ``story_id`` (itself, or the story it was merged into)."""
-    row = repo.one("ovr_live_story", id=story_id)
-    return row["id"] if row else None
-
-
-def _lock(repo: Repository, ids: Iterable[int]) -> dict[int, dict]:
-    rows = repo.rows("ovr_lock_stories", ids=sorted(set(ids)))
-    return {r["id"]: r for r in rows}
+def _lock(store: Store, ids: Iterable[int]) -> dict[int, dict]:
+    return store.overrides.lock_stories(sorted(set(ids)))
 
 
 def _live(locked: dict[int, dict], story_id: int) -> dict:
@@ -84,8 +81,8 @@ def _live(locked: dict[int, dict], story_id: int) -> dict:
     return s
 
 
-def _members(repo: Repository, story_id: int) -> list[dict]:
-    return repo.rows("ovr_story_members", story_id=story_id)
+def _members(store: Store, story_id: int) -> list[dict]:
+    return store.overrides.members(story_id)
 
 
 def _anchor(story: dict, members: list[dict]) -> int:
@@ -96,55 +93,29 @@ def _anchor(story: dict, members: list[dict]) -> int:
     return members[0]["article_id"]
 
 
-def _event(repo, kind, story_id, who, why, other_story_id=None, article_id=None) -> int:
-    return repo.one(
-        "ovr_insert_event",
-        kind=kind,
-        story_id=story_id,
-        other_story_id=other_story_id,
-        article_id=article_id,
-        who=who,
-        why=why,
-    )["id"]
-
-
-def _override(repo, event_id, kind, a, b, who, why) -> None:
-    repo.run_sql(
-        "ovr_insert_override",
-        kind=kind,
-        article_a=a,
-        article_b=b,
-        who=who,
-        why=why,
-        event_id=event_id,
-    )
-
-
-def _recluster(repo: Repository, config: DedupConfig, event_id: int, ids: list[int]) -> None:
+def _recluster(store: Store, config: DedupConfig, event_id: int, ids: list[int]) -> None:
     """Re-cluster the stories of ``ids`` now, with the pipeline's own stages, in the
     caller's transaction."""
-    config_id = repo.config_id(config.fingerprint, config.to_json())
-    b = repo.one("ovr_create_batch", key=f"override-{event_id}", config_id=config_id)
-    repo.run_sql("ovr_batch_articles", batch_id=b["id"], ids=sorted(set(ids)))
-    jobs.cluster_merge(repo, b["key"], config)
-    jobs.publish(repo, b["key"])
+    config_id = store.batches.config_id(config.fingerprint, config.to_json())
+    # a batch of its own, published in this transaction: no pipeline worker sees it open
+    batch_id = store.batches.create(f"override-{event_id}", config_id)
+    store.batches.add_articles(batch_id, sorted(set(ids)))
+    batch = load(store, f"override-{event_id}")
+    cluster_merge.run(store, batch, config)
+    publish.run(store, batch)
     # A pipeline batch that was already past cluster_merge staged a layout without this
     # action; should it publish after us, the next batch puts things right again.
-    if repo.one("ovr_open_batches", own=b["id"])["n"]:
-        repo.run_sql("ovr_mark_pending", ids=sorted(set(ids)))
+    if store.batches.count_other_open(batch_id):
+        store.batches.mark_pending(sorted(set(ids)))
 
 
-def _core(repo: Repository, members: list[int], anchor: int) -> list[int]:
+def _core(store: Store, members: list[int], anchor: int) -> list[int]:
     """The members still tied to ``anchor`` through duplicate pairs and in-force merges
     among ``members`` (which no longer include the article being split out)."""
-    links = [
-        (e["a"], e["b"])
-        for e in repo.rows("edges_among", ids=members)
-        if e["verdict"] == "duplicate"
-    ]
+    links = [(e["a"], e["b"]) for e in store.edges.among(members) if e["verdict"] == "duplicate"]
     links += [
         (o["article_a"], o["article_b"])
-        for o in repo.rows("overrides_touching", ids=members)
+        for o in store.overrides.in_force(members)
         if o["kind"] == "merge"
     ]
     return component(anchor, members, links)
@@ -167,20 +138,15 @@ def component(anchor: int, nodes: list[int], links: list[tuple[int, int]]) -> li
     return sorted(seen)
 
 
-def _story_of(repo: Repository, article_id: int) -> tuple[int | None, int]:
-    row = repo.one("ovr_story_of", id=article_id)
-    return (row["story_id"], row["member_count"]) if row else (None, 0)
-
-
 def split(
-    repo: Repository, config: DedupConfig, story_id: int, article_id: int, who: str, why: str
+    store: Store, config: DedupConfig, story_id: int, article_id: int, who: str, why: str
 ) -> Outcome:
     """Take member ``article_id`` out of story ``story_id``; it becomes a story of its own
     (with whatever copies only it was linked to)."""
     who, why = _check_people(who, why)
-    with repo.transaction():
-        story = _live(_lock(repo, [story_id]), story_id)
-        members = _members(repo, story_id)
+    with store.transaction():
+        story = _live(_lock(store, [story_id]), story_id)
+        members = _members(store, story_id)
         ids = [m["article_id"] for m in members]
         if article_id not in ids:
             raise OverrideError(f"article {article_id} is not a member of story s{story_id}")
@@ -193,9 +159,8 @@ def split(
                 "merge them into the right story"
             )
         others = [i for i in ids if i != article_id]
-        event_id = _event(repo, "split", story_id, who, why, article_id=article_id)
-        lifted = repo.rows(
-            "ovr_revoke_between",
+        event_id = store.overrides.add_event("split", story_id, who, why, article_id=article_id)
+        lifted = store.overrides.revoke_between(
             event_id=event_id,
             kinds=["merge"],
             left=[article_id],
@@ -206,12 +171,12 @@ def split(
         for o in lifted:
             kept = o["article_b"] if o["article_a"] == article_id else o["article_a"]
             if kept != anchor:
-                _override(repo, event_id, "merge", anchor, kept, who, why)
-        for other in _core(repo, others, anchor):
-            _override(repo, event_id, "split", article_id, other, who, why)
-        _recluster(repo, config, event_id, [article_id, *others])
-        new_story, new_size = _story_of(repo, article_id)
-        kept_size = len(_members(repo, story_id))
+                store.overrides.add(event_id, "merge", anchor, kept, who, why)
+        for other in _core(store, others, anchor):
+            store.overrides.add(event_id, "split", article_id, other, who, why)
+        _recluster(store, config, event_id, [article_id, *others])
+        new_story, new_size = store.overrides.story_of(article_id)
+        kept_size = len(_members(store, story_id))
         moved = new_size - 1
         message = (
             f"moved to s{new_story}"
@@ -219,26 +184,33 @@ def split(
             + (f" with {moved} copies linked only to it" if moved > 1 else "")
             + f"; s{story_id} keeps {kept_size} member{'s' if kept_size != 1 else ''}"
         )
-        repo.run_sql("ovr_finish_event", id=event_id, outcome=message, other_story_id=new_story)
+        store.overrides.finish_event(event_id, message, other_story_id=new_story)
     return Outcome(event_id, "split", story_id, message)
 
 
+def _open_pair(
+    store: Store, kind: str, story_id: int, other_story_id: int, who: str, why: str
+) -> tuple[dict, dict, list[dict], list[dict], int]:
+    """Lock two stories (both must be live), read their members and record the event of an
+    action on both: (story, other story, their members, event id)."""
+    locked = _lock(store, [story_id, other_story_id])
+    s, t = _live(locked, story_id), _live(locked, other_story_id)
+    ms, mt = _members(store, story_id), _members(store, other_story_id)
+    event_id = store.overrides.add_event(kind, story_id, who, why, other_story_id=other_story_id)
+    return s, t, ms, mt, event_id
+
+
 def merge(
-    repo: Repository, config: DedupConfig, story_id: int, other_story_id: int, who: str, why: str
+    store: Store, config: DedupConfig, story_id: int, other_story_id: int, who: str, why: str
 ) -> Outcome:
     """Join two stories into one; the canonical is chosen again by the rules."""
     who, why = _check_people(who, why)
     if story_id == other_story_id:
         raise OverrideError("a story cannot be merged with itself")
-    with repo.transaction():
-        locked = _lock(repo, [story_id, other_story_id])
-        s = _live(locked, story_id)
-        _live(locked, other_story_id)  # refuses a story that is gone
-        ms, mt = _members(repo, story_id), _members(repo, other_story_id)
-        event_id = _event(repo, "merge", story_id, who, why, other_story_id=other_story_id)
+    with store.transaction():
+        s, _, ms, mt, event_id = _open_pair(store, "merge", story_id, other_story_id, who, why)
         ids_s, ids_t = [m["article_id"] for m in ms], [m["article_id"] for m in mt]
-        repo.rows(
-            "ovr_revoke_between",
+        store.overrides.revoke_between(
             event_id=event_id,
             kinds=["split", "never_merge"],
             left=ids_s,
@@ -247,45 +219,30 @@ def merge(
         anchor = _anchor(s, ms)
         for other in ids_s + ids_t:
             if other != anchor:
-                _override(repo, event_id, "merge", anchor, other, who, why)
-        _recluster(repo, config, event_id, ids_s + ids_t)
-        survivor = live_story(repo, story_id) or story_id
-        size = len(_members(repo, survivor))
+                store.overrides.add(event_id, "merge", anchor, other, who, why)
+        _recluster(store, config, event_id, ids_s + ids_t)
+        survivor = store.overrides.live_story(story_id) or story_id
+        size = len(_members(store, survivor))
         absorbed = other_story_id if survivor == story_id else story_id
         message = f"s{story_id} and s{other_story_id} are one story, s{survivor} ({size} members)"
         if absorbed != survivor:
             message += f"; s{absorbed} now points to it"
-        repo.run_sql("ovr_finish_event", id=event_id, outcome=message, other_story_id=None)
+        store.overrides.finish_event(event_id, message, other_story_id=None)
     return Outcome(event_id, "merge", survivor, message)
 
 
 def never_merge(
-    repo: Repository, config: DedupConfig, story_id: int, other_story_id: int, who: str, why: str
+    store: Store, config: DedupConfig, story_id: int, other_story_id: int, who: str, why: str
 ) -> Outcome:
     """Record that two stories are different events: no later copy may join them."""
     who, why = _check_people(who, why)
     if story_id == other_story_id:
         raise OverrideError("a story is always the same as itself; pick another story")
-    with repo.transaction():
-        locked = _lock(repo, [story_id, other_story_id])
-        s, t = _live(locked, story_id), _live(locked, other_story_id)
-        ms, mt = _members(repo, story_id), _members(repo, other_story_id)
-        event_id = _event(repo, "never_merge", story_id, who, why, other_story_id=other_story_id)
-        _override(repo, event_id, "never_merge", _anchor(s, ms), _anchor(t, mt), who, why)
-        message = f"s{story_id} and s{other_story_id} will never be merged"
-        repo.run_sql("ovr_finish_event", id=event_id, outcome=message, other_story_id=None)
-    return Outcome(event_id, "never_merge", story_id, message)
-
-
-def requeue(repo: Repository, payload_id: int, who: str) -> dict:
-    """Re-queue one quarantined payload and parse it again now; its items wait for the
-    next dedup batch like any new arrival."""
-    who = _clean(who, MAX_WHO) or "operator"
-    with repo.transaction():
-        done = repo.rows(
-            "dash_requeue_payload", payload_id=payload_id, resolution=f"requeued by {who}"
+    with store.transaction():
+        s, t, ms, mt, event_id = _open_pair(
+            store, "never_merge", story_id, other_story_id, who, why
         )
-    if not done:
-        raise OverrideError(f"payload {payload_id} has no open quarantine entry")
-    s = jobs.ingest_pending(repo, payload_ids=[payload_id])
-    return dict(s.counts)
+        store.overrides.add(event_id, "never_merge", _anchor(s, ms), _anchor(t, mt), who, why)
+        message = f"s{story_id} and s{other_story_id} will never be merged"
+        store.overrides.finish_event(event_id, message, other_story_id=None)
+    return Outcome(event_id, "never_merge", story_id, message)

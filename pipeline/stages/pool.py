@@ -1,0 +1,135 @@
+"""The worker processes CPU-bound work runs in: parsing payloads (ingest) and deciding
+candidate pairs (verify).
+
+``NEWSDEDUP_WORKERS`` sets the pool size (default: the CPU count; ``0`` or ``1`` works in
+the calling process). Small chunks are always done inline: starting workers costs more
+than it saves, and tests stay single-process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+
+log = logging.getLogger("newsdedup")
+
+MIN_PARALLEL_BYTES = 1 << 20  # below this a pool's start-up and pickling are not worth it
+TASK_BYTES = 256 << 10  # bytes of input per task: amortises pickling, balances workers
+
+
+_pool: Executor | None = None
+_pool_failed = False
+
+
+def workers() -> int:
+    env = os.environ.get("NEWSDEDUP_WORKERS")
+    if env is not None and env.strip():
+        return max(0, int(env))
+    return os.cpu_count() or 1
+
+
+def _get_pool() -> Executor | None:
+    global _pool, _pool_failed
+    n = workers()
+    if n <= 1 or _pool_failed:
+        return None
+    if _pool is None:
+        try:
+            # fork: workers start at once with everything imported, and never re-run the
+            # caller's __main__ (spawn/forkserver do, which breaks scripts and is slow).
+            # They inherit the parent's database socket but never touch it, and leave
+            # with os._exit, so no finaliser can close it under the parent.
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            _pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context(method))
+            atexit.register(shutdown)
+        except (OSError, ValueError, AssertionError) as e:  # e.g. inside a daemonic worker
+            log.warning("no process pool (%s); parsing in this process", e)
+            _pool_failed = True
+            return None
+    return _pool
+
+
+def shutdown() -> None:
+    global _pool
+    if _pool is not None:
+        with contextlib.suppress(Exception):
+            _pool.shutdown(cancel_futures=True)
+        _pool = None
+
+
+class Pending:
+    """The results of work started by ``submit``: computed already (inline) or in the pool."""
+
+    def __init__(self, futures: list[Future] | None, done: list | None):
+        self._futures = futures
+        self._done = done
+
+    def result(self) -> list:
+        if self._done is None:
+            out: list = []
+            for f in self._futures or []:
+                out.extend(f.result())
+            self._done = out
+        return self._done
+
+
+def submit(fn: Callable[[list], list], items: Sequence, sizes: Sequence[int]) -> Pending:
+    """Start ``fn`` over ``items`` (each ``sizes[i]`` bytes of input), cut into tasks of
+    about TASK_BYTES: in the pool when there are MIN_PARALLEL_BYTES or more, else at once
+    in this process. ``.result()`` waits and gives ``fn``'s results concatenated in order.
+    ``fn`` takes and returns a list and is a module-level function (pickled by name)."""
+    pool = _get_pool() if sum(sizes) >= MIN_PARALLEL_BYTES else None
+    if pool is not None:
+        try:
+            futures = []
+            task: list = []
+            size = 0
+            for item, n in zip(items, sizes, strict=True):
+                task.append(item)
+                size += n
+                if size >= TASK_BYTES:
+                    futures.append(pool.submit(fn, task))
+                    task, size = [], 0
+            if task:
+                futures.append(pool.submit(fn, task))
+            return Pending(futures, None)
+        except Exception as e:  # a broken pool must not stop the work
+            log.warning("process pool unusable (%s); working in this process", e)
+            _disable_pool()
+    return Pending(None, fn(list(items)))
+
+
+def run_tasks(fn, tasks: Iterable[tuple], parallel: bool = True, window: int = 4):
+    """Yield ``fn(*task)`` for each task, in order; in the pool when ``parallel`` (at most
+    ``window`` tasks in flight, and tasks taken from the iterable only as room frees up, so
+    memory stays bounded), else inline. ``fn`` must be a module-level function (it is
+    pickled by name)."""
+    pool = _get_pool() if parallel else None
+    if pool is None:
+        for t in tasks:
+            yield fn(*t)
+        return
+    it = iter(tasks)
+    futures: list[Future] = []
+    exhausted = False
+    while True:
+        while not exhausted and len(futures) < window:
+            t = next(it, None)
+            if t is None:
+                exhausted = True
+            else:
+                futures.append(pool.submit(fn, *t))
+        if not futures:
+            return
+        yield futures.pop(0).result()
+
+
+def _disable_pool() -> None:
+    global _pool_failed
+    _pool_failed = True
+    shutdown()

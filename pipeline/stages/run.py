@@ -1,0 +1,61 @@
+"""Whole runs: ingest every source, then dedup every pending article batch by batch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.config import DedupConfig, SourceConfig
+from pipeline.stages import candidates, cluster_merge, publish, sign, verify
+from pipeline.stages.batch import config_of, load, open_batch
+from pipeline.stages.ingest import ingest_source
+from pipeline.stages.record import Progress, Summary, no_progress
+from pipeline.store.store import Store
+
+
+def dedup(store: Store, config: DedupConfig, progress: Progress = no_progress) -> list[Summary]:
+    """Every pending article through sign -> publish, one bounded batch at a time. A batch
+    is opened under ``config``; its stages run under the configuration it was opened with
+    (a resumed batch may have been opened under another)."""
+    out: list[Summary] = []
+    while True:
+        opened = open_batch(store, config)
+        out.append(opened)
+        if not opened.counts.get("articles"):
+            return out
+        batch = load(store, opened.batch_key)
+        own = config_of(store, batch)
+        out.append(sign.run(store, batch, own))
+        out.append(candidates.run(store, batch, own))
+        out.append(verify.run(store, batch, own, progress=progress))
+        out.append(cluster_merge.run(store, batch, own))
+        out.append(publish.run(store, batch))
+
+
+def inbox(
+    store: Store,
+    folder: Path,
+    config: DedupConfig,
+    names: Sequence[str] = ("reuters", "xinhua", "cgtn"),
+    progress: Progress = no_progress,
+) -> list[Summary]:
+    """Ingest ``folder/<source>/`` for each source name, then dedup."""
+    return sources(
+        store, [SourceConfig(name=n, folders=(str(folder / n),)) for n in names], config, progress
+    )
+
+
+def sources(
+    store: Store,
+    configured: Sequence[SourceConfig],
+    config: DedupConfig,
+    progress: Progress = no_progress,
+) -> list[Summary]:
+    """Ingest every source (its folders and feed URLs), then dedup. A source with nothing
+    to look at (no existing folder, no URL) is skipped."""
+    out = []
+    for src in configured:
+        if src.urls or any(Path(f).expanduser().exists() for f in src.folders):
+            out.append(ingest_source(store, src, progress=progress))
+    out.extend(dedup(store, config, progress))
+    return out

@@ -1,0 +1,132 @@
+"""The verify stage: decide every candidate pair of the batch, store scores, verdict and
+reason (story pairs by ``pipeline.dedup.verify``, caption pairs by token Jaccard)."""
+
+from __future__ import annotations
+
+import logging
+
+from pipeline.config import DedupConfig
+from pipeline.dedup.verify import Features, Meta, decide, features, is_correction
+from pipeline.model import Batch, Edge
+from pipeline.stages import pool
+from pipeline.stages.record import Progress, Summary, bump, no_progress, recorded
+from pipeline.store.store import Store
+from pipeline.text.captions import token_jaccard
+from pipeline.text.normalize import split_dateline
+
+log = logging.getLogger("newsdedup")
+
+
+VERIFY_CHUNK = 2000
+VERIFY_PARALLEL_MIN = 4000  # candidate pairs; fewer are decided in this process
+
+
+def decide_chunk(rows: list[dict], pairs: list[tuple[int, int]], config: DedupConfig) -> list:
+    """Edges of one chunk of candidate pairs from the verify_inputs rows of its articles
+    (module-level: it runs in worker processes)."""
+    feats = {r["article_id"]: _features(r, config) for r in rows}
+    return [decide(feats[a], feats[b], config) for a, b in pairs if a in feats and b in feats]
+
+
+def _features(r: dict, config: DedupConfig) -> Features:
+    texts = list(r["texts"])
+    if texts:  # the dateline is furniture, not text: cut as for the similarity form
+        texts[0] = split_dateline(texts[0])[1]
+    meta = Meta(
+        source=r["source"],
+        item_id=r["item_key"].split(":", 1)[1],
+        ed_stat=r["origin_ed_stat"],
+        headline_tag=r["origin_tag"],
+        lineage=frozenset(t for _, t in (r["lineage"] or [])),
+        headline=r["headline"],
+        published=r["published_at"],
+        corrected=r["correction_note"] or is_correction(r["headline_tag"], texts),
+    )
+    return features(r["article_id"], list(r["norms"]), config, meta, texts)
+
+
+def run(
+    store: Store,
+    batch: Batch,
+    config: DedupConfig,
+    shard: int = 0,
+    shards: int = 1,
+    progress: Progress = no_progress,
+) -> Summary:
+    """Decide every candidate pair of this shard; store scores, verdict and reason."""
+    with recorded(store, "verify", batch.key) as s:
+        c = s.counts
+        c.update(
+            pairs=0,
+            duplicate=0,
+            contributor=0,
+            distinct=0,
+            caption_pairs=0,
+            caption_duplicate=0,
+            shard=shard,
+            shards=shards,
+        )
+        pairs = store.lsh.candidate_pairs(batch.id, "story", shard, shards)
+        # features and decisions are pure and CPU-bound: big batches spread the chunks
+        # over the worker processes while this one reads the next chunk's paragraphs and
+        # writes the previous chunk's edges
+        chunks = [pairs[i : i + VERIFY_CHUNK] for i in range(0, len(pairs), VERIFY_CHUNK)]
+
+        def tasks():
+            for chunk in chunks:
+                ids = sorted({x for p in chunk for x in p})
+                yield (store.edges.verify_inputs(ids), chunk, config)
+
+        done = 0
+        parallel = len(pairs) >= VERIFY_PARALLEL_MIN
+        for chunk, decided in zip(
+            chunks,
+            pool.run_tasks(decide_chunk, tasks(), parallel),
+            strict=True,
+        ):
+            for e in decided:
+                bump(c, e.verdict)
+            with store.transaction():
+                store.edges.write(batch.id, decided)
+            c["pairs"] += len(chunk)
+            done += len(chunk)
+            progress("verify", done, len(pairs))
+        cpairs = store.lsh.candidate_pairs(batch.id, "caption", shard, shards)
+        if cpairs:
+            norms = {
+                i: norm.split()
+                for i, norm in store.edges.caption_norms(
+                    sorted({x for p in cpairs for x in p})
+                ).items()
+            }
+            edges = []
+            for a, b in cpairs:
+                e = _caption_edge(a, b, norms.get(a, []), norms.get(b, []), config)
+                edges.append(e)
+                if e.verdict == "duplicate":
+                    c["caption_duplicate"] += 1
+            with store.transaction():
+                store.edges.write(batch.id, edges)
+            c["caption_pairs"] = len(cpairs)
+        return s
+
+
+def _caption_edge(a: int, b: int, ta: list[str], tb: list[str], config: DedupConfig) -> Edge:
+    j = token_jaccard(ta, tb)
+    sa, sb = set(ta), set(tb)
+    con = len(sa & sb) / min(len(sa), len(sb)) if sa and sb else 0.0
+    same = j >= config.caption_jaccard_min
+    reason = (
+        f"{'same photo' if same else 'different captions'}: token Jaccard {j:.2f}, "
+        f"containment {con:.2f}"
+    )
+    return Edge(
+        a=min(a, b),
+        b=max(a, b),
+        kind="caption",
+        verdict="duplicate" if same else "distinct",
+        jaccard=round(j, 4),
+        containment=round(con, 4),
+        fuzz=0.0,
+        reason=reason,
+    )

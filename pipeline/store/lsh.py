@@ -1,0 +1,213 @@
+"""LSH's part of the store: the texts to sign, MinHash signatures, LSH band keys, and the
+candidate pairs that one join of a batch's keys against history proposes.
+
+Band keys arrive computed (``pipeline.dedup.bands.band_keys``); the store only lays them
+out for COPY and for the band_key rows that let an object's keys be replaced later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+
+from pipeline.store import copybin
+from pipeline.store.session import Part
+
+# An index probe costs ~50 times a row of a sequential scan when history is in the OS
+# cache (random_page_cost assumes disk): with fewer probes than history/50 the probes win,
+# but the planner sometimes hashes all of history for 100k probes.
+INDEX_PROBE_FACTOR = 50
+
+
+class Lsh(Part):
+    FILE = "lsh"
+
+    # --- what to sign --------------------------------------------------------------------
+
+    def batch_texts(self, batch_id: int, shard: int, shards: int) -> list[dict]:
+        """id, story_text, headline, published_at of one shard's articles with text."""
+        return self._rows("batch_texts", batch_id=batch_id, shard=shard, shards=shards)
+
+    def batch_paragraphs(self, batch_id: int, shard: int, shards: int) -> list[dict]:
+        """article_id, norm, published_at of one shard's body paragraphs."""
+        return self._rows("batch_paragraph_norms", batch_id=batch_id, shard=shard, shards=shards)
+
+    def batch_captions(self, batch_id: int, shard: int, shards: int) -> list[dict]:
+        """id, norm, published_at of one shard's captions."""
+        return self._rows("batch_captions", batch_id=batch_id, shard=shard, shards=shards)
+
+    def unsigned_articles(self, config_id: int, after: int, limit: int, **page) -> list[dict]:
+        """Like batch_texts, for the articles after id ``after`` that have no signature
+        under the configuration (``page``: shard, shards, since, until)."""
+        return self._rows(
+            "unsigned_articles", config_id=config_id, after=after, limit=limit, **page
+        )
+
+    def paragraphs_of(self, article_ids: list[int]) -> list[dict]:
+        """Like batch_paragraphs, for these articles."""
+        return self._rows("paragraph_norms_of", ids=article_ids)
+
+    def unsigned_captions(self, config_id: int, after: int, limit: int, **page) -> list[dict]:
+        return self._rows(
+            "unsigned_captions", config_id=config_id, after=after, limit=limit, **page
+        )
+
+    # --- signatures and band keys --------------------------------------------------------
+
+    def write_signatures(
+        self,
+        config_id: int,
+        kind: str,
+        ids: Sequence[int],
+        sigs: np.ndarray,
+        shingle_counts: Sequence[int],
+        keys: np.ndarray,
+        published: Sequence[datetime],
+    ) -> None:
+        """Replace the signatures and band keys of these objects."""
+        ids = np.asarray(ids, dtype=np.int64)
+        self._rows("delete_signatures_of", config_id=config_id, kind=kind, ids=ids.tolist())
+        n = len(ids)
+        if n:
+            le = np.ascontiguousarray(sigs.astype("<u4", copy=False)).view(np.uint8)
+            self._copy_binary(
+                "copy_signatures_binary",
+                copybin.build(
+                    [
+                        ("int2", config_id),
+                        ("bytes", kind.encode()),
+                        ("int8", ids),
+                        ("bytes", le.reshape(n, -1)),
+                        ("int4", np.asarray(shingle_counts, dtype=np.int64)),
+                    ],
+                    n,
+                ),
+                n,
+            )
+        self.write_bands(config_id, kind, ids, keys, published)
+
+    def write_bands(
+        self,
+        config_id: int,
+        kind: str,
+        ids: Sequence[int],
+        keys: np.ndarray,
+        published: Sequence[datetime],
+    ) -> None:
+        """Replace the band keys of these objects: (n, bands) ``keys``, one row per id;
+        ``ids`` may repeat (one row of keys per paragraph of an article)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        uniq = np.unique(ids)
+        if uniq.size:
+            self._run("delete_band_keys_of", config_id=config_id, kind=kind, ids=uniq.tolist())
+        n = len(ids)
+        nb = keys.shape[1] if keys.ndim == 2 else 0
+        if n == 0 or nb == 0:
+            return
+        flat = keys.reshape(-1)
+        pub_us = copybin.timestamps_us(published)
+        # rows in key order: each leaf of lsh_band_key_idx is then visited once per batch
+        # instead of once per row
+        order = np.argsort(flat, kind="stable")
+        self._copy_binary(
+            "copy_lsh_band",
+            copybin.build(
+                [
+                    ("int8", flat[order]),
+                    ("int8", np.repeat(ids, nb)[order]),
+                    ("timestamptz", np.repeat(pub_us, nb)[order]),
+                ],
+                n * nb,
+            ),
+            n * nb,
+        )
+        # one band_key row per object with all its keys (several rows of keys for the
+        # paragraphs of one article)
+        by_obj = np.argsort(ids, kind="stable")
+        sorted_ids = ids[by_obj]
+        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+        ends = np.r_[starts[1:], n]
+        published = list(published)
+
+        def rows():
+            for s_, e_ in zip(starts.tolist(), ends.tolist(), strict=True):
+                sel = by_obj[s_:e_]
+                yield (
+                    config_id,
+                    kind,
+                    int(sorted_ids[s_]),
+                    "{" + ",".join(map(str, keys[sel].reshape(-1).tolist())) + "}",
+                    published[int(sel[0])],
+                )
+
+        self._copy("copy_band_keys", rows())
+
+    # --- candidates ----------------------------------------------------------------------
+
+    def find_candidates(
+        self,
+        batch_id: int,
+        config_id: int,
+        window_days: int,
+        para_max_df: int,
+        slot_window_hours: float,
+    ) -> dict[str, int]:
+        """Replace the batch's candidate pairs: its band keys joined with history inside the
+        time window (slot keys inside ``slot_window_hours``). Returns the number of pairs
+        per kind (story, caption)."""
+        for out_kind in ("story", "caption"):
+            self._run("delete_candidates", batch_id=batch_id, out_kind=out_kind)
+        self._fill_band_hits(batch_id, config_id, window_days, slot_window_hours)
+        for kind in ("story", "lead", "slots"):
+            self._run(
+                "insert_article_candidates",
+                batch_id=batch_id,
+                config_id=config_id,
+                kind=kind,
+                window_days=window_days,
+            )
+        self._run(
+            "insert_paragraph_candidates",
+            batch_id=batch_id,
+            config_id=config_id,
+            window_days=window_days,
+            max_df=para_max_df,
+        )
+        self._run(
+            "insert_caption_candidates",
+            batch_id=batch_id,
+            config_id=config_id,
+            window_days=window_days,
+        )
+        return {r["kind"]: r["n"] for r in self._rows("count_candidates", batch_id=batch_id)}
+
+    def _fill_band_hits(
+        self, batch_id: int, config_id: int, window_days: int, slot_window_hours: float
+    ) -> int:
+        """The batch's band keys into band_probe (analysed), then every key they share with
+        history into band_hits; both are session temp tables the candidate queries read."""
+        self._exec("create_band_probe")
+        self._exec("truncate_band_probe")
+        probes = self._run("fill_band_probe", batch_id=batch_id, config_id=config_id)
+        self._exec("analyze_band_probe")
+        self._exec("create_band_hits")
+        self._exec("truncate_band_hits")
+        history = max(self.session.table_sizes(["lsh_band"]).values(), default=0)
+        probe = 0 < probes * INDEX_PROBE_FACTOR < history
+        if probe:
+            self._exec("prefer_index_probes")
+        n = self._run(
+            "fill_band_hits", window_days=window_days, slot_window_hours=slot_window_hours
+        )
+        if probe:
+            self._exec("allow_hash_joins")
+        return n
+
+    def candidate_pairs(self, batch_id: int, kind: str, shard: int, shards: int) -> list:
+        """(a, b) candidate pairs of one kind (story, caption) in one shard of the batch."""
+        rows = self._rows(
+            "shard_candidates", batch_id=batch_id, kind=kind, shard=shard, shards=shards
+        )
+        return [(r["a"], r["b"]) for r in rows]

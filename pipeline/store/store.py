@@ -1,0 +1,55 @@
+"""The pipeline's database as the stages see it: one session, one part per aggregate.
+
+    with Store.open(url) as store:
+        with store.transaction():
+            batch = store.batches.get(key)
+
+Each part owns its ``sql/queries/<part>.sql`` and returns model records (or plain row
+mappings for what is only shown); nothing outside ``pipeline.store`` names a query.
+"""
+
+from __future__ import annotations
+
+from pipeline.store import migrate as _migrate
+from pipeline.store.batches import Batches
+from pipeline.store.collect import Collect
+from pipeline.store.connect import connect
+from pipeline.store.dashboard import Dashboard
+from pipeline.store.edges import Edges
+from pipeline.store.ingest import Ingest
+from pipeline.store.lsh import Lsh
+from pipeline.store.overrides import Overrides
+from pipeline.store.packages import Packages
+from pipeline.store.report import Report
+from pipeline.store.runs import Runs
+from pipeline.store.session import Session
+from pipeline.store.stories import Stories
+
+
+class Store(Session):
+    def __init__(self, conn, url: str | None = None):
+        super().__init__(conn, url)
+        self.runs = Runs(self)
+        self.ingest = Ingest(self)
+        self.collect = Collect(self)
+        self.packages = Packages(self)
+        self.batches = Batches(self)
+        self.lsh = Lsh(self)
+        self.edges = Edges(self)
+        self.stories = Stories(self)
+        self.overrides = Overrides(self)
+        self.dashboard = Dashboard(self)
+        self.report = Report(self)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Store:
+        conn = connect(url, autocommit=True)
+        if migrate:
+            _migrate.migrate(conn)
+        return cls(conn, url=url)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,9 @@
+-- The run table: one row per stage execution, recorded outside the stage's transaction.
+
+-- name: start_run
+INSERT INTO run (stage, batch_key, host) VALUES (%(stage)s, %(batch_key)s, %(host)s) RETURNING id
+
+-- name: finish_run
+UPDATE run SET finished_at = now(), status = %(status)s, counts = %(counts)s,
+       seconds = %(seconds)s, error = %(error)s
+WHERE id = %(id)s
