@@ -42,6 +42,10 @@ SWEEP = [
     {"coherence_min": 0.7},
     {"shingle_size": 2},
     {"shingle_size": 5},
+    {"edition_gap_hours": 12},
+    {"edition_gap_hours": 24},
+    {"resend_hours": 48},
+    {"resend_hours": 96},
 ]
 
 

@@ -136,6 +136,10 @@ def explain(store: Store, key: str) -> str | None:
         for mm in store.report.story_members(m["story_id"]):
             flag = " killed" if mm["killed"] else ""
             out.append(f"      {mm['role']:<11} {mm['similarity']:.2f} {mm['item_key']}{flag}")
+            if mm["role"] != "canonical":
+                # the member's own evidence: its edge to the canonical, or to most members
+                why = mm["reason"] if len(mm["reason"]) <= 150 else mm["reason"][:147] + "..."
+                out.append(f"        {why}")
         prov = store.report.story_provenance(m["story_id"])
         if prov:
             out.append(

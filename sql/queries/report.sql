@@ -60,7 +60,7 @@ WHERE e.kind = 'story' AND (e.a = %(id)s OR e.b = %(id)s)
 ORDER BY (e.verdict = 'duplicate') DESC, e.jaccard DESC
 
 -- name: story_members_brief
-SELECT a.item_key, a.source, m.role, m.similarity, a.killed, a.headline
+SELECT a.item_key, a.source, m.role, m.similarity, m.reason, a.killed, a.headline
 FROM story_member m JOIN article a ON a.id = m.article_id
 WHERE m.story_id = %(story_id)s
 ORDER BY (m.role = 'canonical') DESC, a.published_at, a.id

@@ -114,8 +114,10 @@ def test_never_merge_survives_a_bridging_copy(
     fresh, db_url, tmp_path, databases, migrated_template
 ):
     """A reprint of the mines story six weeks later is outside the 30-day candidate window:
-    a story of its own. A third copy dated in between is a verified duplicate of both and
-    fuses them, unless the operator said they are different events."""
+    a story of its own. A third copy dated in between is a verified duplicate of both, but
+    the late copy has no verified edge to the story's canonical nor to most of its members:
+    joined only through the copy in between, it stays apart. The operator's word that they
+    are different events holds all the same."""
     late = mines_copy(tmp_path, "2026-07-25-MinesLate", "10:20, 25-Jul-2026")
     middle = mines_copy(tmp_path, "2026-07-04-MinesMiddle", "10:20, 04-Jul-2026")
     from pipeline.store.store import Store
@@ -126,7 +128,8 @@ def test_never_merge_survives_a_bridging_copy(
                 r.dashboard.story_of_article_key(k) for k in (MINES, "cgtn:2026-07-25-MinesLate")
             ]
 
-    # control: in a twin database without the operator's word, the middle copy fuses them
+    # control: in a twin database without the operator's word, no chain through the
+    # middle copy fuses them either
     twin = databases.create(template=migrated_template)
     run(SAMPLE_INBOX, twin)
     run(late, twin)
@@ -134,7 +137,9 @@ def test_never_merge_survives_a_bridging_copy(
     assert first != second, "six weeks apart, the copies should start as two stories"
     run(middle, twin)
     first, second = stories(twin)
-    assert first == second, "the copy in between should bridge the two stories"
+    assert first != second, "a chain through the copy in between must not fuse them"
+    with Store.open(twin) as r:
+        assert r.dashboard.story_of_article_key("cgtn:2026-07-04-MinesMiddle") in (first, second)
 
     d = fresh
     run(late, db_url)
