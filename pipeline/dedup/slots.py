@@ -494,6 +494,11 @@ def _compatible_names(x: str, y: str) -> bool | None:
     return any(len(w) >= 4 and w not in _COMMON_NAME_WORDS for w in set(x.split()) & set(y.split()))
 
 
+def _symbols(s: Slots) -> str:
+    """ "<U> usair group": the symbols, and the company as the headline names it."""
+    return f"<{','.join(sorted(s.tickers))}>" + (f" {s.ticker_name}" if s.ticker_name else "")
+
+
 def entity(a: Slots, b: Slots) -> tuple[str, str]:
     """(SAME | DIFFER | UNKNOWN, what was compared).
 
@@ -511,9 +516,7 @@ def entity(a: Slots, b: Slots) -> tuple[str, str]:
             return SAME, "ticker <" + ",".join(sorted(a.tickers & b.tickers)) + ">"
         if _same_company(a.ticker_name, b.ticker_name):
             return SAME, f"company {a.ticker_name!r} (symbol written otherwise)"
-        return DIFFER, (
-            f"tickers differ: <{','.join(sorted(a.tickers))}> vs <{','.join(sorted(b.tickers))}>"
-        )
+        return DIFFER, f"tickers differ: {_symbols(a)} vs {_symbols(b)}"
     only_a = sorted(n for n in a.subject if not _named_in(n, b.words))
     only_b = sorted(n for n in b.subject if not _named_in(n, a.words))
     if only_a and only_b:

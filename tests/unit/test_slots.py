@@ -54,7 +54,7 @@ def test_entity_by_ticker_and_by_the_company_named_in_the_headline():
     b = _slots("NORVAL TOOL CORP <NVTL.O> 1ST QTR", "Shr 10 cts vs 12 cts")
     c = _slots("BRANT FOODS INC <BRF> 1ST QTR NET", "Shr 10 cts vs 12 cts")
     assert S.entity(a, b)[0] == S.SAME  # one company, its symbol written two ways
-    assert S.entity(a, c) == (S.DIFFER, "tickers differ: <NVT> vs <BRF>")
+    assert S.entity(a, c) == (S.DIFFER, "tickers differ: <NVT> norval tool vs <BRF> brant foods")
     # a shared symbol under two different company names is a typo in one of them
     d = _slots("OSPREY MARINE INC <NVT> SETS QUARTERLY", "Qtly div 10 cts")
     assert S.entity(a, d)[0] == S.DIFFER

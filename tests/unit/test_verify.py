@@ -149,7 +149,7 @@ def test_same_template_other_company_is_a_conflict_whatever_the_overlap():
     b = _item(2, "ORTON BANCORP <ORB> REGULAR DIVIDEND", DIVIDEND, hours=0.5)
     e = decide(a, b, CFG)
     assert e.verdict == "conflict", e.reason
-    assert "tickers differ: <CMI> vs <ORB>" in e.reason
+    assert "tickers differ: <CMI> calder mills vs <ORB> orton" in e.reason
     # the same company's dividend sent twice is one story
     c = _item(3, "CALDER MILLS INC <CMI> QUARTERLY DIVIDEND", DIVIDEND, hours=1)
     assert decide(a, c, CFG).verdict == "duplicate"
