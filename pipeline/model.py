@@ -32,6 +32,17 @@ PARAGRAPH_KINDS = (BODY, BYLINE, TRAILER, READ_MORE, ATTRIBUTION, CORRECTION, CA
 
 
 @dataclass(frozen=True)
+class RunOrigin:
+    """The scheduler's run a stage belongs to (an Airflow DAG run, its task and map
+    index); kept with the batch and the stage's run row so both can link back to it."""
+
+    dag_id: str
+    dag_run_id: str
+    task_id: str | None = None
+    map_index: int | None = None
+
+
+@dataclass(frozen=True)
 class WireItem:
     """One version of one news item exactly as a parser understood it.
 

@@ -44,7 +44,14 @@ class Batches(Part):
         return self._one("count_other_open_batches", own=batch_id)["n"]
 
     def create(self, key: str, config_id: int) -> int:
-        return self._one("create_batch", key=key, config_id=config_id)["id"]
+        origin = self.session.origin
+        return self._one(
+            "create_batch",
+            key=key,
+            config_id=config_id,
+            dag_id=origin and origin.dag_id,
+            dag_run_id=origin and origin.dag_run_id,
+        )["id"]
 
     def claim_pending(self, batch_id: int, limit: int) -> int:
         """Move up to ``limit`` pending articles, oldest first, into the batch."""

@@ -110,6 +110,22 @@ def pending(conn: psycopg.Connection, directory: Path | None = None) -> list[Mig
     return [m for m in discover(directory) if m.version not in ledger]
 
 
+# what to run when the schema is behind; the CLI's `newsdedup migrate` does the same
+MIGRATE_HINT = "python -m pipeline.airflow_db init (or newsdedup migrate)"
+
+
+def require_current(conn: psycopg.Connection, directory: Path | None = None) -> None:
+    """Refuse a database whose schema is behind this code, in one line: where migrations
+    run once (Airflow's init), a task never takes the migration lock itself."""
+    missing = pending(conn, directory)
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise DatabaseError(
+            f"the pipeline database's schema is behind this code (migration "
+            f"{missing[0].path.name}{more} not applied); run {MIGRATE_HINT}"
+        )
+
+
 def _first(row):
     if row is None:
         return None

@@ -16,7 +16,16 @@ class Runs(Part):
     # failed stage is still visible
 
     def start(self, stage: str, batch_key: str | None) -> int:
-        params = {"stage": stage, "batch_key": batch_key, "host": socket.gethostname()}
+        origin = self.session.origin
+        params = {
+            "stage": stage,
+            "batch_key": batch_key,
+            "host": socket.gethostname(),
+            "dag_id": origin and origin.dag_id,
+            "dag_run_id": origin and origin.dag_run_id,
+            "task_id": origin and origin.task_id,
+            "map_index": origin and origin.map_index,
+        }
         with self.session.side_connection() as c:
             return c.execute(self.q.start_run, params).fetchone()["id"]
 

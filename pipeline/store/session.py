@@ -21,6 +21,7 @@ from typing import ClassVar
 import psycopg
 import psycopg.sql
 
+from pipeline.model import RunOrigin
 from pipeline.store.connect import connect
 from pipeline.store.queries import Queries, load_files
 
@@ -31,9 +32,13 @@ _WRITES = re.compile(r"^\s*(?:COPY|INSERT\s+INTO)\s+(\w+)", re.I | re.M)
 class Session:
     FILE: ClassVar[str] = "session"
 
-    def __init__(self, conn: psycopg.Connection, url: str | None = None):
+    def __init__(
+        self, conn: psycopg.Connection, url: str | None = None, origin: RunOrigin | None = None
+    ):
         self.conn = conn
         self.url = url
+        # the scheduler's run this session works for (None: the standalone CLI)
+        self.origin = origin
         self._q = load_files()[self.FILE]
         # rows bulk-written per table since its last ANALYZE by us (see analyze_written)
         self.written: dict[str, int] = {}

@@ -10,6 +10,7 @@ mappings for what is only shown); nothing outside ``pipeline.store`` names a que
 
 from __future__ import annotations
 
+from pipeline.model import RunOrigin
 from pipeline.store import migrate as _migrate
 from pipeline.store.batches import Batches
 from pipeline.store.collect import Collect
@@ -27,8 +28,8 @@ from pipeline.store.stories import Stories
 
 
 class Store(Session):
-    def __init__(self, conn, url: str | None = None):
-        super().__init__(conn, url)
+    def __init__(self, conn, url: str | None = None, origin: RunOrigin | None = None):
+        super().__init__(conn, url, origin)
         self.runs = Runs(self)
         self.ingest = Ingest(self)
         self.collect = Collect(self)
@@ -42,11 +43,27 @@ class Store(Session):
         self.report = Report(self)
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Store:
+    def open(
+        cls,
+        url: str,
+        *,
+        migrate: bool = True,
+        check: bool = False,
+        origin: RunOrigin | None = None,
+    ) -> Store:
+        """A session on ``url``. ``migrate`` applies pending migrations first; without it,
+        ``check`` refuses a database whose schema is behind this code (where migrations run
+        once elsewhere, as under Airflow). ``origin``: the scheduler's run it works for."""
         conn = connect(url, autocommit=True)
-        if migrate:
-            _migrate.migrate(conn)
-        return cls(conn, url=url)
+        try:
+            if migrate:
+                _migrate.migrate(conn)
+            elif check:
+                _migrate.require_current(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, url=url, origin=origin)
 
     def __enter__(self) -> Store:
         return self

@@ -17,7 +17,8 @@ RETURNING id
 SELECT id, key FROM batch WHERE state = 'open' ORDER BY id LIMIT 1 FOR UPDATE
 
 -- name: create_batch
-INSERT INTO batch (key, config_id) VALUES (%(key)s, %(config_id)s) RETURNING id, key
+INSERT INTO batch (key, config_id, dag_id, dag_run_id)
+VALUES (%(key)s, %(config_id)s, %(dag_id)s, %(dag_run_id)s) RETURNING id, key
 
 -- name: claim_pending
 -- Move every pending article into the batch, oldest first, at most %(limit)s of them.
