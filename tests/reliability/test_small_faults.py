@@ -37,7 +37,7 @@ def test_b6_a_story_about_entities_in_json_is_not_refused():
     assert "entity bomb" not in " ".join(p.reason for p in parsed.problems)
 
 
-def test_b7_a_killed_embedded_server_leaves_no_traceback(tmp_path):
+def test_b7_a_killed_embedded_server_leaves_no_traceback(data_dir):
     """kill -9 of the embedded server: the process exits without pgserver's exit hook
     traceback, and the dead process is not left in the server's handle list."""
     script = textwrap.dedent(
@@ -51,7 +51,7 @@ def test_b7_a_killed_embedded_server_leaves_no_traceback(tmp_path):
         time.sleep(0.5)  # a run notices its lost connection and exits, the server half dead
         """
     )
-    data = tmp_path / "d"
+    data = data_dir
     r = subprocess.run(
         [sys.executable, "-c", script, str(data)],
         capture_output=True,
@@ -64,9 +64,9 @@ def test_b7_a_killed_embedded_server_leaves_no_traceback(tmp_path):
     assert (data / "pgdata" / ".handle_pids.json").read_text() == "[]"
 
 
-def test_b7_dead_handles_are_dropped_so_the_server_stops(tmp_path):
+def test_b7_dead_handles_are_dropped_so_the_server_stops(data_dir):
     """A handle left by a killed run (a dead PID) no longer keeps the server running."""
-    data = tmp_path / "d"
+    data = data_dir
     assert nd("db", "--data-dir", str(data)).returncode == 0
     handles = data / "pgdata" / ".handle_pids.json"
     handles.write_text("[999999999]")  # above pid_max: never a live process
@@ -76,9 +76,9 @@ def test_b7_dead_handles_are_dropped_so_the_server_stops(tmp_path):
     assert not (data / "pgdata" / "postmaster.pid").exists()
 
 
-def test_b8_a_misspelt_section_is_one_line_exit_2(tmp_path):
+def test_b8_a_misspelt_section_is_one_line_exit_2(tmp_path, data_dir):
     cfg = tmp_path / "newsdedup.toml"
     cfg.write_text("[dedupe]\nwindow_days = 7\n")
-    r = nd("db", "--config", str(cfg), "--data-dir", str(tmp_path / "d"))
+    r = nd("db", "--config", str(cfg), "--data-dir", str(data_dir))
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "dedupe" in r.stderr, r.stderr
