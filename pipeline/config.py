@@ -219,6 +219,11 @@ class Settings:
         return next((s for s in self.sources if s.name == name), None)
 
 
+# Every top-level key and section of newsdedup.toml: a misspelt one ([dedupe]) is an error,
+# never silently ignored.
+TOP_LEVEL = frozenset({"database_url", "data_dir", "dedup", "sources"})
+
+
 def default_data_dir() -> Path:
     """Per-user data directory (XDG on Linux) where the embedded PostgreSQL lives."""
     env = os.environ.get(ENV_PREFIX + "DATA_DIR")
@@ -248,6 +253,12 @@ def load_settings(
             raise ConfigError(f"config file not found: {p}") from None
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"config file {p} is not valid TOML: {e}") from None
+    unknown = sorted(set(data) - TOP_LEVEL)
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) or section(s) in {cfg_path}: {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(TOP_LEVEL))})"
+        )
     db = database_url or env.get(ENV_PREFIX + "DATABASE_URL") or data.get("database_url")
     ddir = data_dir or env.get(ENV_PREFIX + "DATA_DIR") or data.get("data_dir")
     dedup = DedupConfig.from_mapping(data.get("dedup", {}))

@@ -15,7 +15,10 @@ first rule first. The rules, in the order an editor weighs them by default:
 ``earliest_first_created``  then the earliest first publication
 ``most_words``           then the longest text
 
-Ties fall back to the smallest article id so the choice is deterministic.
+Ties fall back to the smallest article id so the choice is deterministic. Whatever the
+rules, an item a member corrects (``corrects``: an earlier uncorrected item of the same
+agency in the story) is never canonical while its correction is live: its text is what the
+correction fixed.
 """
 
 from __future__ import annotations
@@ -50,6 +53,29 @@ def _corrected(m: Member) -> bool:
     return "CORRECT" in m.headline_tag or (m.ed_stat == "C" and not m.headline_tag)
 
 
+def is_correction(m: Member) -> bool:
+    """The agency marked it a correction (CORRECTED / CORRECTION tag, edStat C)."""
+    return _corrected(m)
+
+
+def corrects(c: Member, m: Member) -> bool:
+    """Correction ``c`` replaces ``m``: an earlier uncorrected item of the same agency in
+    the same story."""
+    return (
+        c.article_id != m.article_id
+        and c.source == m.source
+        and _corrected(c)
+        and not _corrected(m)
+        and _ts(m.version_created or m.first_created) <= _ts(c.version_created or c.first_created)
+    )
+
+
+def superseded(members: Sequence[Member]) -> set[int]:
+    """Ids of the members a live correction in ``members`` corrects."""
+    fixes = [c for c in members if not c.killed and _corrected(c)]
+    return {m.article_id for m in members if any(corrects(c, m) for c in fixes)}
+
+
 RULES: dict[str, RuleFn] = {
     "not_killed": lambda m, ctx: 0.0 if m.killed else 1.0,
     "original_source": lambda m, ctx: 1.0 if m.source == ctx["origin"] else 0.0,
@@ -68,6 +94,8 @@ def choose(members: Sequence[Member], rules: Sequence[str]) -> Member | None:
     live = [m for m in members if not m.killed]
     if not live:
         return None
+    old = superseded(live)
+    live = [m for m in live if m.article_id not in old] or live
     ctx = {"origin": _origin_source(members), "max_words": max(m.word_count for m in live)}
     fns = [RULES[r] for r in rules]
     return max(live, key=lambda m: (*(f(m, ctx) for f in fns), -m.article_id))

@@ -18,7 +18,7 @@ from pipeline.config import DedupConfig
 from pipeline.dedup import cluster as clustering
 from pipeline.dedup.minhash import set_containment, shingle_sets
 from pipeline.merge import canonical as canon
-from pipeline.merge import provenance as prov
+from pipeline.merge import record
 from pipeline.model import CaptionGroup, Credit, Member, Membership, Story
 
 
@@ -34,17 +34,17 @@ class Neighbourhood:
     cannot: list[tuple[int, int]]
     must: list[tuple[int, int]]
     info: dict[int, dict]  # article metadata of nodes and of articles they borrow from
-    paragraphs: dict[int, list[prov.SourceText]]
-    captions: dict[int, list[prov.SourceText]]
+    paragraphs: dict[int, list[record.SourceText]]
+    captions: dict[int, list[record.SourceText]]
     shingles: dict[int, np.ndarray]
 
 
-def texts_by_article(rows) -> dict[int, list[prov.SourceText]]:
+def texts_by_article(rows) -> dict[int, list[record.SourceText]]:
     """(article_id, ord, text, norm) rows -> each article's texts, in row order."""
-    out: dict[int, list[prov.SourceText]] = {}
+    out: dict[int, list[record.SourceText]] = {}
     for r in rows:
         out.setdefault(r["article_id"], []).append(
-            prov.SourceText(r["article_id"], r["ord"], r["text"], r["norm"])
+            record.SourceText(r["article_id"], r["ord"], r["text"], r["norm"])
         )
     return out
 
@@ -209,31 +209,60 @@ def merged_story(
             members, key=lambda m: (canon._ts(m.first_created or m.version_created), m.article_id)
         )
     ]
+    merged = {x for a, b in ctx.must if a in gset and b in gset for x in (a, b)}
     rows = []
     for m in members:
         role = canon.role(m, chosen)
         if m.article_id == cid:
             rows.append(Membership(m.article_id, role, 1.0, "canonical: " + _why_canonical(config)))
             continue
-        rank, sim, reason = best.get(m.article_id, (None, 0.0, "kept together by operator merge"))
-        if rank is not None and cid is not None:
+        rank, sim, reason = best.get(m.article_id, (None, 0.0, ""))
+        if rank is None:
+            # no verified edge: only an operator's merge, or being alone, keeps it here
+            reason = (
+                "kept together by operator merge"
+                if m.article_id in merged
+                else "the only member"
+                if len(members) == 1
+                else "no verified edge to another member"
+            )
+        elif cid is not None:
             # how the member is tied to the story: directly to the canonical, or to most
             # of the other members (cluster.prune keeps no other kind)
             reason = (
-                "duplicate of the canonical: " + reason
+                (
+                    "version of the canonical: "
+                    if role == "version"
+                    else "duplicate of the canonical: "
+                )
+                + reason
                 if rank[0]
                 else f"no direct edge to the canonical; duplicate of "
                 f"{links.get(m.article_id, 0)} of {len(members) - 1} members: {reason}"
             )
+        if m.killed:
+            reason = "killed, do not use (its text is not in the record); " + reason
         rows.append(Membership(m.article_id, role, round(sim, 4), reason))
     group_paras = {m.article_id: ctx.paragraphs.get(m.article_id, []) for m in members}
     lenders = {c[0]: ctx.paragraphs.get(c[0], []) for c in contributors}
     timeline = sorted(
         [*order, *lenders], key=lambda a: (_published(info[a]) if a in info else _FAR, a)
     )
-    paras = prov.paragraphs(cid, order, group_paras, lenders, timeline)
-    caps = prov.captions(
-        cid, order, {m.article_id: ctx.captions.get(m.article_id, []) for m in members}
+    killed = {m.article_id for m in members if m.killed}
+    paras = record.paragraphs(
+        cid,
+        order,
+        group_paras,
+        lenders,
+        timeline,
+        killed=killed,
+        superseded=_superseded_figures(members, group_paras),
+    )
+    caps = record.captions(
+        cid,
+        order,
+        {m.article_id: ctx.captions.get(m.article_id, []) for m in members},
+        killed=killed,
     )
     live = [m for m in members if not m.killed]
     return Story(
@@ -254,6 +283,21 @@ def merged_story(
             default=None,
         ),
     )
+
+
+def _superseded_figures(members: list[Member], texts: dict[int, list]) -> set[str]:
+    """Figures that a live correction among ``members`` replaced in the items it corrects."""
+    out: set[str] = set()
+    for c in members:
+        if c.killed or not canon.is_correction(c):
+            continue
+        fixed = [p.text for p in texts.get(c.article_id, [])]
+        for m in members:
+            if canon.corrects(c, m):
+                out |= record.superseded_figures(
+                    [p.text for p in texts.get(m.article_id, [])], fixed
+                )
+    return out
 
 
 def _why_canonical(config: DedupConfig) -> str:

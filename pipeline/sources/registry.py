@@ -21,6 +21,7 @@ from pipeline.sources import (
     nitf,
     rss,
     schema_docs,
+    xmlsafe,
 )
 from pipeline.sources.base import MAX_PAYLOAD_BYTES, Parsed, ParseError, Problem
 
@@ -40,7 +41,6 @@ FORMATS: tuple[ModuleType, ...] = (
 FOLDER_HINTS = {"reuters": newsml.NAME, "xinhua": rss.NAME, "cgtn": cgtn_text.NAME}
 
 SNIFF_BYTES = 8192
-_ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
 
 
 def sniff(body: bytes, filename: str = "", source: str = "") -> ModuleType | None:
@@ -76,7 +76,7 @@ def parse_payload(body: bytes, source: str, filename: str = "", size: int | None
         )
     if not body.removeprefix(b"\xef\xbb\xbf").strip():
         return _failed("unknown", "empty payload")
-    if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<" and _ENTITY_DECL.search(body):
+    if xmlsafe.looks_like_xml(body) and xmlsafe.declares_entities(body):
         # whatever the format: no XML parser here ever sees an entity declaration
         return _failed(
             "xml", "XML declares entities (<!ENTITY>): refused as a possible entity bomb"

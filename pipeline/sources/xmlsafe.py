@@ -20,6 +20,24 @@ from lxml import etree
 from pipeline.sources.base import MAX_PAYLOAD_BYTES, ParseError, decode_text
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.I)
+_ENTITY_TEXT = "<!entity"
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._\-]+)["']""")
+# How an XML parser reads a document that has no BOM (XML 1.0, appendix F): the bytes of
+# "<?" (or of "<" and a letter) in each encoding it autodetects.
+_FIRST_BYTES = (
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\x00<\x00", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
+    (b"\x4c\x6f\xa7\x94", "cp037"),
+)
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 # C0 controls other than tab, LF and CR are not allowed anywhere in an XML 1.0 document
 _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -53,6 +71,44 @@ def root_tag(head: bytes) -> tuple[str, str] | None:
     return m.group(2), ns
 
 
+def _encodings(body: bytes) -> list[str]:
+    """The encodings an XML parser might read ``body`` in, besides ASCII-compatible ones:
+    by its BOM, by its first bytes, by its declared encoding."""
+    encodings = [enc for bom, enc in _BOMS if body.startswith(bom)][:1]
+    head = body.lstrip(b" \t\r\n")
+    encodings += [enc for first, enc in _FIRST_BYTES if head.startswith(first)][:1]
+    m = _DECLARED.match(body)
+    if m:
+        encodings.append(m.group(1).decode("ascii"))
+    out = []
+    for enc in dict.fromkeys(encodings):
+        try:
+            if "<!ENTITY".encode(enc) != b"<!ENTITY":
+                out.append(enc)
+        except (LookupError, UnicodeError):  # unknown to Python: the parser refuses it too
+            continue
+    return out
+
+
+def declares_entities(body: bytes) -> bool:
+    """True when the document declares an entity in any encoding a parser could read it
+    in (UTF-8, UTF-16/32 with or without a BOM, a declared charset). The one rule for every
+    XML format: such a document is refused before any parser sees it."""
+    if _ENTITY_DECL.search(body):
+        return True
+    return any(
+        _ENTITY_TEXT in body.decode(enc, errors="replace").lower() for enc in _encodings(body)
+    )
+
+
+def looks_like_xml(body: bytes) -> bool:
+    """The payload starts with markup once its BOM and encoding are taken into account."""
+    head = body[:4096]
+    texts = [head.decode("latin-1")]
+    texts += [head.decode(enc, errors="replace") for enc in _encodings(head)]
+    return any(t.lstrip("\ufeff\xef\xbb\xbf \t\r\n\x00")[:1] == "<" for t in texts)
+
+
 def _parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
@@ -70,7 +126,7 @@ def parse_xml(body: bytes) -> etree._Element:
     if len(body) > MAX_PAYLOAD_BYTES:
         raise ParseError(f"payload is {len(body)} bytes, over the {MAX_PAYLOAD_BYTES} byte limit")
     # anywhere, not just in the head: a prolog padded with comments must not hide one
-    if _ENTITY_DECL.search(body):
+    if declares_entities(body):
         raise ParseError("XML declares entities (<!ENTITY>): refused as a possible entity bomb")
     stripped = body.lstrip(b" \t\r\n\x00")
     if stripped.startswith(b"\xef\xbb\xbf"):

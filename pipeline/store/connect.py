@@ -8,7 +8,9 @@ stopped when the last process using it exits; a newcomer needs no server of thei
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import json
 import logging
 import os
 import warnings
@@ -53,11 +55,16 @@ def embedded_url(data_dir: Path) -> str:
                 ) from None
             logging.getLogger("pgserver").setLevel(logging.WARNING)
             try:
+                forget_dead_handles(pgdata)
                 server = pgserver.get_server(pgdata, cleanup_mode="stop")
             except Exception as e:  # pgserver raises bare exceptions with the server log
                 raise DatabaseError(
                     f"embedded PostgreSQL failed to start in {pgdata}: {e}".splitlines()[0]
                 ) from None
+        # pgserver's own exit hook prints a traceback when the server was killed; ours
+        # releases the handle quietly and stops the server only when it is still alive.
+        atexit.unregister(server._cleanup)
+        atexit.register(_release, server)
         _embedded[pgdata] = server
         uri = server.get_uri()
         _ensure_database(uri, EMBEDDED_DB)
@@ -68,7 +75,48 @@ def stop_embedded(data_dir: Path) -> None:
     """Stop the embedded server of ``data_dir`` if this process started or joined it."""
     server = _embedded.pop((data_dir / "pgdata").resolve(), None)
     if server is not None:
-        server.cleanup()
+        atexit.unregister(_release)
+        _release(server)
+
+
+def _alive(pid: int) -> bool:
+    """A process that exists and is not a zombie (a killed server nobody has reaped yet)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def forget_dead_handles(pgdata: Path) -> None:
+    """Drop the PIDs of processes that died without releasing the embedded server (kill -9)
+    from its handle list: else the server counts them as users and is never stopped."""
+    from pgserver.postgres_server import PostgresServer
+
+    handles = pgdata / ".handle_pids.json"
+    with PostgresServer._lock:
+        try:
+            pids = json.loads(handles.read_text())
+        except (OSError, ValueError):
+            return
+        alive = [p for p in pids if isinstance(p, int) and _alive(p)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
+
+
+def _release(server) -> None:
+    """Give up this process's handle on the embedded server; the last live user stops it.
+    Never raises: it runs at exit, when a traceback helps nobody."""
+    logging.getLogger("pgserver").setLevel(logging.CRITICAL)
+    try:
+        forget_dead_handles(server.pgdata)
+        info = server._postmaster_info
+        if info is not None and not _alive(info.pid):
+            server.cleanup_mode = None  # killed already: nothing to stop
+        server._cleanup()
+    except Exception as e:  # at exit, one line is all that helps
+        log.warning("embedded PostgreSQL not stopped cleanly: %s", str(e).splitlines()[0])
 
 
 def _ensure_database(admin_uri: str, name: str) -> None:

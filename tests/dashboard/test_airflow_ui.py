@@ -27,21 +27,17 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.store.store import Store
-from tests.conftest import ROOT, SAMPLE_INBOX, airflow_conn
+from tests.conftest import SAMPLE_INBOX, airflow_conn
+from tests.dashboard import browser
 from tests.dashboard.conftest import COPPER_CANONICAL, COPPER_CGTN, POWER_1, POWER_2
 
 pytestmark = [pytest.mark.integration, pytest.mark.airflow, pytest.mark.slow]
 
 AIRFLOW = Path(sys.executable).with_name("airflow")
-SHOTS = ROOT / "artifacts" / "screenshots"
 USERS = {
     "ops": ("admin", "ops-" + secrets.token_hex(4)),
     "reader": ("viewer", "rd-" + secrets.token_hex(4)),
 }
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver") or (
-    "/usr/bin/chromedriver" if Path("/usr/bin/chromedriver").exists() else None
-)
 
 
 @dataclass
@@ -224,95 +220,69 @@ def test_an_editor_acts_under_their_airflow_name(airflow):
 
 @pytest.mark.browser
 def test_operator_splits_a_member_in_the_airflow_ui(airflow):
-    if not (CHROMIUM and CHROMEDRIVER):
-        pytest.skip(
-            "Debian chromium + chromedriver are not installed (scripts/test-services installs them as root)"
-        )
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    with browser.chrome() as driver:
+        _split_in_the_airflow_ui(driver, airflow)
+
+
+def _split_in_the_airflow_ui(driver, airflow) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    profile = tempfile.mkdtemp(prefix="ndchrome-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--window-size=1440,1000",
-        f"--user-data-dir={profile}",
-    ):
-        opts.add_argument(a)
-    # an explicit driver path: selenium-manager never looks for (or downloads) anything
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    wait = WebDriverWait(driver, 60)
-    try:
-        # sign in through Airflow's own login page
-        driver.get(airflow.base + "/")
-        wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys("ops")
-        driver.find_element(By.NAME, "password").send_keys(USERS["ops"][1])
-        driver.find_element(By.XPATH, "//button[normalize-space()='Sign in']").click()
-        nav = wait.until(
-            ec.element_to_be_clickable((By.XPATH, "//a[contains(@href, '/plugin/newsdedup')]"))
-        )
-        assert "Dedup" in (nav.text or nav.get_attribute("aria-label") or "")
-        driver.save_screenshot(str(SHOTS / "01-airflow-home-with-dedup-nav.png"))
+    wait = browser.wait(driver, 60)
+    # sign in through Airflow's own login page
+    driver.get(airflow.base + "/")
+    wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys("ops")
+    driver.find_element(By.NAME, "password").send_keys(USERS["ops"][1])
+    driver.find_element(By.XPATH, "//button[normalize-space()='Sign in']").click()
+    nav = wait.until(
+        ec.element_to_be_clickable((By.XPATH, "//a[contains(@href, '/plugin/newsdedup')]"))
+    )
+    assert "Dedup" in (nav.text or nav.get_attribute("aria-label") or "")
+    browser.shot(driver, "01-airflow-home-with-dedup-nav")
 
-        # open the dashboard from the navigation: it renders in Airflow's frame
-        nav.click()
-        frame = wait.until(
-            ec.presence_of_element_located((By.CSS_SELECTOR, "iframe[title='Dedup']"))
-        )
-        driver.switch_to.frame(frame)
-        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Overview"))
-        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "svg.chart rect")))
-        assert "ops" in driver.find_element(By.CSS_SELECTOR, ".who").text
-        driver.switch_to.default_content()
-        driver.save_screenshot(str(SHOTS / "02-dashboard-overview.png"))
+    # open the dashboard from the navigation: it renders in Airflow's frame
+    nav.click()
+    frame = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "iframe[title='Dedup']")))
+    driver.switch_to.frame(frame)
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Overview"))
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "svg.chart rect")))
+    assert "ops" in driver.find_element(By.CSS_SELECTOR, ".who").text
+    driver.switch_to.default_content()
+    browser.shot(driver, "02-dashboard-overview")
 
-        # the story list, then the copper story
-        driver.switch_to.frame(frame)
-        driver.find_element(By.LINK_TEXT, "Stories").click()
-        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Stories"))
-        driver.find_element(By.PARTIAL_LINK_TEXT, "Chile state copper output falls").click()
-        wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Chile state copper"))
-        sid = airflow.story_of(COPPER_CANONICAL)
-        member = airflow.article(COPPER_CGTN)
-        row = driver.find_element(By.ID, f"m{member}")
-        assert "duplicate" in row.text
-        driver.switch_to.default_content()
-        driver.save_screenshot(str(SHOTS / "03-story.png"))
+    # the story list, then the copper story
+    driver.switch_to.frame(frame)
+    driver.find_element(By.LINK_TEXT, "Stories").click()
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Stories"))
+    driver.find_element(By.PARTIAL_LINK_TEXT, "Chile state copper output falls").click()
+    wait.until(ec.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Chile state copper"))
+    sid = airflow.story_of(COPPER_CANONICAL)
+    member = airflow.article(COPPER_CGTN)
+    row = driver.find_element(By.ID, f"m{member}")
+    assert "duplicate" in row.text
+    driver.switch_to.default_content()
+    browser.shot(driver, "03-story")
 
-        # split the CGTN copy out, with a reason
-        driver.switch_to.frame(frame)
-        row = driver.find_element(By.ID, f"m{member}")
-        row.find_element(By.CSS_SELECTOR, "details.split summary").click()
-        why = wait.until(ec.visibility_of(row.find_element(By.NAME, "why")))
-        why.send_keys("CGTN feature on the rain, not the output figures")
-        row.find_element(By.CSS_SELECTOR, "details.split button[type=submit]").click()
-        notice = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".notice.ok")))
-        assert "Split applied" in notice.text and "moved to s" in notice.text
-        history = driver.find_element(By.ID, "history").text
-        assert "CGTN feature on the rain, not the output figures" in history
-        assert "ops" in history
-        assert not driver.find_elements(By.ID, f"m{member}")  # no longer a member
-        driver.switch_to.default_content()
-        driver.save_screenshot(str(SHOTS / "04-story-after-split.png"))
-        assert airflow.story_of(COPPER_CGTN) != sid
+    # split the CGTN copy out, with a reason
+    driver.switch_to.frame(frame)
+    row = driver.find_element(By.ID, f"m{member}")
+    row.find_element(By.CSS_SELECTOR, "details.split summary").click()
+    why = wait.until(ec.visibility_of(row.find_element(By.NAME, "why")))
+    why.send_keys("CGTN feature on the rain, not the output figures")
+    row.find_element(By.CSS_SELECTOR, "details.split button[type=submit]").click()
+    notice = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".notice.ok")))
+    assert "Split applied" in notice.text and "moved to s" in notice.text
+    history = driver.find_element(By.ID, "history").text
+    assert "CGTN feature on the rain, not the output figures" in history
+    assert "ops" in history
+    assert not driver.find_elements(By.ID, f"m{member}")  # no longer a member
+    driver.switch_to.default_content()
+    browser.shot(driver, "04-story-after-split")
+    assert airflow.story_of(COPPER_CGTN) != sid
 
-        # its new story says where it came from
-        new_story = airflow.story_of(COPPER_CGTN)
-        driver.switch_to.frame(frame)
-        driver.find_element(By.LINK_TEXT, f"s{new_story}").click()
-        wait.until(ec.text_to_be_present_in_element((By.ID, "history"), f"out of s{sid}"))
-        driver.switch_to.default_content()
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    # its new story says where it came from
+    new_story = airflow.story_of(COPPER_CGTN)
+    driver.switch_to.frame(frame)
+    driver.find_element(By.LINK_TEXT, f"s{new_story}").click()
+    wait.until(ec.text_to_be_present_in_element((By.ID, "history"), f"out of s{sid}"))
+    driver.switch_to.default_content()

@@ -21,7 +21,7 @@ PURE = [
     "pipeline.dedup.verify",
     "pipeline.dedup.cluster",
     "pipeline.merge.canonical",
-    "pipeline.merge.provenance",
+    "pipeline.merge.record",
     "pipeline.merge.versions",
     "pipeline.merge.story",
 ]

@@ -2,7 +2,6 @@ from datetime import UTC, datetime, timedelta
 
 from pipeline.config import DedupConfig
 from pipeline.dedup.cluster import assign_ids, cluster, prune
-from pipeline.merge import provenance as prov
 from pipeline.merge.canonical import choose, role
 from pipeline.model import Member
 
@@ -68,25 +67,6 @@ def test_killed_never_canonical_and_correction_wins():
     assert choose([killed], RULES) is None
     assert role(corrected, original) == "version"
     assert role(rewrite, original) == "duplicate"
-
-
-def test_paragraph_provenance_credits_earliest_carrier_and_extra_text():
-    S = prov.SourceText
-    members = {
-        1: [
-            S(1, 0, "Para one.", "para one is about the copper output in chile today"),
-            S(1, 1, "Para two.", "para two adds the figures for the el teniente mine now"),
-        ],
-        2: [
-            S(2, 0, "Para one.", "para one is about the copper output in chile today"),
-            S(2, 1, "Para two.", "para two adds the figures for the el teniente mine now"),
-            S(2, 2, "New para.", "a brand new paragraph about water permits in the north"),
-        ],
-    }
-    out = prov.paragraphs(2, [1, 2], members)
-    assert [(p.article_id, p.in_canonical) for p in out] == [(1, True), (1, True), (2, True)]
-    out = prov.paragraphs(1, [1, 2], members)
-    assert out[-1].article_id == 2 and not out[-1].in_canonical
 
 
 def test_composite_bridge_is_refused_and_refined():

@@ -59,3 +59,10 @@ def test_the_configuration_knows_every_canonical_rule_by_name():
     from pipeline.merge.canonical import RULES
 
     assert set(CANONICAL_RULES) == set(RULES)
+
+
+def test_a_misspelt_section_is_an_error_not_ignored(tmp_path):
+    toml = tmp_path / "newsdedup.toml"
+    toml.write_text("[dedupe]\nwindow_days = 7\n")
+    with pytest.raises(ConfigError, match=r"dedupe"):
+        load_settings(config_file=toml)
