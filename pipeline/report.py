@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,8 +68,20 @@ def render_report(store: Store, summaries) -> tuple[str, int]:
             f"quarantined: {quarantined} item(s) or file(s); see `newsdedup "
             "quarantine` for the reasons"
         )
-    else:
+    elif ingests:
         lines.append("quarantined: 0")
+    else:
+        # dedup alone ingests nothing, so it quarantines nothing: say what is still open
+        still = store.ingest.count_open_quarantine()
+        lines.append(
+            "quarantined: none by this run (dedup reads only stored articles)"
+            + (
+                f"; {still} open entr{'y' if still == 1 else 'ies'} from earlier ingests, "
+                "see `newsdedup quarantine`"
+                if still
+                else ""
+            )
+        )
     polled = sum(s.counts.get("fetched", 0) for s in ingests)
     if polled:
         failed = sum(s.counts.get("fetch_failed", 0) for s in ingests)
@@ -104,6 +117,57 @@ def export_stories(store: Store) -> Iterator[dict]:
             "contributors": list(r["contributors"]),
             "captions": captions.get(r["story_id"], []),
         }
+
+
+_STORY_REF = re.compile(r"^[s#](\d{1,18})$", re.I)
+# what may stand before a bare id inside an item key (newsml_L1N3CU0QQ, cgtn:2026-06-11-X)
+_KEY_SEPARATORS = frozenset(":_/-,.=")
+
+
+def resolve_item(store: Store, ref: str) -> str:
+    """What a person types for an item -> its full key: the key itself, a story (``s6``:
+    its canonical) or a bare id that ends one key (``L1N3CU0QQ``). Anything else, or a
+    bare id that ends several keys, is a one-line ConfigError that says what to type."""
+    ref = ref.strip()
+    if store.report.article(ref) is not None:
+        return ref
+    m = _STORY_REF.match(ref)
+    if m:
+        key = store.report.story_canonical_key(int(m.group(1)))
+        if key is None:
+            raise ConfigError(f"there is no story {ref}")
+        return key
+    if ref and ":" not in ref:
+        keys = [
+            k
+            for k in store.report.keys_ending_with(ref)
+            if len(k) > len(ref) and k[-len(ref) - 1] in _KEY_SEPARATORS
+        ]
+        if len(keys) == 1:
+            return keys[0]
+        if keys:
+            raise ConfigError(
+                f"{ref!r} ends {len(keys)}{'+' if len(keys) >= 20 else ''} item keys; "
+                "give the whole key: " + ", ".join(keys[:3]) + (" ..." if len(keys) > 3 else "")
+            )
+    raise ConfigError(
+        f"no item {ref!r} in the store (give an item key such as "
+        "reuters:tag:reuters.com,2026:newsml_L1N3CU0QQ, its id L1N3CU0QQ, or a story s6)"
+    )
+
+
+def next_steps(store: Store, cmd: str = "newsdedup", flags: str = "") -> str:
+    """What to try after a run: ``cmd`` as it was called, the same database ``flags``."""
+    out = ["next:"]
+    big = store.report.largest_story()
+    if big is not None:
+        out.append(
+            f"  {cmd} explain s{big['story_id']}{flags}    "
+            f"# why its {big['member_count']} copies are one story"
+        )
+    out.append(f"  {cmd} export stories{flags}    # every story as JSON Lines")
+    out.append(f"  {cmd} dashboard{flags}    # browse, split and merge on http://127.0.0.1:8090/")
+    return "\n".join(out)
 
 
 def explain(store: Store, key: str) -> str | None:

@@ -47,3 +47,15 @@ class Report(Part):
     def edges_of(self, article_id: int) -> list[dict]:
         """The article's verified story pairs, duplicates and closest first."""
         return self._rows("edges_of", id=article_id)
+
+    def story_canonical_key(self, story_id: int) -> str | None:
+        row = self._one("story_canonical_key", story_id=story_id)
+        return row["item_key"] if row else None
+
+    def keys_ending_with(self, tail: str) -> list[str]:
+        """Item keys that end with ``tail`` (at most 20)."""
+        return [r["item_key"] for r in self._rows("keys_ending_with", tail=tail)]
+
+    def largest_story(self) -> dict | None:
+        """item_key (its canonical), story_id, member_count of the largest live story."""
+        return self._one("largest_story")

@@ -69,3 +69,22 @@ ORDER BY (m.role = 'canonical') DESC, a.published_at, a.id
 SELECT p.kind, p.ord, p.text, p.in_canonical, a.item_key
 FROM provenance p JOIN article a ON a.id = p.article_id
 WHERE p.story_id = %(story_id)s ORDER BY p.kind DESC, p.ord
+
+-- name: story_canonical_key
+-- ``explain s6``: a story is told through its canonical item.
+SELECT a.item_key FROM story s JOIN article a ON a.id = s.canonical_article_id
+WHERE s.id = %(story_id)s
+
+-- name: keys_ending_with
+-- ``explain L1N3CU0QQ``: a bare id is the tail of an item key (a sequential scan, fine
+-- for one command-line lookup). The caller checks the character before the tail.
+SELECT item_key FROM article
+WHERE right(item_key, length(%(tail)s)) = %(tail)s
+ORDER BY item_key LIMIT 20
+
+-- name: largest_story
+-- The run report's suggestion of an item worth explaining.
+SELECT a.item_key, s.id AS story_id, s.member_count
+FROM story s JOIN article a ON a.id = s.canonical_article_id
+WHERE s.merged_into IS NULL AND s.member_count > 1
+ORDER BY s.member_count DESC, s.id LIMIT 1
