@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipeline.errors import ConfigError
 from pipeline.evaluate import Report, misses
+from pipeline.merge.record import CONTRIBUTION
 from pipeline.store.store import Store
 
 STAGE_ORDER = (
@@ -107,16 +108,37 @@ def export_stories(store: Store) -> Iterator[dict]:
         captions[r["story_id"]].append(
             {"text": r["text"], "group": f"g{r['group_id']}" if r["group_id"] is not None else None}
         )
+    records: dict[int, list[dict]] = defaultdict(list)
+    lent: dict[int, list[dict]] = defaultdict(list)
+    for r in store.report.story_records():
+        entry = {"text": r["text"], "credit": r["credit"], "kind": _record_kind(r)}
+        if entry["kind"] == CONTRIBUTION:
+            lent[r["story_id"]].append({"text": r["text"], "credit": r["credit"]})
+        else:
+            records[r["story_id"]].append(entry)
     for r in store.report.stories():
         if not r["members"]:
             continue
         yield {
             "story_id": f"s{r['story_id']}",
             "canonical": r["canonical"],
+            "headline": r["headline"],
             "members": list(r["members"]),
             "contributors": list(r["contributors"]),
             "captions": captions.get(r["story_id"], []),
+            "record": records.get(r["story_id"], []),
+            "contributions": lent.get(r["story_id"], []),
+            # every member killed: nothing of the story may be used
+            "killed": r["canonical"] is None,
+            "killed_members": list(r["killed_members"]),
         }
+
+
+def _record_kind(row: dict) -> str:
+    """canonical / added / caption / contribution, as the export names a record entry."""
+    if row["kind"] == "paragraph":
+        return "canonical" if row["in_canonical"] else "added"
+    return row["kind"]
 
 
 _STORY_REF = re.compile(r"^[s#](\d{1,18})$", re.I)
@@ -180,6 +202,8 @@ def explain(store: Store, key: str) -> str | None:
         f"  source {a['source']}, format {a['format']}, first created "
         f"{a['first_created']}, {a['word_count']} words" + (", KILLED" if a["killed"] else ""),
     ]
+    if a["killed"] or a["pub_status"] == "withheld":
+        out.append("  killed: true - do not use; its text is in no merged record")
     versions = store.report.versions(key)
     out.append(f"  versions received: {len(versions)}")
     for v in versions:
@@ -193,29 +217,40 @@ def explain(store: Store, key: str) -> str | None:
     if m is None:
         out.append("  story: none yet (waiting for the next dedup batch)")
     else:
-        out.append(f"  story s{m['story_id']} ({m['member_count']} members), role {m['role']}")
+        n = m["member_count"]
+        out.append(
+            f"  story s{m['story_id']} ({n} member{'' if n == 1 else 's'}), role "
+            + ("killed" if a["killed"] else m["role"])
+            + (", killed: true (every member killed)" if m["canonical_key"] is None else "")
+        )
         out.append(f"    why: {m['reason']}")
         if m["canonical_key"] and m["canonical_key"] != key:
             out.append(f'    canonical: {m["canonical_key"]} "{m["canonical_headline"]}"')
         for mm in store.report.story_members(m["story_id"]):
-            flag = " killed" if mm["killed"] else ""
-            out.append(f"      {mm['role']:<11} {mm['similarity']:.2f} {mm['item_key']}{flag}")
+            # a member without a verified edge (operator merge, alone) has no score
+            sim = (
+                f"{mm['similarity']:.2f}"
+                if mm["similarity"] or mm["role"] == "canonical"
+                else "   -"
+            )
+            who = "killed" if mm["killed"] else mm["role"]
+            out.append(f"      {who:<11} {sim} {mm['item_key']}")
             if mm["role"] != "canonical":
                 # the member's own evidence: its edge to the canonical, or to most members
                 why = mm["reason"] if len(mm["reason"]) <= 150 else mm["reason"][:147] + "..."
                 out.append(f"        {why}")
         prov = store.report.story_provenance(m["story_id"])
-        if prov:
+        own = [p for p in prov if p["kind"] != CONTRIBUTION]
+        lent = [p for p in prov if p["kind"] == CONTRIBUTION]
+        if own:
             out.append(
-                "    merged record (each paragraph and caption with the member it "
-                "comes from; + = not in the canonical text):"
+                "    merged record (each paragraph and caption credited to the earliest item "
+                "with its wording; + = not in the canonical text):"
             )
-            for p in prov:
-                mark = " " if p["in_canonical"] else "+"
-                snippet = p["text"] if len(p["text"]) <= 60 else p["text"][:57] + "..."
-                out.append(
-                    f"     {mark}{p['kind'][0]}{p['ord']:<3} {snippet:<60}  <- {p['item_key']}"
-                )
+            out += [_record_line(p, "+" if not p["in_canonical"] else " ") for p in own]
+        if lent:
+            out.append("    lent by articles of other stories (credited, not merged):")
+            out += [_record_line(p, " ") for p in lent]
     edges = store.report.edges_of(a["id"])
     if edges:
         out.append(f"  verified pairs: {len(edges)}")
@@ -224,6 +259,11 @@ def explain(store: Store, key: str) -> str | None:
     else:
         out.append("  verified pairs: none (no LSH candidate shared enough bands)")
     return "\n".join(out)
+
+
+def _record_line(p: dict, mark: str) -> str:
+    snippet = p["text"] if len(p["text"]) <= 60 else p["text"][:57] + "..."
+    return f"     {mark}{p['kind'][0]}{p['ord']:<3} {snippet:<60}  <- {p['item_key']}"
 
 
 def read_jsonl(path: Path, required: tuple[str, ...] = ()) -> Iterator[dict]:

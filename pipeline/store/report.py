@@ -20,8 +20,14 @@ class Report(Part):
         return self._one("repeated_caption_groups")["groups"]
 
     def stories(self) -> list[dict]:
-        """Every live story: story_id, canonical and member item keys, contributors."""
+        """Every live story: story_id, canonical, headline, member item keys, contributors,
+        killed members."""
         return self._rows("export_stories")
+
+    def story_records(self) -> list[dict]:
+        """story_id, kind, in_canonical, text, credit (item key) of every provenance row of
+        a live story: its merged record and contributions, in order."""
+        return self._rows("export_record")
 
     def story_captions(self) -> list[dict]:
         """story_id, text, group_id of every caption of a live story's members."""
