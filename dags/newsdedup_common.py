@@ -1,4 +1,4 @@
-"""Shared pieces of the newsdedup DAGs: assets, default arguments, the database URL.
+"""Shared pieces of the newsdedup DAGs: assets, default arguments, the pool, the database.
 
 Not a DAG file (see .airflowignore). Cheap to import: airflow.sdk and pipeline.tasks only.
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset
+
+from pipeline.airflow_db import POOL
 
 OWNER = "newsdedup"
 TAGS = ["newsdedup"]
@@ -28,6 +30,12 @@ def articles_asset(source: str) -> Asset:
     )
 
 
+# Tasks that work on the pipeline database take a slot of this pool (python -m
+# pipeline.airflow_db init --pool creates it), so a backfill cannot open more sessions than
+# the database is sized for.
+DB_POOL = {"pool": POOL}
+
+
 def default_args(retries: int = 3) -> dict:
     """Retries with exponential backoff: every task is idempotent, so a retry is safe."""
     return {
@@ -39,25 +47,12 @@ def default_args(retries: int = 3) -> dict:
     }
 
 
-def db_url() -> str:
-    """The pipeline database, resolved inside a task: the Airflow connection newsdedup_db
-    (AIRFLOW_CONN_NEWSDEDUP_DB works), else NEWSDEDUP_DATABASE_URL."""
-    from airflow.sdk import Connection
-    from airflow.sdk.exceptions import AirflowNotFoundException
+def target():
+    """Where a task works: the connection newsdedup_db (through the postgres provider's
+    hook; no fallback) and the task's own DAG run, which its stage rows keep."""
+    from airflow.sdk import get_current_context
 
-    from pipeline import tasks
+    from pipeline import airflow_db
+    from pipeline.tasks import Target
 
-    try:
-        conn = Connection.get(tasks.CONNECTION_ID)
-    except AirflowNotFoundException:
-        return tasks.database_url(None)
-    return tasks.database_url(
-        {
-            "host": conn.host,
-            "port": conn.port,
-            "login": conn.login,
-            "password": conn.password,
-            "schema": conn.schema,
-            "extra": conn.extra_dejson,
-        }
-    )
+    return Target(airflow_db.url(), airflow_db.origin(get_current_context()))

@@ -14,7 +14,16 @@ from airflow.sdk import (
     get_current_context,
     task,
 )
-from newsdedup_common import PENDING, START, STORIES, TAGS, articles_asset, db_url, default_args
+from newsdedup_common import (
+    DB_POOL,
+    PENDING,
+    START,
+    STORIES,
+    TAGS,
+    articles_asset,
+    default_args,
+    target,
+)
 
 from pipeline import tasks as nd
 
@@ -74,43 +83,43 @@ with DAG(
     doc_md=DOC,
 ):
 
-    @task
+    @task(**DB_POOL)
     def open_batch() -> list[int]:
         """Claim the pending articles into a batch keyed by this DAG run (or resume an
         unfinished one). Returns the shards to map over (none for an empty batch) and
         pushes the batch key as XCom ``batch_key``."""
         ctx = get_current_context()
-        got = nd.open_batch(db_url(), f"airflow {ctx['dag_run'].run_id}", ctx["params"]["shards"])
+        got = nd.open_batch(target(), f"airflow {ctx['dag_run'].run_id}", ctx["params"]["shards"])
         ctx["ti"].xcom_push(key="batch_key", value=got["batch_key"])
         ctx["ti"].xcom_push(key="articles", value=got["counts"].get("articles", 0))
         return got["shards"]
 
-    @task(map_index_template="{{ shard_label }}")
+    @task(map_index_template="{{ shard_label }}", **DB_POOL)
     def sign(batch_key: str, shard: int) -> dict:
         """MinHash signatures and LSH bands of one shard of the batch."""
         shards = _label(shard)
-        return nd.sign(db_url(), batch_key, shard, shards)["counts"]
+        return nd.sign(target(), batch_key, shard, shards)["counts"]
 
-    @task
+    @task(**DB_POOL)
     def candidates(batch_key: str) -> dict:
         """One band join of the batch against history in the time window."""
-        return nd.candidates(db_url(), batch_key)["counts"]
+        return nd.candidates(target(), batch_key)["counts"]
 
-    @task(map_index_template="{{ shard_label }}")
+    @task(map_index_template="{{ shard_label }}", **DB_POOL)
     def verify(batch_key: str, shard: int) -> dict:
         """Exact scores, verdict and reason for one shard of the candidate pairs."""
         shards = _label(shard)
-        return nd.verify(db_url(), batch_key, shard, shards)["counts"]
+        return nd.verify(target(), batch_key, shard, shards)["counts"]
 
-    @task
+    @task(**DB_POOL)
     def cluster_merge(batch_key: str) -> dict:
         """Re-cluster every story the batch touches; stage the merged records."""
-        return nd.cluster_merge(db_url(), batch_key)["counts"]
+        return nd.cluster_merge(target(), batch_key)["counts"]
 
-    @task(outlets=[STORIES])
+    @task(outlets=[STORIES], **DB_POOL)
     def publish(batch_key: str) -> dict:
         """Apply the staged stories in one transaction."""
-        got = nd.publish(db_url(), batch_key)
+        got = nd.publish(target(), batch_key)
         return {**got["counts"], "pending": got["pending"]}
 
     @task(outlets=[PENDING])

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
-from newsdedup_common import START, TAGS, articles_asset, db_url, default_args
+from newsdedup_common import DB_POOL, START, TAGS, articles_asset, default_args, target
 
 from pipeline import tasks as nd
 
@@ -48,14 +48,14 @@ def ingest_dag(source: nd.SourceConfig) -> DAG:
         ),
     ) as dag:
 
-        @task(execution_timeout=timedelta(hours=1))
+        @task(execution_timeout=timedelta(hours=1), **DB_POOL)
         def ingest(source_name: str) -> dict:
             """Store, parse and apply the files that arrived up to the run's trigger time."""
             ctx = get_current_context()
             run = ctx["dag_run"]
             start, end = ctx.get("data_interval_start"), ctx.get("data_interval_end")
             key = nd.interval_key(start, end, run.run_after)
-            return nd.ingest(db_url(), source_name, run.run_after, key)
+            return nd.ingest(target(), source_name, run.run_after, key)
 
         @task(outlets=[asset])
         def announce(result: dict) -> dict:

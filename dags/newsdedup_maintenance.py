@@ -4,7 +4,7 @@ change of the dedup configuration, rebuild the stories of a time range."""
 from __future__ import annotations
 
 from airflow.sdk import DAG, Param, get_current_context, task
-from newsdedup_common import PENDING, START, TAGS, db_url, default_args
+from newsdedup_common import DB_POOL, PENDING, START, TAGS, default_args, target
 
 from pipeline import tasks as nd
 
@@ -25,6 +25,9 @@ Trigger with a form (the `operation` decides what runs, the other fields are its
   re-clusters them, and every story they belong to, under the current configuration and
   operator overrides. Refused (and retried) while a dedup batch is open.
 
+* **migrate**: apply the pipeline database's pending migrations after an upgrade (tasks
+  never migrate: they fail with a clear message while the schema is behind).
+
 *requeue* and *rebuild* update `newsdedup://articles/pending`, which runs `newsdedup_dedup`.
 Every operation is recorded in the pipeline's `run` table.
 """
@@ -40,9 +43,10 @@ with DAG(
     params={
         "operation": Param(
             "requeue",
-            enum=["requeue", "resign", "rebuild"],
+            enum=["requeue", "resign", "rebuild", "migrate"],
             title="Operation",
-            description="requeue quarantined payloads, resign history, or rebuild a time range",
+            description="requeue quarantined payloads, resign history, rebuild a time range, "
+            "or migrate the pipeline database's schema",
         ),
         "payload_id": Param(
             None,
@@ -86,33 +90,45 @@ with DAG(
                 raise nd.ConfigError("since must be before until")
         except nd.ConfigError as e:  # a form mistake: retrying would not help
             raise AirflowFailException(str(e)) from None
-        return {"requeue": "requeue", "resign": "resign_shards", "rebuild": "rebuild"}[op]
+        return {
+            "requeue": "requeue",
+            "resign": "resign_shards",
+            "rebuild": "rebuild",
+            "migrate": "migrate",
+        }[op]
 
-    @task(outlets=[PENDING])
+    @task(outlets=[PENDING], **DB_POOL)
     def requeue() -> dict:
         """Re-parse quarantined payloads."""
-        return nd.requeue(db_url(), get_current_context()["params"]["payload_id"])
+        return nd.requeue(target(), get_current_context()["params"]["payload_id"])
 
     @task
     def resign_shards() -> list[int]:
         """The shards to map resign over."""
         return nd.shard_list(get_current_context()["params"]["shards"])
 
-    @task(map_index_template="{{ shard_label }}")
+    @task(map_index_template="{{ shard_label }}", **DB_POOL)
     def resign(shard: int) -> dict:
         """Signatures under the current fingerprint for one shard of history."""
         ctx = get_current_context()
         shards = ctx["params"]["shards"]
         ctx["shard_label"] = f"shard {shard + 1} of {shards}"
         since, until = _range(ctx["params"])
-        return nd.resign(db_url(), shard, shards, since, until)["counts"]
+        return nd.resign(target(), shard, shards, since, until)["counts"]
 
-    @task(outlets=[PENDING])
+    @task(outlets=[PENDING], **DB_POOL)
     def rebuild() -> dict:
         """Queue the time range for a fresh dedup batch."""
         since, until = _range(get_current_context()["params"])
-        return nd.rebuild(db_url(), since, until)
+        return nd.rebuild(target(), since, until)
+
+    @task(**DB_POOL)
+    def migrate() -> list[str]:
+        """Apply the pipeline's pending migrations (tasks only check the schema)."""
+        from pipeline import airflow_db
+
+        return airflow_db.init()
 
     shards = resign_shards()
-    choose() >> [requeue(), shards, rebuild()]
+    choose() >> [requeue(), shards, rebuild(), migrate()]
     resign.expand(shard=shards)

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import json
 import logging
+import os
+import re
+import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -29,8 +33,17 @@ class UsageError(Exception):
     pass
 
 
+_INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)$")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # one line, exit 2, like every other user mistake
+        m = _INVALID_CHOICE.search(message)
+        if m:
+            choices = re.findall(r"'([^']*)'", m.group(2)) or m.group(2).split(", ")
+            close = difflib.get_close_matches(m.group(1), choices, n=1, cutoff=0.6)
+            if close:
+                message += f"; did you mean {close[0]!r}?"
         raise UsageError(f"{self.prog}: {message}")
 
 
@@ -99,11 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
 
     p = sub.add_parser("explain", help="tell the story of one item: versions, edges, merge")
-    p.add_argument("item_key", metavar="ITEM_KEY", help="e.g. reuters:tag:reuters.com,2019:...")
+    p.add_argument(
+        "item_key",
+        metavar="ITEM",
+        help="an item key (reuters:tag:reuters.com,2026:newsml_L1N3CU0QQ), its bare id "
+        "(L1N3CU0QQ) or a story (s6: its canonical)",
+    )
     _common(p)
 
     p = sub.add_parser("quarantine", help="list quarantined payloads and items with reasons")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument(
+        "--limit", type=int, default=50, metavar="N", help="show at most N (default: %(default)s)"
+    )
     _common(p)
 
     p = sub.add_parser("requeue", help="re-parse quarantined payloads (after a parser fix)")
@@ -239,6 +259,11 @@ def cmd_run(args, settings: Settings) -> int:
     sources = tuple(s for s in settings.sources if s.folders or s.urls)
     if args.inbox or not sources:
         inbox = Path(args.inbox).expanduser() if args.inbox else SAMPLE_INBOX
+        if inbox.exists() and not inbox.is_dir():
+            raise ConfigError(
+                f"{inbox} is not a folder: --inbox takes a folder with reuters/, xinhua/ "
+                "or cgtn/ subfolders"
+            )
         if not inbox.is_dir():
             raise ConfigError(f"inbox folder not found: {inbox}")
         if not any((inbox / s).is_dir() for s in ("reuters", "xinhua", "cgtn")):
@@ -251,7 +276,30 @@ def cmd_run(args, settings: Settings) -> int:
     with store:
         print(f"newsdedup run: {what} -> {_where(settings, url)}")
         summaries = run.sources(store, sources, settings.dedup, progress=_Progress())
-        return _report(store, summaries)
+        code = _report(store, summaries)
+        from pipeline.report import next_steps
+
+        print(next_steps(store, _prog(), _db_flags(args)))
+        return code
+
+
+def _prog() -> str:
+    """How the person called us, for commands we suggest (.venv/bin/newsdedup...)."""
+    argv0 = Path(sys.argv[0])
+    if argv0.name != "newsdedup":
+        return "newsdedup"
+    with contextlib.suppress(ValueError):
+        return os.path.relpath(argv0) if argv0.resolve().is_relative_to(Path.cwd()) else argv0.name
+    return argv0.name
+
+
+def _db_flags(args) -> str:
+    """The database options given, repeated in suggested commands."""
+    flags = ""
+    for opt, value in (("--database-url", args.database_url), ("--data-dir", args.data_dir)):
+        if value:
+            flags += f" {opt} {shlex.quote(value)}"
+    return flags
 
 
 def _report(store, summaries) -> int:
@@ -350,11 +398,11 @@ def cmd_export(args, settings: Settings) -> int:
 
 
 def cmd_explain(args, settings: Settings) -> int:
-    from pipeline.report import explain
+    from pipeline.report import explain, resolve_item
 
     store, _ = _open(settings)
     with store:
-        text = explain(store, args.item_key)
+        text = explain(store, resolve_item(store, args.item_key))
     if text is None:
         raise ConfigError(f"no item {args.item_key!r} in the store")
     print(text)
@@ -371,7 +419,7 @@ def cmd_quarantine(args, settings: Settings) -> int:
         return EXIT_OK
     print(
         f"{total} open quarantine entr{'y' if total == 1 else 'ies'}"
-        + (f" (showing {len(rows)})" if total > len(rows) else "")
+        + (f" (showing {len(rows)}; `--limit N` shows more)" if total > len(rows) else "")
     )
     for r in rows:
         what = r["item_key"] or "whole payload"

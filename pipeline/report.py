@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.errors import ConfigError
 from pipeline.evaluate import Report, misses
+from pipeline.merge.record import CONTRIBUTION
 from pipeline.store.store import Store
 
 STAGE_ORDER = (
@@ -67,8 +69,20 @@ def render_report(store: Store, summaries) -> tuple[str, int]:
             f"quarantined: {quarantined} item(s) or file(s); see `newsdedup "
             "quarantine` for the reasons"
         )
-    else:
+    elif ingests:
         lines.append("quarantined: 0")
+    else:
+        # dedup alone ingests nothing, so it quarantines nothing: say what is still open
+        still = store.ingest.count_open_quarantine()
+        lines.append(
+            "quarantined: none by this run (dedup reads only stored articles)"
+            + (
+                f"; {still} open entr{'y' if still == 1 else 'ies'} from earlier ingests, "
+                "see `newsdedup quarantine`"
+                if still
+                else ""
+            )
+        )
     polled = sum(s.counts.get("fetched", 0) for s in ingests)
     if polled:
         failed = sum(s.counts.get("fetch_failed", 0) for s in ingests)
@@ -94,16 +108,88 @@ def export_stories(store: Store) -> Iterator[dict]:
         captions[r["story_id"]].append(
             {"text": r["text"], "group": f"g{r['group_id']}" if r["group_id"] is not None else None}
         )
+    records: dict[int, list[dict]] = defaultdict(list)
+    lent: dict[int, list[dict]] = defaultdict(list)
+    for r in store.report.story_records():
+        entry = {"text": r["text"], "credit": r["credit"], "kind": _record_kind(r)}
+        if entry["kind"] == CONTRIBUTION:
+            lent[r["story_id"]].append({"text": r["text"], "credit": r["credit"]})
+        else:
+            records[r["story_id"]].append(entry)
     for r in store.report.stories():
         if not r["members"]:
             continue
         yield {
             "story_id": f"s{r['story_id']}",
             "canonical": r["canonical"],
+            "headline": r["headline"],
             "members": list(r["members"]),
             "contributors": list(r["contributors"]),
             "captions": captions.get(r["story_id"], []),
+            "record": records.get(r["story_id"], []),
+            "contributions": lent.get(r["story_id"], []),
+            # every member killed: nothing of the story may be used
+            "killed": r["canonical"] is None,
+            "killed_members": list(r["killed_members"]),
         }
+
+
+def _record_kind(row: dict) -> str:
+    """canonical / added / caption / contribution, as the export names a record entry."""
+    if row["kind"] == "paragraph":
+        return "canonical" if row["in_canonical"] else "added"
+    return row["kind"]
+
+
+_STORY_REF = re.compile(r"^[s#](\d{1,18})$", re.I)
+# what may stand before a bare id inside an item key (newsml_L1N3CU0QQ, cgtn:2026-06-11-X)
+_KEY_SEPARATORS = frozenset(":_/-,.=")
+
+
+def resolve_item(store: Store, ref: str) -> str:
+    """What a person types for an item -> its full key: the key itself, a story (``s6``:
+    its canonical) or a bare id that ends one key (``L1N3CU0QQ``). Anything else, or a
+    bare id that ends several keys, is a one-line ConfigError that says what to type."""
+    ref = ref.strip()
+    if store.report.article(ref) is not None:
+        return ref
+    m = _STORY_REF.match(ref)
+    if m:
+        key = store.report.story_canonical_key(int(m.group(1)))
+        if key is None:
+            raise ConfigError(f"there is no story {ref}")
+        return key
+    if ref and ":" not in ref:
+        keys = [
+            k
+            for k in store.report.keys_ending_with(ref)
+            if len(k) > len(ref) and k[-len(ref) - 1] in _KEY_SEPARATORS
+        ]
+        if len(keys) == 1:
+            return keys[0]
+        if keys:
+            raise ConfigError(
+                f"{ref!r} ends {len(keys)}{'+' if len(keys) >= 20 else ''} item keys; "
+                "give the whole key: " + ", ".join(keys[:3]) + (" ..." if len(keys) > 3 else "")
+            )
+    raise ConfigError(
+        f"no item {ref!r} in the store (give an item key such as "
+        "reuters:tag:reuters.com,2026:newsml_L1N3CU0QQ, its id L1N3CU0QQ, or a story s6)"
+    )
+
+
+def next_steps(store: Store, cmd: str = "newsdedup", flags: str = "") -> str:
+    """What to try after a run: ``cmd`` as it was called, the same database ``flags``."""
+    out = ["next:"]
+    big = store.report.largest_story()
+    if big is not None:
+        out.append(
+            f"  {cmd} explain s{big['story_id']}{flags}    "
+            f"# why its {big['member_count']} copies are one story"
+        )
+    out.append(f"  {cmd} export stories{flags}    # every story as JSON Lines")
+    out.append(f"  {cmd} dashboard{flags}    # browse, split and merge on http://127.0.0.1:8090/")
+    return "\n".join(out)
 
 
 def explain(store: Store, key: str) -> str | None:
@@ -116,6 +202,8 @@ def explain(store: Store, key: str) -> str | None:
         f"  source {a['source']}, format {a['format']}, first created "
         f"{a['first_created']}, {a['word_count']} words" + (", KILLED" if a["killed"] else ""),
     ]
+    if a["killed"] or a["pub_status"] == "withheld":
+        out.append("  killed: true - do not use; its text is in no merged record")
     versions = store.report.versions(key)
     out.append(f"  versions received: {len(versions)}")
     for v in versions:
@@ -129,29 +217,40 @@ def explain(store: Store, key: str) -> str | None:
     if m is None:
         out.append("  story: none yet (waiting for the next dedup batch)")
     else:
-        out.append(f"  story s{m['story_id']} ({m['member_count']} members), role {m['role']}")
+        n = m["member_count"]
+        out.append(
+            f"  story s{m['story_id']} ({n} member{'' if n == 1 else 's'}), role "
+            + ("killed" if a["killed"] else m["role"])
+            + (", killed: true (every member killed)" if m["canonical_key"] is None else "")
+        )
         out.append(f"    why: {m['reason']}")
         if m["canonical_key"] and m["canonical_key"] != key:
             out.append(f'    canonical: {m["canonical_key"]} "{m["canonical_headline"]}"')
         for mm in store.report.story_members(m["story_id"]):
-            flag = " killed" if mm["killed"] else ""
-            out.append(f"      {mm['role']:<11} {mm['similarity']:.2f} {mm['item_key']}{flag}")
+            # a member without a verified edge (operator merge, alone) has no score
+            sim = (
+                f"{mm['similarity']:.2f}"
+                if mm["similarity"] or mm["role"] == "canonical"
+                else "   -"
+            )
+            who = "killed" if mm["killed"] else mm["role"]
+            out.append(f"      {who:<11} {sim} {mm['item_key']}")
             if mm["role"] != "canonical":
                 # the member's own evidence: its edge to the canonical, or to most members
                 why = mm["reason"] if len(mm["reason"]) <= 150 else mm["reason"][:147] + "..."
                 out.append(f"        {why}")
         prov = store.report.story_provenance(m["story_id"])
-        if prov:
+        own = [p for p in prov if p["kind"] != CONTRIBUTION]
+        lent = [p for p in prov if p["kind"] == CONTRIBUTION]
+        if own:
             out.append(
-                "    merged record (each paragraph and caption with the member it "
-                "comes from; + = not in the canonical text):"
+                "    merged record (each paragraph and caption credited to the earliest item "
+                "with its wording; + = not in the canonical text):"
             )
-            for p in prov:
-                mark = " " if p["in_canonical"] else "+"
-                snippet = p["text"] if len(p["text"]) <= 60 else p["text"][:57] + "..."
-                out.append(
-                    f"     {mark}{p['kind'][0]}{p['ord']:<3} {snippet:<60}  <- {p['item_key']}"
-                )
+            out += [_record_line(p, "+" if not p["in_canonical"] else " ") for p in own]
+        if lent:
+            out.append("    lent by articles of other stories (credited, not merged):")
+            out += [_record_line(p, " ") for p in lent]
     edges = store.report.edges_of(a["id"])
     if edges:
         out.append(f"  verified pairs: {len(edges)}")
@@ -160,6 +259,11 @@ def explain(store: Store, key: str) -> str | None:
     else:
         out.append("  verified pairs: none (no LSH candidate shared enough bands)")
     return "\n".join(out)
+
+
+def _record_line(p: dict, mark: str) -> str:
+    snippet = p["text"] if len(p["text"]) <= 60 else p["text"][:57] + "..."
+    return f"     {mark}{p['kind'][0]}{p['ord']:<3} {snippet:<60}  <- {p['item_key']}"
 
 
 def read_jsonl(path: Path, required: tuple[str, ...] = ()) -> Iterator[dict]:

@@ -6,8 +6,10 @@ its own connection, runs one idempotent stage of ``pipeline.stages`` (which reco
 the ``run`` table) and closes the connection, so any worker can run any call in any order
 a scheduler retries them in.
 
-Nothing here imports Airflow: the DAG files resolve the Airflow connection and pass its
-fields to :func:`database_url`.
+Nothing here imports Airflow: the DAG files resolve the connection ``newsdedup_db``
+(:mod:`pipeline.airflow_db`) and pass a :class:`Target`, the database's URL and the DAG run
+the task works for, which the batch and the stage's run row keep. A task never migrates: it
+checks that the schema is current and fails in one line when it is behind.
 """
 
 from __future__ import annotations
@@ -23,10 +25,9 @@ from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from pipeline.config import DEFAULT_SOURCES, ConfigError, Settings, SourceConfig, load_settings
+from pipeline.model import RunOrigin
 
 log = logging.getLogger("newsdedup.tasks")
-
-CONNECTION_ID = "newsdedup_db"
 
 # libpq parameters an Airflow connection may carry in its extra field
 _LIBPQ_EXTRA = (
@@ -101,29 +102,23 @@ def connection_json(url: str) -> str:
     return json.dumps({k: v for k, v in fields.items() if v not in (None, "")})
 
 
-def database_url(connection: dict | None, settings: Settings | None = None) -> str:
-    """The pipeline database for a task: the Airflow connection ``newsdedup_db`` when it
-    exists (its fields as a dict), else ``NEWSDEDUP_DATABASE_URL`` / ``database_url`` in
-    newsdedup.toml. Never the embedded server: each worker would get a private database."""
-    if connection is not None:
-        return url_from_connection(**connection)
-    settings = settings or load_settings()
-    if settings.database_url:
-        return settings.database_url
-    raise ConfigError(
-        f"no database for the newsdedup tasks: define the Airflow connection {CONNECTION_ID} "
-        "(e.g. AIRFLOW_CONN_NEWSDEDUP_DB) or set NEWSDEDUP_DATABASE_URL"
-    )
-
-
 # --- helpers -------------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Where a task works: the pipeline database, and the scheduler's run it works for."""
+
+    url: str
+    origin: RunOrigin | None = None
+
+
 @contextmanager
-def _store(url: str) -> Iterator:
+def _store(db: Target | str) -> Iterator:
     from pipeline.store.store import Store
 
-    store = Store.open(url)
+    t = db if isinstance(db, Target) else Target(db)
+    store = Store.open(t.url, migrate=False, check=True, origin=t.origin)
     try:
         yield store
     finally:
@@ -182,7 +177,7 @@ def files_for(source: SourceConfig, cutoff: datetime) -> list[Path]:
     return out
 
 
-def ingest(url: str, source_name: str, cutoff: datetime, key: str) -> dict:
+def ingest(db: Target | str, source_name: str, cutoff: datetime, key: str) -> dict:
     """Ingest one source's folders up to ``cutoff``; ``changed`` says whether articles were
     added, updated or killed (then they are pending for the next dedup batch)."""
     from pipeline.stages import ingest
@@ -205,7 +200,7 @@ def ingest(url: str, source_name: str, cutoff: datetime, key: str) -> dict:
         cutoff.isoformat(),
         ", ".join(source.folders) or "no folder",
     )
-    with _store(url) as store:
+    with _store(db) as store:
         # the folders' files are already listed (up to the cutoff); feeds are polled with
         # their cursors, so a retry of this run fetches nothing twice
         only_urls = dataclasses.replace(source, folders=())
@@ -231,56 +226,56 @@ def interval_key(start: datetime | None, end: datetime | None, run_after: dateti
 # --- dedup stages --------------------------------------------------------------------------
 
 
-def open_batch(url: str, key: str, shards: int) -> dict:
+def open_batch(db: Target | str, key: str, shards: int) -> dict:
     """Open (or resume) a batch. ``shards`` is the list to map the parallel stages over;
     empty when there is nothing to do, so they are skipped."""
     from pipeline.stages import batch
 
     settings = load_settings()
-    with _store(url) as store:
+    with _store(db) as store:
         out = _out(batch.open_batch(store, settings.dedup, key=key))
     out["shards"] = shard_list(shards) if out["counts"].get("articles") else []
     return out
 
 
-def _batch_stage(url: str, batch_key: str, fn, *args) -> dict:
+def _batch_stage(db: Target | str, batch_key: str, fn, *args) -> dict:
     """One stage of a batch, under the configuration the batch was opened with."""
     from pipeline.stages.batch import config_of, load
 
-    with _store(url) as store:
+    with _store(db) as store:
         batch = load(store, batch_key)
         return _out(fn(store, batch, config_of(store, batch), *args))
 
 
-def sign(url: str, batch_key: str, shard: int, shards: int) -> dict:
+def sign(db: Target | str, batch_key: str, shard: int, shards: int) -> dict:
     from pipeline.stages import sign
 
-    return _batch_stage(url, batch_key, sign.run, shard, shards)
+    return _batch_stage(db, batch_key, sign.run, shard, shards)
 
 
-def candidates(url: str, batch_key: str) -> dict:
+def candidates(db: Target | str, batch_key: str) -> dict:
     from pipeline.stages import candidates
 
-    return _batch_stage(url, batch_key, candidates.run)
+    return _batch_stage(db, batch_key, candidates.run)
 
 
-def verify(url: str, batch_key: str, shard: int, shards: int) -> dict:
+def verify(db: Target | str, batch_key: str, shard: int, shards: int) -> dict:
     from pipeline.stages import verify
 
-    return _batch_stage(url, batch_key, verify.run, shard, shards, _LogProgress())
+    return _batch_stage(db, batch_key, verify.run, shard, shards, _LogProgress())
 
 
-def cluster_merge(url: str, batch_key: str) -> dict:
+def cluster_merge(db: Target | str, batch_key: str) -> dict:
     from pipeline.stages import cluster_merge
 
-    return _batch_stage(url, batch_key, cluster_merge.run)
+    return _batch_stage(db, batch_key, cluster_merge.run)
 
 
-def publish(url: str, batch_key: str) -> dict:
+def publish(db: Target | str, batch_key: str) -> dict:
     from pipeline.stages import publish
     from pipeline.stages.batch import load, pending
 
-    with _store(url) as store:
+    with _store(db) as store:
         out = _out(publish.run(store, load(store, batch_key)))
         out["pending"] = pending(store)
     if out["pending"]:
@@ -291,29 +286,29 @@ def publish(url: str, batch_key: str) -> dict:
 # --- maintenance ---------------------------------------------------------------------------
 
 
-def requeue(url: str, payload_id: int | None) -> dict:
+def requeue(db: Target | str, payload_id: int | None) -> dict:
     from pipeline.stages import maintenance
     from pipeline.stages.batch import pending
 
-    with _store(url) as store:
+    with _store(db) as store:
         return {"requeue": _out(maintenance.requeue(store, payload_id)), "pending": pending(store)}
 
 
 def resign(
-    url: str, shard: int, shards: int, since: datetime | None, until: datetime | None
+    db: Target | str, shard: int, shards: int, since: datetime | None, until: datetime | None
 ) -> dict:
     from pipeline.stages import maintenance
 
     settings = load_settings()
-    with _store(url) as store:
+    with _store(db) as store:
         return _out(maintenance.resign(store, settings.dedup, shard, shards, since, until))
 
 
-def rebuild(url: str, since: datetime, until: datetime) -> dict:
+def rebuild(db: Target | str, since: datetime, until: datetime) -> dict:
     from pipeline.stages import maintenance
     from pipeline.stages.batch import pending
 
-    with _store(url) as store:
+    with _store(db) as store:
         out = _out(maintenance.rebuild(store, since, until))
         out["pending"] = pending(store)
     return out

@@ -185,3 +185,21 @@ def shared_or_skip(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not present (set NEWSDEDUP_SHARED_DIR to the shared material)")
     return path
+
+
+def airflow_conn(conninfo: str) -> str:
+    """A test database (libpq conninfo) as the value of ``AIRFLOW_CONN_NEWSDEDUP_DB``."""
+    import psycopg
+
+    from pipeline.tasks import connection_json, url_from_connection
+
+    i = psycopg.conninfo.conninfo_to_dict(conninfo)
+    return connection_json(
+        url_from_connection(
+            host=i.get("host"),
+            port=int(i["port"]) if i.get("port") else None,
+            login=i.get("user"),
+            password=i.get("password"),
+            schema=i.get("dbname"),
+        )
+    )

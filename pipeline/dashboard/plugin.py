@@ -14,8 +14,11 @@ Airflow imports plugins in every component (scheduler, workers, DAG processor), 
 module imports nothing heavy: the app and its Airflow security dependencies are built on
 the first request the API server receives.
 
-Database: ``NEWSDEDUP_DATABASE_URL`` (or ``NEWSDEDUP_DATA_DIR`` for the embedded server),
-exactly like the CLI.
+Database: the Airflow connection ``newsdedup_db``, resolved through the postgres
+provider's hook exactly as the tasks resolve it (:mod:`pipeline.airflow_db`), so the
+dashboard shows what the DAGs wrote and an operator's split lands where the next DAG run
+reads it. No fallback: without the connection every page says so (503); the embedded
+server never starts inside Airflow. The plugin never migrates; it checks the schema.
 """
 
 import logging
@@ -69,9 +72,14 @@ class LazyDashboard:
         self._lock = threading.Lock()
 
     def _build(self):
+        from pipeline import airflow_db
+        from pipeline.dashboard import web
         from pipeline.dashboard.app import create_app
 
-        return create_app(auth=AirflowAuth())
+        app = create_app(auth=AirflowAuth())
+        # the one database of the DAGs, resolved on the first request that needs it
+        app.state.db = web.Database(app.state.settings, resolve=airflow_db.url, migrate=False)
+        return app
 
     async def __call__(self, scope, receive, send):
         if self._app is None:

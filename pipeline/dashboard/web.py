@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -65,9 +65,20 @@ class Database:
     """A few reusable store sessions. The URL is resolved (and the schema migrated) on the
     first request, never at import: Airflow imports plugins before any database is up."""
 
-    def __init__(self, settings: Settings, size: int = 4):
+    def __init__(
+        self,
+        settings: Settings,
+        size: int = 4,
+        *,
+        resolve: Callable[[], str] | None = None,
+        migrate: bool = True,
+    ):
+        """``resolve`` finds the URL (default: the settings, else the embedded server);
+        without ``migrate`` the schema is only checked (migrations run elsewhere)."""
         self.settings = settings
         self.size = size
+        self._resolve = resolve or (lambda: resolve_url(settings))
+        self._migrate = migrate
         self._url: str | None = None
         self._free: list[Store] = []
         self._lock = threading.Lock()
@@ -75,8 +86,8 @@ class Database:
     def url(self) -> str:
         with self._lock:
             if self._url is None:
-                url = resolve_url(self.settings)
-                first = Store.open(url, migrate=True)
+                url = self._resolve()
+                first = Store.open(url, migrate=self._migrate, check=not self._migrate)
                 first.dashboard.start_session()
                 self._free.append(first)
                 self._url = url

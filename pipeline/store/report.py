@@ -20,8 +20,14 @@ class Report(Part):
         return self._one("repeated_caption_groups")["groups"]
 
     def stories(self) -> list[dict]:
-        """Every live story: story_id, canonical and member item keys, contributors."""
+        """Every live story: story_id, canonical, headline, member item keys, contributors,
+        killed members."""
         return self._rows("export_stories")
+
+    def story_records(self) -> list[dict]:
+        """story_id, kind, in_canonical, text, credit (item key) of every provenance row of
+        a live story: its merged record and contributions, in order."""
+        return self._rows("export_record")
 
     def story_captions(self) -> list[dict]:
         """story_id, text, group_id of every caption of a live story's members."""
@@ -47,3 +53,15 @@ class Report(Part):
     def edges_of(self, article_id: int) -> list[dict]:
         """The article's verified story pairs, duplicates and closest first."""
         return self._rows("edges_of", id=article_id)
+
+    def story_canonical_key(self, story_id: int) -> str | None:
+        row = self._one("story_canonical_key", story_id=story_id)
+        return row["item_key"] if row else None
+
+    def keys_ending_with(self, tail: str) -> list[str]:
+        """Item keys that end with ``tail`` (at most 20)."""
+        return [r["item_key"] for r in self._rows("keys_ending_with", tail=tail)]
+
+    def largest_story(self) -> dict | None:
+        """item_key (its canonical), story_id, member_count of the largest live story."""
+        return self._one("largest_story")

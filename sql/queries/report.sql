@@ -17,11 +17,14 @@ SELECT count(*) AS groups FROM (
 ) g
 
 -- name: export_stories
-SELECT s.id AS story_id, ca.item_key AS canonical,
+SELECT s.id AS story_id, ca.item_key AS canonical, s.headline,
        array_agg(a.item_key ORDER BY (m.role = 'canonical') DESC, a.published_at, a.id)
            FILTER (WHERE m.role <> 'contributor') AS members,
        coalesce(array_agg(a.item_key ORDER BY a.id) FILTER (WHERE m.role = 'contributor'),
-                '{}') AS contributors
+                '{}') AS contributors,
+       coalesce(array_agg(a.item_key ORDER BY a.published_at, a.id)
+                    FILTER (WHERE m.role <> 'contributor'
+                            AND (a.killed OR a.pub_status = 'withheld')), '{}') AS killed_members
 FROM story s
 JOIN story_member m ON m.story_id = s.id
 JOIN article a ON a.id = m.article_id
@@ -29,6 +32,16 @@ LEFT JOIN article ca ON ca.id = s.canonical_article_id
 WHERE s.merged_into IS NULL AND s.member_count > 0
 GROUP BY s.id, ca.item_key
 ORDER BY s.id
+
+-- name: export_record
+-- The merged record (paragraphs, then captions) and the contributions of every live story,
+-- each text with the item it is credited to.
+SELECT p.story_id, p.kind, p.in_canonical, p.text, a.item_key AS credit
+FROM provenance p
+JOIN story s ON s.id = p.story_id
+JOIN article a ON a.id = p.article_id
+WHERE s.merged_into IS NULL AND s.member_count > 0
+ORDER BY p.story_id, p.kind DESC, p.ord
 
 -- name: export_captions
 SELECT m.story_id, c.text, c.group_id
@@ -69,3 +82,22 @@ ORDER BY (m.role = 'canonical') DESC, a.published_at, a.id
 SELECT p.kind, p.ord, p.text, p.in_canonical, a.item_key
 FROM provenance p JOIN article a ON a.id = p.article_id
 WHERE p.story_id = %(story_id)s ORDER BY p.kind DESC, p.ord
+
+-- name: story_canonical_key
+-- ``explain s6``: a story is told through its canonical item.
+SELECT a.item_key FROM story s JOIN article a ON a.id = s.canonical_article_id
+WHERE s.id = %(story_id)s
+
+-- name: keys_ending_with
+-- ``explain L1N3CU0QQ``: a bare id is the tail of an item key (a sequential scan, fine
+-- for one command-line lookup). The caller checks the character before the tail.
+SELECT item_key FROM article
+WHERE right(item_key, length(%(tail)s)) = %(tail)s
+ORDER BY item_key LIMIT 20
+
+-- name: largest_story
+-- The run report's suggestion of an item worth explaining.
+SELECT a.item_key, s.id AS story_id, s.member_count
+FROM story s JOIN article a ON a.id = s.canonical_article_id
+WHERE s.merged_into IS NULL AND s.member_count > 1
+ORDER BY s.member_count DESC, s.id LIMIT 1

@@ -174,6 +174,40 @@ def test_ingest_records_its_data_interval_in_the_run_table(airflow_env):
     assert start < end and end.endswith(":00Z")
 
 
+def test_batches_and_stage_runs_keep_their_dag_run(airflow_env):
+    from pipeline.store.store import Store
+
+    _ingest_and_dedup()
+    with Store.open(airflow_env) as store:
+        batch = store.conn.execute("SELECT key, dag_id, dag_run_id FROM batch").fetchone()
+        runs = store.conn.execute(
+            "SELECT stage, dag_id, dag_run_id, task_id, map_index FROM run ORDER BY id"
+        ).fetchall()
+    assert batch["dag_id"] == "newsdedup_dedup"
+    assert batch["key"] == f"airflow {batch['dag_run_id']}"
+    assert runs and all(r["dag_run_id"] for r in runs)
+    ingest = next(r for r in runs if r["stage"] == "ingest:cgtn")
+    assert (ingest["dag_id"], ingest["task_id"], ingest["map_index"]) == (
+        "newsdedup_ingest_cgtn",
+        "ingest",
+        None,
+    )
+    signs = sorted(r["map_index"] for r in runs if r["task_id"] == "sign")
+    assert signs == [0, 1, 2, 3]
+    assert {r["dag_run_id"] for r in runs if r["dag_id"] == "newsdedup_dedup"} == {
+        batch["dag_run_id"]
+    }
+
+
+def test_a_task_without_the_connection_fails_in_one_line(airflow_env, monkeypatch, tmp_path):
+    monkeypatch.delenv("AIRFLOW_CONN_NEWSDEDUP_DB")
+    monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", "postgresql://nowhere.invalid/x")
+    monkeypatch.setenv("NEWSDEDUP_DATA_DIR", str(tmp_path))
+    state, tis, _ = _run("newsdedup_ingest_xinhua")
+    assert state == "failed" and tis["ingest"] == "failed"
+    assert not (tmp_path / "pgdata").exists()  # no embedded server, no other database
+
+
 def test_maintenance_requeue_rebuild_and_resign(airflow_env, tmp_path, monkeypatch):
     from pipeline.store.store import Store
 

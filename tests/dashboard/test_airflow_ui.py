@@ -27,7 +27,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.store.store import Store
-from tests.conftest import SAMPLE_INBOX
+from tests.conftest import SAMPLE_INBOX, airflow_conn
 from tests.dashboard import browser
 from tests.dashboard.conftest import COPPER_CANONICAL, COPPER_CGTN, POWER_1, POWER_2
 
@@ -113,7 +113,7 @@ def airflow(databases, migrated_template):
         AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
         AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_hex(16),
         AIRFLOW__API__SECRET_KEY=secrets.token_hex(16),
-        NEWSDEDUP_DATABASE_URL=db_url,
+        AIRFLOW_CONN_NEWSDEDUP_DB=airflow_conn(db_url),
     )
     migrate = subprocess.run(
         [str(AIRFLOW), "db", "migrate"], env=env, capture_output=True, text=True, timeout=300

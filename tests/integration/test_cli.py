@@ -33,6 +33,35 @@ def test_run_report_export_explain(db_url, tmp_path):
     )
     r = nd("explain", "cgtn:2026-06-11-CuChile7x", "--database-url", db_url)
     assert r.returncode == 0 and "same story" in r.stdout
+    _sample_records_read_right(recs, db_url)
+
+
+CORRECTED = "reuters:tag:reuters.com,2026:newsml_L1N3CU0QQ"
+FIRST_TAKE = "reuters:tag:reuters.com,2026:newsml_L1N3CU0PP"
+KILLED = "reuters:tag:reuters.com,2026:newsml_L5N3CW1AA"
+
+
+def _sample_records_read_right(recs, db_url):
+    """The Chile copper story: the correction is canonical, its corrected figure is credited
+    to it, the other paragraphs to the first take that carried them, and no member's
+    rewording of the lead is added. The killed story is marked so, with no text."""
+    chile = next(x for x in recs if CORRECTED in x["members"])
+    assert chile["canonical"] == CORRECTED and chile["headline"].startswith("Chile")
+    paras = [e for e in chile["record"] if e["kind"] != "caption"]
+    assert all(e["kind"] == "canonical" for e in paras)
+    teniente = next(e for e in paras if "El Teniente" in e["text"])
+    assert "38,100" in teniente["text"] and teniente["credit"] == CORRECTED
+    assert all(e["credit"] == FIRST_TAKE for e in paras if e is not teniente)
+    assert not any("36,100" in e["text"] for e in chile["record"])
+    assert chile["killed"] is False and chile["killed_members"] == []
+    dead = next(x for x in recs if KILLED in x["members"])
+    assert dead["killed"] is True and dead["killed_members"] == [KILLED]
+    assert dead["record"] == [] and dead["canonical"] is None
+    r = nd("explain", KILLED, "--database-url", db_url)
+    assert "killed: true" in r.stdout and "(1 member)" in r.stdout
+    assert "operator merge" not in r.stdout and " 0.00 " not in r.stdout
+    r = nd("explain", FIRST_TAKE, "--database-url", db_url)
+    assert "version of the canonical: same story: 3-gram Jaccard" in r.stdout
 
 
 def test_quarantine_exits_1_with_count(db_url, tmp_path):

@@ -72,12 +72,14 @@ def test_source_colours_are_stable():
     assert c["reuters"] == "s-reuters" and c["ap"] == "s-x0" and c["zeta"] == "s-x1"
 
 
-def test_only_the_plugin_imports_airflow():
+def test_only_the_airflow_adapters_import_airflow():
+    # the dashboard plugin and the one place the pipeline database is resolved in Airflow
     offenders = []
     for f in (ROOT / "pipeline").rglob("*.py"):
         rel = f.relative_to(ROOT / "pipeline").as_posix()
         text = f.read_text(encoding="utf-8")
-        if ("import airflow" in text or "from airflow" in text) and rel != "dashboard/plugin.py":
+        adapters = ("dashboard/plugin.py", "airflow_db.py")
+        if ("import airflow" in text or "from airflow" in text) and rel not in adapters:
             offenders.append(rel)
     assert offenders == []
 

@@ -12,7 +12,6 @@ import pytest
 from pipeline.config import ConfigError, Settings, SourceConfig
 from pipeline.tasks import (
     connection_json,
-    database_url,
     files_for,
     interval_key,
     parse_time,
@@ -47,16 +46,6 @@ def test_url_from_connection_fields():
         url_from_connection(host="db", schema="n", extra={"sslmode": "require", "cursor": "x"})
         == "postgresql://db/n?sslmode=require"
     )
-
-
-def test_database_url_prefers_the_connection_and_never_starts_an_embedded_server(tmp_path):
-    conn = {"host": "db", "schema": "n"}
-    settings = Settings(database_url="postgresql://elsewhere/x", data_dir=tmp_path)
-    assert database_url(conn, settings) == "postgresql://db/n"
-    assert database_url(None, settings) == "postgresql://elsewhere/x"
-    with pytest.raises(ConfigError, match="AIRFLOW_CONN_NEWSDEDUP_DB"):
-        database_url(None, Settings(data_dir=tmp_path))
-    assert not (tmp_path / "pgdata").exists()
 
 
 def test_default_sources_without_configuration(tmp_path):

@@ -1,0 +1,52 @@
+"""Inside Airflow the pipeline database is the connection newsdedup_db, read through the
+postgres provider's hook, with no fallback; migrations run once, by ``init``."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from pipeline import airflow_db
+from pipeline.config import ConfigError
+from pipeline.store import migrate
+from tests.conftest import airflow_conn
+
+pytest.importorskip("airflow.providers.postgres", reason="the airflow extra is not installed")
+pytestmark = [pytest.mark.airflow, pytest.mark.integration]
+
+
+@pytest.fixture
+def no_connection(monkeypatch, tmp_path):
+    monkeypatch.delenv("AIRFLOW_CONN_NEWSDEDUP_DB", raising=False)
+    monkeypatch.setenv("NEWSDEDUP_DATABASE_URL", "postgresql://nowhere.invalid/x")
+    monkeypatch.setenv("NEWSDEDUP_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_a_missing_connection_is_one_line_and_never_a_fallback(no_connection, capsys):
+    with pytest.raises(ConfigError, match="connection newsdedup_db is not defined"):
+        airflow_db.url()
+    assert airflow_db.main(["init"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "AIRFLOW_CONN_NEWSDEDUP_DB" in err
+    assert not (no_connection / "pgdata").exists()
+
+
+def test_a_connection_of_another_type_is_refused(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_NEWSDEDUP_DB", '{"conn_type": "mysql", "host": "db"}')
+    with pytest.raises(ConfigError, match="type 'mysql', not postgres"):
+        airflow_db.url()
+
+
+def test_init_migrates_once_through_the_hook(empty_db_url, monkeypatch, capsys):
+    monkeypatch.setenv("AIRFLOW_CONN_NEWSDEDUP_DB", airflow_conn(empty_db_url))
+    with psycopg.connect(airflow_db.url()) as c:
+        name = c.execute("SELECT current_database()").fetchone()[0]
+    assert psycopg.conninfo.conninfo_to_dict(empty_db_url)["dbname"] == name
+    assert airflow_db.main(["init"]) == 0
+    first = capsys.readouterr().out
+    assert f"{len(migrate.discover())} migration(s) applied" in first
+    assert airflow_db.main(["init"]) == 0
+    assert "0 migration(s) applied" in capsys.readouterr().out
+    with psycopg.connect(empty_db_url) as c:
+        assert migrate.pending(c) == []
