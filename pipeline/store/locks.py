@@ -61,10 +61,13 @@ class Locks(Part):
         takes over the lock of a dead run on this host."""
         say = say or log.warning
         key = {"cls": LOCK_CLASS, "key": STAGE_LOCKS[what]}
-        query = "try_xact_lock" if transaction else "try_session_lock"
         deadline = time.monotonic() + wait_s
         told = None
-        while not self._one(query, **key)["got"]:
+        while not (
+            self._one("try_xact_lock", **key)
+            if transaction
+            else self._one("try_session_lock", **key)
+        )["got"]:
             holder = self._one("holder", **key)
             if holder is not None and self._stale(holder):
                 say(
