@@ -18,6 +18,7 @@ from pipeline.store.connect import connect
 from pipeline.store.dashboard import Dashboard
 from pipeline.store.edges import Edges
 from pipeline.store.ingest import Ingest
+from pipeline.store.locks import Locks
 from pipeline.store.lsh import Lsh
 from pipeline.store.overrides import Overrides
 from pipeline.store.packages import Packages
@@ -31,6 +32,7 @@ class Store(Session):
     def __init__(self, conn, url: str | None = None, origin: RunOrigin | None = None):
         super().__init__(conn, url, origin)
         self.runs = Runs(self)
+        self.locks = Locks(self)
         self.ingest = Ingest(self)
         self.collect = Collect(self)
         self.packages = Packages(self)
