@@ -26,6 +26,7 @@ get a signature; an empty text gets the all-0xFFFFFFFF signature, which matches 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -209,6 +210,17 @@ def shingle_sets(texts, kmin: int, kmax: int | None = None) -> list[np.ndarray]:
     if len(offsets) == 1:
         return []
     return list(_shingle_sets(buf, offsets, kmin, kmax))
+
+
+def warm_up() -> float:
+    """Compile the kernels (or load them from numba's on-disk cache) with the argument
+    types real calls use; returns the seconds it took. Run once where a scheduler starts,
+    no task pays the compilation."""
+    t0 = time.perf_counter()
+    texts = ["kernels warm up before the first batch", "the first batch finds them warm"]
+    signatures(texts, 1, 2, Permutations(8))
+    shingle_sets(texts, 1, 2)
+    return time.perf_counter() - t0
 
 
 def estimate_jaccard(s1: np.ndarray, s2: np.ndarray) -> float:
