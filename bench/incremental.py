@@ -191,10 +191,9 @@ def child(url: str, inbox: str) -> None:
             ingest.ingest_files(store, s, list_files(Path(inbox) / s))
         # numba compiles (or loads its cache) once per process: not part of a batch's cost
         # in a long-running worker, so warm it up before the clock starts
-        from pipeline.dedup.minhash import Permutations, shingle_sets, signatures
+        from pipeline.dedup import minhash
 
-        signatures(["warm up the kernel"], 3, 3, Permutations(cfg.num_perm, cfg.seed))
-        shingle_sets(["warm up the kernel"], 3)
+        minhash.warm_up()
         rss0 = maxrss_mb()
         t0 = time.perf_counter()
         b = batch.load(store, batch.open_batch(store, cfg).batch_key)

@@ -361,6 +361,8 @@ def story(store: Store, story_id: int) -> dict:
         "canonical": by_id.get(canonical),
         "paragraphs": [p for p in prov if p["kind"] == "paragraph"],
         "captions": [p for p in prov if p["kind"] == "caption"],
+        "contributions": [p for p in prov if p["kind"] == "contribution"],
+        "killed_members": [m for m in own if m["killed"]],
         "external": external,
         "edges_truncated": len(edges) >= EDGE_LIMIT,
         "history": store.dashboard.story_history(story_id),

@@ -11,10 +11,14 @@ pre-mixed with the MurmurHash3 finalizer, then permutation i maps it to ``a_i*h 
 in uint32 arithmetic (the wraparound is the modulo), with ``a_i`` odd. We reproduce the
 parameters from the same ``numpy.random.RandomState(seed)`` draw and the same arithmetic.
 
-Why a compiled kernel: datasketch hashes each shingle in Python and builds an
-(n_shingles x num_perm) array per document. Here one numba loop walks the UTF-8 bytes of
-many documents, hashes each word shingle (FNV-1a 32 over the shingle's bytes, tokens joined
-by one space) and folds it into the running minima, with no per-shingle Python objects.
+Engines (``NEWSDEDUP_MINHASH_ENGINE``, default ``auto``), all bit-identical:
+
+* ``numba`` (``pipeline.dedup.minhash_numba``): one compiled loop walks the UTF-8 bytes of
+  many documents and folds each shingle's hash into the running minima, with no
+  per-shingle Python objects; the fastest, once its kernels are loaded from the cache.
+* ``numpy`` (``pipeline.dedup.minhash_numpy``): whole-array operations, nothing to
+  compile or load; ``auto`` uses it for small calls and wherever numba cannot be imported.
+* ``datasketch``: ``datasketch.MinHash`` itself, shingle by shingle; the reference, slowest.
 
 Input text must already be in similarity form (``pipeline.text.normalize.similarity_text``:
 tokens separated by single spaces); the kernel splits on the space byte only.
@@ -26,12 +30,17 @@ get a signature; an empty text gets the all-0xFFFFFFFF signature, which matches 
 
 from __future__ import annotations
 
-import time
+import logging
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numba
 import numpy as np
+
+from pipeline.dedup import minhash_numpy
+from pipeline.errors import ConfigError
+
+log = logging.getLogger("newsdedup")
 
 FNV32_OFFSET = 0x811C9DC5
 FNV32_PRIME = 0x01000193
@@ -88,100 +97,63 @@ def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-@numba.njit(cache=True, inline="always")
-def _fmix32(h):
-    # numba widens uint32 arithmetic to 64 bits; every step is cast back so the
-    # wraparound is modulo 2**32 exactly as in datasketch's numpy code.
-    h = np.uint32(h ^ (h >> np.uint32(16)))
-    h = np.uint32(h * np.uint32(0x85EBCA6B))
-    h = np.uint32(h ^ (h >> np.uint32(13)))
-    h = np.uint32(h * np.uint32(0xC2B2AE35))
-    return np.uint32(h ^ (h >> np.uint32(16)))
+ENGINES = ("auto", "numba", "numpy", "datasketch")
+# input bytes from which ``auto`` loads the compiled kernels. Loading them (importing numba,
+# reading the cache) costs 1-2 CPU-seconds per process; numpy signs about 12 MB per
+# CPU-second and numba about 110, and the later stages' small calls gain about as much
+# again once the kernels are in, so a batch of this size about repays the load.
+AUTO_NUMBA_BYTES = 2 << 20
+
+_kernels = None  # the numba engine module once loaded
+_numba_failed = False
 
 
-@numba.njit(cache=True)
-def _token_bounds(buf, start, end):
-    """Start/end offsets of the space-separated tokens in buf[start:end]."""
-    cap = (end - start + 1) // 2 + 1
-    starts = np.empty(cap, np.int64)
-    ends = np.empty(cap, np.int64)
-    n = 0
-    i = start
-    while i < end:
-        while i < end and buf[i] == 32:
-            i += 1
-        if i >= end:
-            break
-        starts[n] = i
-        while i < end and buf[i] != 32:
-            i += 1
-        ends[n] = i
-        n += 1
-    return starts[:n], ends[:n]
+def _numba():
+    """The compiled engine, loaded on first use; None where numba cannot be imported."""
+    global _kernels, _numba_failed
+    if _kernels is None and not _numba_failed:
+        try:
+            from pipeline.dedup import minhash_numba
+
+            minhash_numba.load()
+            _kernels = minhash_numba
+        except ImportError as e:
+            log.warning("numba unavailable (%s); MinHash uses the numpy engine", e)
+            _numba_failed = True
+    return _kernels
 
 
-@numba.njit(cache=True)
-def _doc_shingle_hashes(buf, start, end, kmin, kmax):
-    """FNV-1a 32 hashes of every shingle (sizes kmin..kmax) of one document."""
-    starts, ends = _token_bounds(buf, start, end)
-    n = starts.shape[0]
-    if n == 0:
-        return np.empty(0, np.uint32)
-    if n < kmin:
-        out = np.empty(1, np.uint32)
-        h = np.uint32(FNV32_OFFSET)
-        for i in range(starts[0], ends[n - 1]):
-            h = np.uint32((h ^ np.uint32(buf[i])) * np.uint32(FNV32_PRIME))
-        out[0] = h
-        return out
-    total = 0
-    for k in range(kmin, kmax + 1):
-        if n >= k:
-            total += n - k + 1
-    out = np.empty(total, np.uint32)
-    j = 0
-    for k in range(kmin, kmax + 1):
-        for t in range(n - k + 1):
-            h = np.uint32(FNV32_OFFSET)
-            # the bytes of tokens t..t+k-1 joined by single spaces
-            for w in range(t, t + k):
-                if w > t:
-                    h = np.uint32((h ^ np.uint32(32)) * np.uint32(FNV32_PRIME))
-                for i in range(starts[w], ends[w]):
-                    h = np.uint32((h ^ np.uint32(buf[i])) * np.uint32(FNV32_PRIME))
-            out[j] = h
-            j += 1
-    return out
+def configured_engine() -> str:
+    name = os.environ.get("NEWSDEDUP_MINHASH_ENGINE", "").strip().lower() or "auto"
+    if name not in ENGINES:
+        raise ConfigError(
+            f"NEWSDEDUP_MINHASH_ENGINE={name!r}: expected one of {', '.join(ENGINES)}"
+        )
+    return name
 
 
-@numba.njit(cache=True)
-def _signatures(buf, offsets, kmin, kmax, a, b):
-    ndoc = offsets.shape[0] - 1
-    num_perm = a.shape[0]
-    sig = np.full((ndoc, num_perm), np.uint32(0xFFFFFFFF), np.uint32)
-    for d in range(ndoc):
-        hs = _doc_shingle_hashes(buf, offsets[d], offsets[d + 1], kmin, kmax)
-        for s in range(hs.shape[0]):
-            hs[s] = _fmix32(hs[s])
-        # permutation-major with a branch-free min: the inner loop over shingles is a
-        # plain reduction LLVM vectorises (about 2x the shingle-major loop with an if)
-        for p in range(num_perm):
-            ap = a[p]
-            bp = b[p]
-            m = np.uint32(0xFFFFFFFF)
-            for s in range(hs.shape[0]):
-                m = min(m, np.uint32(ap * hs[s] + bp))
-            sig[d, p] = m
-    return sig
+def engine(nbytes: int = 0) -> str:
+    """The engine that computes a call over ``nbytes`` of text: the configured one, or for
+    ``auto`` numba when its kernels are loaded or worth loading, else numpy. All engines
+    give the same bits."""
+    name = configured_engine()
+    if name == "auto":
+        if _kernels is not None or (nbytes >= AUTO_NUMBA_BYTES and _numba() is not None):
+            return "numba"
+        return "numpy"
+    if name == "numba" and _numba() is None:
+        return "numpy"
+    return name
 
 
-@numba.njit(cache=True)
-def _shingle_sets(buf, offsets, kmin, kmax):
-    ndoc = offsets.shape[0] - 1
-    out = []
-    for d in range(ndoc):
-        out.append(np.unique(_doc_shingle_hashes(buf, offsets[d], offsets[d + 1], kmin, kmax)))
-    return out
+def warm_up() -> str:
+    """Load the compiled kernels now (compiling them into the on-disk cache if it is empty)
+    unless the configured engine never uses them; returns the engine large calls will use.
+    Called before worker processes are forked, so they inherit loaded kernels, and at
+    install time, so runs find the cache filled."""
+    if configured_engine() in ("auto", "numba") and _numba() is not None:
+        return "numba"
+    return engine()
 
 
 def _pack(texts) -> tuple[np.ndarray, np.ndarray]:
@@ -192,35 +164,62 @@ def _pack(texts) -> tuple[np.ndarray, np.ndarray]:
     return buf, offsets
 
 
+def _datasketch_row(text: str, kmin: int, kmax: int, template) -> np.ndarray:
+    sh = shingles(text, kmin, kmax)
+    if not sh:
+        return np.full(template.hashvalues.shape, EMPTY, dtype=np.uint32)
+    m = template.copy()
+    m.update_batch(sh)
+    return m.hashvalues.astype(np.uint32)
+
+
 def signatures(texts, kmin: int, kmax: int, perms: Permutations) -> np.ndarray:
     """(len(texts), num_perm) uint32 MinHash signatures of similarity texts."""
     if kmin < 1 or kmax < kmin:
         raise ValueError(f"need 1 <= kmin <= kmax, got kmin={kmin} kmax={kmax}")
-    a, b = perms.arrays
-    buf, offsets = _pack(texts)
-    if len(offsets) == 1:
+    texts = list(texts)
+    if not texts:
         return np.empty((0, perms.num_perm), dtype=np.uint32)
-    return _signatures(buf, offsets, kmin, kmax, a, b)
+    a, b = perms.arrays
+    name = engine(sum(map(len, texts)))
+    if name == "numba":
+        buf, offsets = _pack(texts)
+        return _kernels.signatures(buf, offsets, kmin, kmax, a, b)
+    if name == "datasketch":
+        from datasketch import MinHash
+
+        template = MinHash(perms.num_perm, seed=perms.seed, hashfunc=shingle_hash)
+        rows = [_datasketch_row(t, kmin, kmax, template) for t in texts]
+        return np.vstack(rows)
+    return minhash_numpy.signatures(texts, kmin, kmax, a, b)
 
 
 def shingle_sets(texts, kmin: int, kmax: int | None = None) -> list[np.ndarray]:
     """Sorted unique uint32 shingle hashes per text: exact Jaccard without Python strings."""
     kmax = kmin if kmax is None else kmax
-    buf, offsets = _pack(texts)
-    if len(offsets) == 1:
+    texts = list(texts)
+    if not texts:
         return []
-    return list(_shingle_sets(buf, offsets, kmin, kmax))
+    name = engine(sum(map(len, texts)))
+    if name == "numba":
+        buf, offsets = _pack(texts)
+        return _kernels.shingle_sets(buf, offsets, kmin, kmax)
+    if name == "datasketch":
+        return [
+            np.unique(np.array([shingle_hash(s) for s in shingles(t, kmin, kmax)], np.uint32))
+            for t in texts
+        ]
+    return minhash_numpy.shingle_sets(texts, kmin, kmax)
 
 
-def warm_up() -> float:
-    """Compile the kernels (or load them from numba's on-disk cache) with the argument
-    types real calls use; returns the seconds it took. Run once where a scheduler starts,
-    no task pays the compilation."""
-    t0 = time.perf_counter()
-    texts = ["kernels warm up before the first batch", "the first batch finds them warm"]
-    signatures(texts, 1, 2, Permutations(8))
-    shingle_sets(texts, 1, 2)
-    return time.perf_counter() - t0
+def lean_minhash(signature: np.ndarray, seed: int = 1):
+    """A signature as a datasketch ``LeanMinHash`` (for datasketch's LSH, estimators and
+    serialisation), with the seed it was computed with."""
+    from datasketch import LeanMinHash
+
+    return LeanMinHash(
+        seed=seed, hashvalues=np.asarray(signature, dtype=np.uint32), scheme="affine32"
+    )
 
 
 def estimate_jaccard(s1: np.ndarray, s2: np.ndarray) -> float:

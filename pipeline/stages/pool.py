@@ -16,6 +16,8 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
+from pipeline.dedup import minhash
+
 log = logging.getLogger("newsdedup")
 
 MIN_PARALLEL_BYTES = 1 << 20  # below this a pool's start-up and pickling are not worth it
@@ -39,6 +41,9 @@ def _get_pool() -> Executor | None:
     if n <= 1 or _pool_failed:
         return None
     if _pool is None:
+        # workers inherit the parent's loaded MinHash kernels instead of each loading them
+        # (or, on a cold cache, each compiling them)
+        minhash.warm_up()
         try:
             # fork: workers start at once with everything imported, and never re-run the
             # caller's __main__ (spawn/forkserver do, which breaks scripts and is slow).

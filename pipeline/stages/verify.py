@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from pipeline.config import DedupConfig
+from pipeline.dedup import minhash
 from pipeline.dedup.verify import Features, Meta, decide, features, is_correction
 from pipeline.model import Batch, Edge
 from pipeline.stages import pool
@@ -79,6 +80,11 @@ def run(
 
         done = 0
         parallel = len(pairs) >= VERIFY_PARALLEL_MIN
+        if len(pairs) >= VERIFY_CHUNK:
+            # features hash a few texts per call, each too small for ``auto`` to load the
+            # compiled kernels, yet together they repay loading them (here, or before the
+            # pool forks)
+            minhash.warm_up()
         for chunk, decided in zip(
             chunks,
             pool.run_tasks(decide_chunk, tasks(), parallel),

@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
-from datasketch import MinHash
+from datasketch import LeanMinHash, MinHash
 
+from pipeline.dedup import minhash
 from pipeline.dedup.bands import band_hashes, candidate_probability
 from pipeline.dedup.minhash import (
     Permutations,
@@ -14,6 +15,7 @@ from pipeline.dedup.minhash import (
     shingles,
     signatures,
 )
+from pipeline.errors import ConfigError
 from pipeline.text.normalize import similarity_text
 from tests.conftest import SAMPLE_INBOX, SAMPLES
 
@@ -107,3 +109,64 @@ def test_band_keys_separate_kinds_bands_and_configs():
     np.testing.assert_array_equal(k, band_keys(same.copy(), 1, "story"))
     with pytest.raises(ValueError):
         band_keys(same, 1, "nope")
+
+
+@pytest.fixture(params=["numba", "numpy", "datasketch"])
+def each_engine(request, monkeypatch):
+    monkeypatch.setenv("NEWSDEDUP_MINHASH_ENGINE", request.param)
+    assert minhash.engine(1 << 30) == request.param
+    return request.param
+
+
+@pytest.mark.parametrize("kmin,kmax", [(3, 3), (1, 2)])
+def test_engines_are_bit_identical_on_real_text(each_engine, kmin, kmax):
+    texts = [*_real_texts(), "a b", "", "ünïcödé ß straße 中文 text", " two  spaces "]
+    perms = Permutations(128, 1)
+    got = signatures(texts, kmin, kmax, perms)
+    for text, row in zip(texts, got, strict=True):
+        np.testing.assert_array_equal(row, _datasketch(text, kmin, kmax, 128, 1))
+    for text, hs in zip(texts, shingle_sets(texts, kmin, kmax), strict=True):
+        want = np.unique(np.array([shingle_hash(s) for s in shingles(text, kmin, kmax)], np.uint32))
+        np.testing.assert_array_equal(hs, want)
+
+
+def test_auto_engine_loads_the_kernels_only_for_large_calls(monkeypatch):
+    monkeypatch.delenv("NEWSDEDUP_MINHASH_ENGINE", raising=False)
+    monkeypatch.setattr(minhash, "_kernels", None)
+    assert minhash.engine(100) == "numpy"
+    assert minhash._kernels is None
+    assert minhash.engine(minhash.AUTO_NUMBA_BYTES) == "numba"
+    assert minhash.engine(100) == "numba"  # loaded now: small calls use it too
+    monkeypatch.setattr(minhash, "_kernels", None)
+    assert minhash.warm_up() == "numba" and minhash._kernels is not None
+
+
+def test_without_numba_auto_and_numba_fall_back_to_numpy(monkeypatch):
+    monkeypatch.setattr(minhash, "_kernels", None)
+    monkeypatch.setattr(minhash, "_numba_failed", True)
+    for name in ("auto", "numba"):
+        monkeypatch.setenv("NEWSDEDUP_MINHASH_ENGINE", name)
+        assert minhash.engine(1 << 30) == "numpy"
+        assert minhash.warm_up() == "numpy"
+
+
+def test_unknown_engine_is_a_configuration_error(monkeypatch):
+    monkeypatch.setenv("NEWSDEDUP_MINHASH_ENGINE", "gpu")
+    with pytest.raises(ConfigError, match="NEWSDEDUP_MINHASH_ENGINE"):
+        signatures(["a b c"], 1, 1, Permutations(16, 1))
+
+
+def test_signatures_export_as_datasketch_lean_minhash():
+    texts = _real_texts()[:2]
+    sig = signatures(texts, 3, 3, Permutations(128, 1))
+    ours = [minhash.lean_minhash(row, seed=1) for row in sig]
+    theirs = []
+    for t in texts:
+        m = MinHash(num_perm=128, seed=1, hashfunc=shingle_hash)
+        m.update_batch(shingles(t, 3))
+        theirs.append(LeanMinHash(m))
+    assert ours == theirs
+    assert ours[0].jaccard(ours[1]) == theirs[0].jaccard(theirs[1])
+    buf = bytearray(ours[0].bytesize())
+    ours[0].serialize(buf)
+    assert LeanMinHash.deserialize(buf) == theirs[0]
