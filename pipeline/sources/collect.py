@@ -52,6 +52,8 @@ class Arrival:
     body: bytes
     size: int
     sha256: bytes
+    # the exact bytes of a file name that is not UTF-8 (``origin`` is then its escaped key)
+    origin_bytes: bytes | None = None
 
     @property
     def truncated(self) -> bool:
@@ -79,27 +81,84 @@ def origin_name(origin: str) -> str:
 # --- folders ---------------------------------------------------------------------------------
 
 
-def list_files(folder: Path) -> list[Path]:
+def path_key(path: Path | str) -> str:
+    """The text a path is stored and compared under. A file system name is bytes: one that
+    is not UTF-8 (``2026-06-11-\\xff\\xfebad.txt``) is keyed with its odd bytes escaped as
+    ``\\xff``, and its exact bytes are kept beside the key (``path_bytes``)."""
+    raw = os.fsencode(path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="backslashreplace")
+
+
+def path_bytes(path: Path | str) -> bytes | None:
+    """The exact bytes of a path whose name is not UTF-8; None for every other path."""
+    raw = os.fsencode(path)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
+    return None
+
+
+@dataclass(frozen=True)
+class PathProblem:
+    """A file or folder that could not be listed or read, and why (quarantined)."""
+
+    path: Path
+    reason: str
+
+    def arrival(self) -> Arrival:
+        """The evidence stored for it: no bytes, and a digest of the path and the reason,
+        so the same problem met again is the same quarantined payload."""
+        marker = b"\0".join([b"newsdedup unreadable path", os.fsencode(self.path)])
+        return Arrival(
+            path_key(self.path),
+            b"",
+            0,
+            hashlib.sha256(marker + self.reason.encode()).digest(),
+            path_bytes(self.path),
+        )
+
+
+def walk(folder: Path) -> tuple[list[Path], list[PathProblem]]:
     """Every regular, non-hidden file under a folder (not under hidden folders, not through
-    symlinked folders), in a stable order. A scheduled run lists the whole inbox every time,
-    so this walks with scandir and sorts by path parts, not by comparing Path objects."""
+    symlinked folders), in a stable order, and every entry that could not be looked at (an
+    unreadable folder, a symlink loop) with its reason: those are quarantined, never just
+    logged. A scheduled run lists the whole inbox every time, so this walks with scandir
+    and sorts by path parts, not by comparing Path objects."""
     if not folder.is_dir():
-        return []
+        return [], []
     found: list[Path] = []
+    problems: list[PathProblem] = []
     stack = [str(folder)]
     while stack:
+        where = stack.pop()
         try:
-            with os.scandir(stack.pop()) as entries:
+            with os.scandir(where) as entries:
                 for e in entries:
                     if e.name.startswith("."):
                         continue
-                    if e.is_dir(follow_symlinks=False):
-                        stack.append(e.path)
-                    elif e.is_file():
-                        found.append(Path(e.path))
-        except OSError as err:  # an unreadable folder: say so, list the rest
-            log.warning("cannot list %s: %s", err.filename, err.strerror or err)
-    return sorted(found, key=lambda p: p.parts)
+                    try:
+                        if e.is_dir(follow_symlinks=False):
+                            stack.append(e.path)
+                        elif e.is_file():
+                            found.append(Path(e.path))
+                    except OSError as err:  # a symlink loop, a name that cannot be looked up
+                        problems.append(PathProblem(Path(e.path), _why(err)))
+        except OSError as err:  # an unreadable folder: quarantined, the rest is listed
+            problems.append(PathProblem(Path(where), "cannot list folder: " + _why(err)))
+    return sorted(found, key=lambda p: p.parts), problems
+
+
+def list_files(folder: Path) -> list[Path]:
+    """The files ``walk`` finds (the problems aside)."""
+    return walk(folder)[0]
+
+
+def _why(err: OSError) -> str:
+    return err.strerror or str(err)
 
 
 def changed_files(
@@ -117,7 +176,7 @@ def changed_files(
         except OSError as e:
             errors.append((f, e.strerror or str(e)))
             continue
-        if seen.get(str(f)) == (st.st_size, st.st_mtime_ns):
+        if seen.get(path_key(f)) == (st.st_size, st.st_mtime_ns):
             unchanged += 1
         else:
             todo.append((f, st.st_size, st.st_mtime_ns))
@@ -129,13 +188,17 @@ def read_file(path: Path, limit: int = MAX_PAYLOAD_BYTES) -> Arrival:
     with open(path, "rb") as fh:
         head = fh.read(limit + 1)
         if len(head) <= limit:
-            return Arrival.of(str(path), head)
+            return Arrival(
+                path_key(path), head, len(head), hashlib.sha256(head).digest(), path_bytes(path)
+            )
         h = hashlib.sha256(head)
         size = len(head)
         for chunk in iter(lambda: fh.read(READ_CHUNK), b""):
             h.update(chunk)
             size += len(chunk)
-    return Arrival(str(path), head[:HEAD_KEEP], min(size, PG_INT_MAX), h.digest())
+    return Arrival(
+        path_key(path), head[:HEAD_KEEP], min(size, PG_INT_MAX), h.digest(), path_bytes(path)
+    )
 
 
 # --- feeds -----------------------------------------------------------------------------------

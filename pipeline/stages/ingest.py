@@ -109,12 +109,18 @@ def ingest_source(
     with recorded(store, f"ingest:{source.name}", key) as s:
         s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
         files: list[Path] = []
+        problems: list[collect.PathProblem] = []
         for raw in [*source.folders, *paths]:
             p = Path(raw).expanduser()
             if not p.exists():
-                log.warning("%s: folder %s does not exist", source.name, p)
-            files.extend(collect.list_files(p) if p.is_dir() else [p] if p.is_file() else [])
-        _ingest_paths(store, source.name, files, s.counts, progress)
+                log.warning("%s: folder %s does not exist", source.name, collect.path_key(p))
+            if p.is_dir():
+                found, lost = collect.walk(p)
+                files.extend(found)
+                problems.extend(lost)
+            elif p.is_file():
+                files.append(p)
+        _ingest_paths(store, source.name, files, s.counts, progress, problems)
         _ingest_urls(store, source, [*source.urls, *urls], s.counts)
         _parse_leftovers(store, source.name, s.counts)
         store.analyze_written()
@@ -122,34 +128,53 @@ def ingest_source(
 
 
 def _ingest_paths(
-    store: Store, source: str, files: list[Path], c: dict, progress: Progress
+    store: Store,
+    source: str,
+    files: list[Path],
+    c: dict,
+    progress: Progress,
+    problems: Sequence[collect.PathProblem] = (),
 ) -> None:
     ahead = _ParseAhead(store, c)
+    _quarantine_paths(store, source, list(problems), c)
     for start in range(0, len(files), INGEST_CHUNK):
         chunk = files[start : start + INGEST_CHUNK]
-        seen = store.collect.seen_files(source, [str(f) for f in chunk])
+        seen = store.collect.seen_files(source, [collect.path_key(f) for f in chunk])
         todo, unchanged, errors = collect.changed_files(seen, chunk)
         bump(c, "unchanged", unchanged)
-        for f, why in errors:
-            bump(c, "unreadable")
-            log.error("cannot read %s: %s", f, why)
+        lost = [collect.PathProblem(f, "cannot read file: " + why) for f, why in errors]
         group: list[tuple[collect.Arrival, tuple]] = []
         held = 0
         for f, size, mtime_ns in todo:
             try:
                 arrival = collect.read_file(f)
             except OSError as e:
-                bump(c, "unreadable")
-                log.error("cannot read %s: %s", f, e.strerror or e)
+                lost.append(collect.PathProblem(f, "cannot read file: " + (e.strerror or str(e))))
                 continue
-            group.append((arrival, (str(f), size, mtime_ns, arrival.sha256)))
+            group.append((arrival, (arrival.origin, size, mtime_ns, arrival.sha256)))
             held += len(arrival.body)
             if held >= INGEST_CHUNK_BYTES:
                 _store_and_parse(store, source, group, c, ahead)
                 group, held = [], 0
         _store_and_parse(store, source, group, c, ahead)
+        _quarantine_paths(store, source, lost, c)
         progress(f"ingest {source}", min(start + INGEST_CHUNK, len(files)), len(files))
     ahead.drain()
+
+
+def _quarantine_paths(
+    store: Store, source: str, problems: list[collect.PathProblem], c: dict
+) -> None:
+    """Files and folders that could not be read are quarantined with their reason, so the
+    report counts them and the run exits 1: nothing is dropped with a log line only."""
+    if not problems:
+        return
+    for p in problems:
+        log.error("%s: %s: %s", source, collect.path_key(p.path), p.reason)
+    with store.transaction():
+        store.ingest.quarantine_unreadable(source, [(p.arrival(), p.reason) for p in problems])
+    bump(c, "unreadable", len(problems))
+    bump(c, "quarantined", len(problems))
 
 
 def _ingest_urls(store: Store, src: SourceConfig, urls: Sequence[str], c: dict) -> None:

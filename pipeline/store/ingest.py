@@ -71,11 +71,36 @@ class Ingest(Part):
             return {}
         self._exec("create_payload_stage")
         self._copy(
-            "copy_payload_stage", ((a.sha256, source, a.origin, a.size, a.body) for a in arrivals)
+            "copy_payload_stage",
+            (
+                (a.sha256, source, a.origin, a.size, a.body, getattr(a, "origin_bytes", None))
+                for a in arrivals
+            ),
         )
         self._exec("insert_staged_payloads")
         got = self._rows("payload_states", shas=[a.sha256 for a in arrivals])
         return {bytes(r["sha256"]): (r["id"], r["status"]) for r in got}
+
+    def quarantine_unreadable(self, source: str, problems: Sequence[tuple]) -> None:
+        """(arrival, reason) of files and folders that could not be read: each is stored as
+        an empty payload of format ``path``, quarantined with its reason."""
+        if not problems:
+            return
+        states = self.store_payloads(source, [a for a, _ in problems])
+        ids = [states[a.sha256][0] for a, _ in problems]
+        self._run(
+            "mark_payloads",
+            ids=ids,
+            statuses=["quarantined"] * len(ids),
+            formats=["path"] * len(ids),
+            counts=[0] * len(ids),
+        )
+        self._run(
+            "quarantine_many",
+            payload_ids=ids,
+            item_keys=[None] * len(ids),
+            reasons=[reason for _, reason in problems],
+        )
 
     def new_payload_ids(self, source: str | None = None) -> list[int]:
         """Payloads stored but not parsed yet (a crash between storing and parsing, or a

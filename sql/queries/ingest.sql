@@ -4,18 +4,19 @@
 
 -- name: create_payload_stage
 CREATE TEMP TABLE IF NOT EXISTS payload_stage (
-    sha256 bytea, source text, origin text, size integer, body bytea
+    sha256 bytea, source text, origin text, size integer, body bytea, origin_bytes bytea
 ) ON COMMIT DELETE ROWS
 
 -- name: copy_payload_stage
-COPY payload_stage (sha256, source, origin, size, body) FROM STDIN
+COPY payload_stage (sha256, source, origin, size, body, origin_bytes) FROM STDIN
 
 -- name: insert_staged_payloads
 -- New payloads only; identical bytes seen before (any source, any path) are stored once.
 -- Ids follow file order, so versions in one drop are applied in the order they were filed.
-INSERT INTO payload (sha256, source, origin, size, body)
-SELECT sha256, source, origin, size, body FROM (
-    SELECT DISTINCT ON (sha256) sha256, source, origin, size, body FROM payload_stage
+INSERT INTO payload (sha256, source, origin, size, body, origin_bytes)
+SELECT sha256, source, origin, size, body, origin_bytes FROM (
+    SELECT DISTINCT ON (sha256) sha256, source, origin, size, body, origin_bytes
+    FROM payload_stage
     ORDER BY sha256, origin
 ) d
 ORDER BY origin

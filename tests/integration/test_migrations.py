@@ -110,10 +110,6 @@ def test_every_named_query_prepares_against_the_schema(db_url):
     q = load()
     failures = []
     with psycopg.connect(db_url, autocommit=True) as c:
-        c.execute(
-            "CREATE TEMP TABLE payload_stage (sha256 bytea, source text, origin text, "
-            "size integer, body bytea)"
-        )
         c.execute("CREATE TEMP TABLE edge_stage (LIKE edge INCLUDING DEFAULTS)")
         # the staging tables the bulk queries read, as the queries themselves create them
         for name in q.names():

@@ -1,0 +1,110 @@
+"""B3 and B5: any bytes in a file name, symlink loops and unreadable files or folders.
+
+Tests run as root in some places, where chmod cannot make a file unreadable: then reading
+is refused by a patched ``open`` / ``os.scandir`` for exactly those paths, which is the
+error the pipeline meets as an ordinary user."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from pipeline.sources import collect
+from tests.conftest import SAMPLE_INBOX
+from tests.reliability.common import nd
+
+BAD_NAME = b"2026-06-11-\xff\xfebad.txt"
+
+
+@pytest.fixture
+def inbox(tmp_path):
+    dst = tmp_path / "inbox"
+    shutil.copytree(SAMPLE_INBOX, dst)
+    return dst
+
+
+def test_b3_a_file_name_that_is_not_utf8_is_ingested_with_its_exact_bytes(inbox, db_url, store):
+    src = inbox / "cgtn" / "2026-06-11-CuChile7x.txt"
+    odd = os.path.join(os.fsencode(inbox / "cgtn"), BAD_NAME)
+    with open(odd, "wb") as f:
+        f.write(src.read_bytes().replace(b"Chile", b"Peru"))
+    r = nd("run", "--inbox", str(inbox), "--database-url", db_url)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+    row = store.conn.execute(
+        "SELECT origin, origin_bytes FROM payload WHERE origin_bytes IS NOT NULL"
+    ).fetchone()
+    assert row["origin"].endswith("2026-06-11-\\xff\\xfebad.txt")
+    assert bytes(row["origin_bytes"]) == odd
+    # a second run takes nothing twice
+    r = nd("run", "--inbox", str(inbox), "--database-url", db_url)
+    assert r.returncode == 0 and "Traceback" not in r.stderr
+
+
+def test_b5_a_symlink_loop_is_quarantined_and_the_folder_still_ingested(inbox, db_url, store):
+    loop = inbox / "reuters" / "a-loop.xml"  # listed first: it must not hide the others
+    os.symlink(loop, loop)  # ELOOP on every look
+    r = nd("run", "--inbox", str(inbox), "--database-url", db_url)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "quarantined: 1" in r.stdout
+    n = store.conn.execute(
+        "SELECT count(*) AS n FROM payload WHERE source = 'reuters' AND status = 'parsed'"
+    ).fetchone()["n"]
+    assert n == len(list((SAMPLE_INBOX / "reuters").iterdir()))
+    q = nd("quarantine", "--database-url", db_url)
+    assert "a-loop.xml" in q.stdout and "symbolic links" in q.stdout, q.stdout
+
+
+def _deny(monkeypatch, *paths):
+    """Make ``paths`` unreadable: chmod where that binds, a refusing open/scandir as root."""
+    for p in paths:
+        p.chmod(0)
+    if os.geteuid() != 0:
+        return
+    denied = {os.fsencode(p) for p in paths}
+    real_open, real_scandir = open, os.scandir
+
+    def guarded(path, *a, **kw):
+        if os.fsencode(path) in denied:
+            raise PermissionError(13, "Permission denied", str(path))
+        return (real_scandir if guarded.scandir else real_open)(path, *a, **kw)
+
+    def fake_open(path, *a, **kw):
+        guarded.scandir = False
+        return guarded(path, *a, **kw)
+
+    def fake_scandir(path="."):
+        guarded.scandir = True
+        return guarded(path)
+
+    monkeypatch.setattr(collect, "open", fake_open, raising=False)
+    monkeypatch.setattr(collect.os, "scandir", fake_scandir)
+
+
+def test_b5_unreadable_file_and_folder_are_quarantined(inbox, store, config, monkeypatch):
+    from pipeline.report import render_report
+    from pipeline.stages import run
+
+    sub = inbox / "xinhua" / "late"
+    sub.mkdir()
+    shutil.copy(inbox / "xinhua" / "feed-001.xml", sub / "feed-009.xml")
+    bad_file = inbox / "cgtn" / "2026-06-12-Fy5BsatLch.txt"
+    try:
+        _deny(monkeypatch, bad_file, sub)
+        summaries = run.inbox(store, inbox, config)
+        text, quarantined = render_report(store, summaries)
+    finally:
+        bad_file.chmod(0o644)
+        sub.chmod(0o755)
+    assert quarantined == 2, text
+    reasons = store.conn.execute(
+        "SELECT p.origin, p.format, q.reason FROM quarantine q JOIN payload p ON p.id = q.payload_id"
+    ).fetchall()
+    got = {os.path.basename(r["origin"]): r["reason"] for r in reasons}
+    assert got == {
+        "2026-06-12-Fy5BsatLch.txt": "cannot read file: Permission denied",
+        "late": "cannot list folder: Permission denied",
+    }
+    assert {r["format"] for r in reasons} == {"path"}
