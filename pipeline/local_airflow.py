@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -140,16 +141,34 @@ def airflow_env(
             # other Airflow instances on the same host: keep the log servers off the default ports
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            # every component signs and checks the same task and UI tokens
+            "AIRFLOW__API_AUTH__JWT_SECRET": _secret(home, "jwt_secret"),
+            "AIRFLOW__API__SECRET_KEY": _secret(home, "api_secret_key"),
             "AIRFLOW_CONN_NEWSDEDUP_DB": connection_json(db_url),
             "NEWSDEDUP_INBOX": str(inbox),
             # worker processes inside one task: the executor already runs n tasks at once
             "NEWSDEDUP_WORKERS": os.environ.get("NEWSDEDUP_WORKERS")
             or str(max(1, (os.cpu_count() or 1) // n)),
             "NEWSDEDUP_DB_POOL_SLOTS": os.environ.get("NEWSDEDUP_DB_POOL_SLOTS") or str(n),
+            # a dedup run maps sign and verify over as many shards as tasks can run at once
+            "NEWSDEDUP_SHARDS": os.environ.get("NEWSDEDUP_SHARDS") or str(n),
         }
     )
     env.pop("NEWSDEDUP_DATABASE_URL", None)  # the connection is the one source of truth
     return env
+
+
+def _secret(home: Path, name: str) -> str:
+    """A random secret kept in AIRFLOW_HOME, the same for every component and restart
+    (each component would otherwise draw its own and refuse the others' tokens)."""
+    path = home / f"newsdedup_{name}"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        value = secrets.token_urlsafe(32)
+        path.write_text(value, encoding="utf-8")
+        path.chmod(0o600)
+        return value
 
 
 def _session_pids(sid: int) -> list[int]:
@@ -256,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             out = subprocess.PIPE if args.verbose else log
             # the MinHash kernels into numba's on-disk cache while the databases are set up
             warm = _start([sys.executable, "-m", "pipeline.dedup.warm"], env, out, procs)
-            _setup(airflow, env, out, log_path)
+            _setup(env, out, log_path)
             for _, cmd in COMPONENTS:
                 _start([str(airflow), *cmd], env, out, procs)
         _wait_ready(procs, base, home, args.verbose, log_path)
@@ -318,16 +337,13 @@ def _start(cmd: list[str], env: dict, out, procs: list) -> subprocess.Popen:
     return p
 
 
-def _setup(airflow: Path, env: dict, out, log_path: Path) -> None:
+def _setup(env: dict, out, log_path: Path) -> None:
     """Airflow's metadata database, then the pipeline's schema and the pool: once, here,
     before any task starts (tasks only check the schema)."""
-    for cmd in (
-        [str(airflow), "db", "migrate"],
-        [sys.executable, "-m", "pipeline.airflow_db", "init", "--pool"],
-    ):
-        done = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"{' '.join(Path(c).name for c in cmd[:3])} failed")
+    cmd = [sys.executable, "-m", "pipeline.airflow_db", "init", "--pool", "--metadata"]
+    done = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"setting up the databases failed (see {log_path})")
 
 
 def _unpause(base: str, pw: str | None) -> None:
