@@ -133,8 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "eval", help="run the pipeline on a labelled inbox and score it against its truth"
     )
-    p.add_argument("--inbox", required=True, metavar="DIR", help="labelled inbox folder")
-    p.add_argument("--truth", required=True, metavar="FILE", help="truth.jsonl of the inbox")
+    p.add_argument("--inbox", metavar="DIR", help="labelled inbox folder")
+    p.add_argument("--truth", metavar="FILE", help="truth.jsonl of the inbox")
+    p.add_argument(
+        "--record-only",
+        action="store_true",
+        help="only check the merged records of the database as it is (no inbox, no labels)",
+    )
     p.add_argument(
         "--negatives",
         metavar="FILE",
@@ -453,6 +458,10 @@ def cmd_eval(args, settings: Settings) -> int:
     from pipeline.stages import run
     from pipeline.store.connect import stop_embedded
 
+    if args.record_only:
+        return _record_only(settings)
+    if not (args.inbox and args.truth):
+        raise UsageError("newsdedup eval: needs --inbox and --truth (or --record-only)")
     inbox, truth_path = Path(args.inbox).expanduser(), Path(args.truth).expanduser()
     if not inbox.is_dir():
         raise ConfigError(f"inbox folder not found: {inbox}")
@@ -474,6 +483,7 @@ def cmd_eval(args, settings: Settings) -> int:
                     f.writelines(json.dumps(s, ensure_ascii=False) + "\n" for s in stories)
             report = evaluate(truth, stories, negatives)
             print(explain_errors(store, report, truth, args.show))
+            _print_record_check(store, stories)
             seconds = sum(s.seconds for s in summaries)
             print(f"pipeline time {seconds:.1f}s")
             print(report.summary())
@@ -481,6 +491,25 @@ def cmd_eval(args, settings: Settings) -> int:
         if scratch is not None:
             stop_embedded(scratch)
             shutil.rmtree(scratch, ignore_errors=True)
+    return EXIT_OK
+
+
+def _print_record_check(store, stories: list[dict]) -> None:
+    from pipeline.evaluate import record_check, record_misses
+
+    check = record_check(stories, store.report.record_members())
+    print("\n".join(check.lines()))
+    missed = record_misses(check)
+    print("record targets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
+
+
+def _record_only(settings: Settings) -> int:
+    from pipeline.report import export_stories
+
+    store, url = _open(settings)
+    with store:
+        print(f"newsdedup eval --record-only: {_where(settings, url)}", file=sys.stderr)
+        _print_record_check(store, list(export_stories(store)))
     return EXIT_OK
 
 

@@ -267,3 +267,152 @@ def misses(report: Report) -> list[str]:
     if report.killed_canonical:
         out.append(f"{report.killed_canonical} killed item(s) canonical")
     return out
+
+
+# --- the merged record -----------------------------------------------------------------------
+
+
+@dataclass
+class RecordCheck:
+    """The merged-record check: needs no labels, only the export and the members' text.
+
+    ``repeated_pairs``: pairs of record paragraphs, one of them added by the merge, stating
+    the same fact (3-gram containment of content >= 0.6, ``pipeline.merge.record.repeats``);
+    ``superseded``: records printing a figure a member's correction replaced; ``killed``:
+    records with text credited to a killed item, or a killed canonical; ``missing``:
+    canonical paragraphs (furniture aside) absent from the record; ``corrections``:
+    (stories whose canonical is not an item a member corrects, stories with a correction
+    and an item it corrects)."""
+
+    records: int = 0
+    repeated_pairs: int = 0
+    superseded: int = 0
+    killed: int = 0
+    missing: int = 0
+    corrections: tuple[int, int] = (0, 0)
+    examples: list[str] = field(default_factory=list)  # a few offending stories, by problem
+
+    def lines(self) -> list[str]:
+        won, chains = self.corrections
+        return [
+            f"merged records {self.records}: repeated-fact pairs {self.repeated_pairs}, "
+            f"superseded {self.superseded}, killed {self.killed}, "
+            f"canonical paragraphs missing {self.missing}, "
+            f"corrections canonical {won}/{chains}",
+            *(f"  {e}" for e in self.examples),
+        ]
+
+
+def _member(key: str, a: dict):
+    from pipeline.model import Member
+
+    return Member(
+        article_id=hash(key),
+        key=key,
+        source=a["source"],
+        headline=a.get("headline") or "",
+        headline_tag=a.get("headline_tag") or "",
+        killed=bool(a.get("killed")),
+        first_created=a.get("first_created"),
+        version_created=a.get("version_created"),
+        word_count=a.get("word_count") or 0,
+        ed_stat=a.get("ed_stat") or "",
+    )
+
+
+def record_check(
+    stories: Iterable[dict], articles: dict[str, dict], examples: int = 3
+) -> RecordCheck:
+    """``stories``: export records; ``articles``: item key -> {source, headline_tag, ed_stat,
+    killed, first_created, version_created, paragraphs: [body text]} of every member."""
+    from pipeline.merge import canonical as canon
+    from pipeline.merge import record as rec
+
+    out = RecordCheck()
+    won = chains = 0
+
+    def note(problem: str, s: dict) -> None:
+        if sum(e.startswith(problem) for e in out.examples) < examples:
+            out.examples.append(f"{problem}: {s['story_id']} {s.get('headline', '')[:60]}")
+
+    for s in stories:
+        members = [k for k in s.get("members") or [] if k in articles]
+        if not members:
+            continue
+        out.records += 1
+        record = s.get("record") or []
+        paras = [e for e in record if e.get("kind") in ("canonical", "added")]
+        grams = [rec.content_grams(e["text"]) for e in paras]
+        # the canonical's own paragraphs are the agency's text, kept whole (a results
+        # table's rows look alike); a repeat the merge made involves an added paragraph
+        added = [e["kind"] == "added" for e in paras]
+        pairs = sum(
+            rec.repeats(grams[i], grams[j])
+            for i in range(len(grams))
+            for j in range(i + 1, len(grams))
+            if added[i] or added[j]
+        )
+        if pairs:
+            out.repeated_pairs += pairs
+            note("repeated", s)
+        by_key = {k: _member(k, articles[k]) for k in members}
+        dead = {k for k, m in by_key.items() if m.killed}
+        if s.get("canonical") in dead or any(e.get("credit") in dead for e in record):
+            out.killed += 1
+            note("killed", s)
+        stale: set[str] = set()
+        old: set[str] = set()
+        for c in by_key.values():
+            if c.killed or not canon.is_correction(c):
+                continue
+            for m in by_key.values():
+                if not m.killed and canon.corrects(c, m):
+                    old.add(m.key)
+                    stale |= rec.superseded_figures(
+                        articles[m.key]["paragraphs"], articles[c.key]["paragraphs"]
+                    )
+        if old:
+            chains += 1
+            won += s.get("canonical") not in old
+        if stale and any(stale & set(rec.figures(e["text"])) for e in paras):
+            out.superseded += 1
+            note("superseded", s)
+        if s.get("canonical") in articles:
+            # present verbatim, or as the same wording (a paragraph printed twice is kept once)
+            texts = {e["text"] for e in paras}
+            kept = [
+                rec.SourceText(0, i, e["text"], rec.norm_text(e["text"]))
+                for i, e in enumerate(paras)
+            ]
+            gone = [
+                p
+                for p in articles[s["canonical"]]["paragraphs"]
+                if p not in texts
+                and not rec.is_furniture(p)
+                and not any(
+                    rec.same_wording(rec.SourceText(0, 0, p, rec.norm_text(p)), q) for q in kept
+                )
+            ]
+            if gone:
+                out.missing += len(gone)
+                note("missing", s)
+    out.corrections = (won, chains)
+    return out
+
+
+def record_misses(check: RecordCheck) -> list[str]:
+    """Targets of the merged-record check the run falls short of ([] when all are met)."""
+    out = [
+        f"{name} {n} > 0"
+        for name, n in (
+            ("repeated-fact pairs", check.repeated_pairs),
+            ("superseded records", check.superseded),
+            ("killed text records", check.killed),
+            ("canonical paragraphs missing", check.missing),
+        )
+        if n
+    ]
+    won, chains = check.corrections
+    if won < chains:
+        out.append(f"corrections canonical {won}/{chains}")
+    return out

@@ -19,11 +19,12 @@ from __future__ import annotations
 import logging
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from pipeline import __version__
 from pipeline.config import ConfigError, Settings, load_settings
-from pipeline.dashboard import actions, pages, views, web
+from pipeline.dashboard import actions, pages, review, views, web
 from pipeline.dashboard.auth import DashboardAuth, LocalAuth, login_name
 from pipeline.stages.overrides import OverrideError
 from pipeline.store.connect import DatabaseError
@@ -60,7 +61,9 @@ def create_app(
     app.add_middleware(web.SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(web.STATIC)), name="static")
     app.include_router(pages.router)
+    app.include_router(review.pages)
     app.include_router(actions.router, dependencies=[Depends(d) for d in auth.edit])
+    app.include_router(review.actions, dependencies=[Depends(d) for d in auth.edit])
     _error_pages(app)
     return app
 
@@ -74,6 +77,17 @@ def _error_pages(app: FastAPI) -> None:
         for k, v in (exc.headers or {}).items():
             resp.headers[k] = v
         return resp
+
+    @app.exception_handler(RequestValidationError)
+    async def _malformed(request: Request, exc: RequestValidationError):
+        # a path that names no page (/captions/abc) is "not found", not a JSON schema error
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        where = first.get("loc", ("", ""))
+        if where and where[0] == "path":
+            return web.error_page(request, 404, f"no page at {request.url.path[:120]}")
+        name = where[-1] if where else "input"
+        return web.error_page(request, 400, f"{name}: {first.get('msg', 'not valid')}")
 
     @app.exception_handler(web.BadRequest)
     async def _bad_request(request: Request, exc: web.BadRequest):

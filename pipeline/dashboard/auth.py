@@ -22,6 +22,8 @@ class Principal:
     can_edit: bool
     # a bearer token (an API client, not a browser session): no CSRF cookie to check
     token_auth: bool = False
+    # why someone who may look cannot act, in their terms (shown instead of the actions)
+    read_only_reason: str = "your account may look at stories but not change them"
 
 
 class DashboardAuth:
@@ -68,4 +70,10 @@ class LocalAuth(DashboardAuth):
         self.view = ()
 
     def principal(self, request: Request) -> Principal:
-        return Principal(self.user, self.can_edit, token_auth=has_bearer(request))
+        return Principal(
+            self.user,
+            self.can_edit,
+            token_auth=has_bearer(request),
+            read_only_reason="this dashboard was started with --read-only; start it "
+            "without to split, merge and re-queue",
+        )

@@ -9,7 +9,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pipeline.dashboard import views
-from pipeline.dashboard.web import BadRequest, Db, Who, date_param, int_param, render, url
+from pipeline.dashboard.web import (
+    BadRequest,
+    Config,
+    Db,
+    Who,
+    date_param,
+    int_param,
+    render,
+    url,
+)
+from pipeline.stages import review
 
 router = APIRouter()
 
@@ -18,10 +28,11 @@ _STORY_ID = re.compile(r"^\s*[s#](\d{1,18})\s*$", re.I)
 
 
 @router.get("/", name="overview", response_class=HTMLResponse)
-def overview(request: Request, who: Who, db: Db, days: str | None = None):
+def overview(request: Request, who: Who, db: Db, cfg: Config, days: str | None = None):
     d = int_param(days, "days", lo=1, hi=90) or 7
     with db.store() as store:
         data = views.overview(store, d)
+        data["kpi"]["review"] = review.count(store, cfg.dedup)
     return render(request, "overview.html", {"nav": "overview", **data}, who)
 
 
@@ -57,8 +68,25 @@ def stories(request: Request, who: Who, db: Db):
     return render(request, "stories.html", {"nav": "stories", **data}, who)
 
 
+def _story_path_id(request: Request, raw: str) -> int | RedirectResponse:
+    """A story id from the path: ``6``, or ``s6`` / ``#6`` as the pages write it (answered
+    with a redirect to the plain address); anything else is a 404 page."""
+    if raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    m = _STORY_ID.match(raw)
+    if not m:
+        raise views.NotFound(f"there is no story {raw[:40]!r}: stories are s123 or 123")
+    path = dict(request.path_params, story_id=int(m.group(1)))
+    target = url(request, request.scope["route"].name, dict(request.query_params), **path)
+    return RedirectResponse(target, 308)
+
+
 @router.get("/stories/{story_id}", name="story", response_class=HTMLResponse)
-def story(request: Request, story_id: int, who: Who, db: Db):
+def story(request: Request, story_id: str, who: Who, db: Db):
+    sid = _story_path_id(request, story_id)
+    if isinstance(sid, RedirectResponse):
+        return sid
+    story_id = sid
     qp = request.query_params
     with db.store() as store:
         s = store.dashboard.story(story_id)
@@ -79,7 +107,11 @@ def story(request: Request, story_id: int, who: Who, db: Db):
 
 
 @router.get("/stories/{story_id}/diff/{article_id}", name="diff", response_class=HTMLResponse)
-def diff(request: Request, story_id: int, article_id: int, who: Who, db: Db):
+def diff(request: Request, story_id: str, article_id: int, who: Who, db: Db):
+    sid = _story_path_id(request, story_id)
+    if isinstance(sid, RedirectResponse):
+        return sid
+    story_id = sid
     with db.store() as store:
         data = views.article_diff(store, story_id, article_id)
     return render(request, "diff.html", {"nav": "stories", **data}, who)

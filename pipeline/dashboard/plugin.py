@@ -8,7 +8,11 @@ The only module of the core package that imports airflow (registered through the
   resolved by Airflow's ``get_user``; an anonymous request gets 401. Pages need permission
   to read DAGs, actions permission to edit them (``requires_access_dag``), so Airflow's
   roles decide who may split and merge;
-* adds "Dedup" to the navigation (``external_views``), shown in the UI's iframe.
+* adds "Dedup" to the navigation (``external_views``), shown in the UI's iframe at
+  ``/plugin/dedup``. The UI's address is that page followed by the frame's own path
+  (``/plugin/dedup/newsdedup/stories/6``), so the page is named for the navigation entry
+  rather than repeating the mount's name; the address of earlier versions
+  (``/plugin/newsdedup/...``) redirects there.
 
 Airflow imports plugins in every component (scheduler, workers, DAG processor), so this
 module imports nothing heavy: the app and its Airflow security dependencies are built on
@@ -32,6 +36,8 @@ from fastapi import Depends, Request
 from pipeline.dashboard.auth import DashboardAuth, Principal, has_bearer
 
 URL_PREFIX = "/newsdedup"
+UI_PAGE = "dedup"  # the UI's page: /plugin/dedup
+OLD_UI_PAGE = "/plugin/newsdedup"
 log = logging.getLogger("newsdedup.dashboard")
 
 
@@ -55,12 +61,17 @@ class AirflowAuth(DashboardAuth):
 
         def principal(request: Request, user=Depends(get_user)) -> Principal:  # noqa: B008
             can_edit = get_auth_manager().is_authorized_dag(method="PUT", user=user)
-            return Principal(user.get_name(), bool(can_edit), token_auth=has_bearer(request))
+            return Principal(
+                user.get_name(),
+                bool(can_edit),
+                token_auth=has_bearer(request),
+                read_only_reason="splitting and merging need permission to edit DAGs in Airflow",
+            )
 
         self.principal = principal
 
     def login_url(self, request: Request) -> str | None:
-        next_url = _base_path() + "/plugin/newsdedup"
+        next_url = _base_path() + "/plugin/" + UI_PAGE
         return self._auth_manager().get_url_login(next_url=next_url)
 
 
@@ -107,10 +118,40 @@ class LazyDashboard:
 dashboard_app = LazyDashboard()
 
 
+class OldUiAddress:
+    """Redirects /plugin/newsdedup[/<rest>] (the UI page's earlier name) to
+    /plugin/dedup[/<rest>]; every other request passes through untouched. A root
+    middleware, because the bare page address belongs to the UI's own catch-all route."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.old = _base_path() + OLD_UI_PAGE
+        self.new = _base_path() + "/plugin/" + UI_PAGE
+
+    async def __call__(self, scope, receive, send):
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path != self.old and not path.startswith(self.old + "/"):
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = self.new + path[len(self.old) :] + (f"?{query}" if query else "")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 308,
+                "headers": [(b"location", target.encode("latin-1")), (b"content-length", b"0")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+
 class NewsdedupPlugin(AirflowPlugin):
     name = "newsdedup"
     fastapi_apps = [  # noqa: RUF012 - Airflow reads these class attributes
         {"app": dashboard_app, "url_prefix": URL_PREFIX, "name": "newsdedup dashboard"}
+    ]
+    fastapi_root_middlewares = [  # noqa: RUF012
+        {"middleware": OldUiAddress, "name": "newsdedup earlier UI address"}
     ]
     external_views = [  # noqa: RUF012
         {
@@ -118,7 +159,7 @@ class NewsdedupPlugin(AirflowPlugin):
             "href": _base_path() + URL_PREFIX + "/",
             "icon": _base_path() + URL_PREFIX + "/static/icon.svg",
             "icon_dark_mode": _base_path() + URL_PREFIX + "/static/icon-dark.svg",
-            "url_route": "newsdedup",
+            "url_route": UI_PAGE,
             "destination": "nav",
             "nav_top_level": True,
         }

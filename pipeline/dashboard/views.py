@@ -88,13 +88,12 @@ def counts_summary(counts: dict) -> str:
 
 def overview(store: Store, days: int) -> dict:
     ends = store.dashboard.window_ends()
-    end = max(
-        (t for t in (ends["last_received"], ends["last_story"], ends["last_quarantined"]) if t),
-        default=None,
-    )
+    # the charts count by publication day, so the window ends at the newest publication
+    # (a quarantine-only database: at its newest entry)
+    end = ends["last_published"] or ends["last_quarantined"]
     days_list, since, until = _window(end, days)
 
-    received = store.dashboard.received_per_day(since, until)
+    received = store.dashboard.published_per_day(since, until)
     sources = sorted({r["source"] for r in received})
     classes = source_classes(sources)
     per_source = {s: _by_day([r for r in received if r["source"] == s], days_list) for s in sources}

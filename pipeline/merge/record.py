@@ -67,7 +67,8 @@ def is_furniture(text: str) -> bool:
     if not t or _FURNITURE.match(t):
         return True
     dateline, rest = split_dateline(t + " ")
-    return bool(dateline) and not rest.strip()
+    # a dated or credited dateline; "ALL WHEAT -" alone is a table heading, not furniture
+    return bool(dateline) and not rest.strip() and any(c.isdigit() or c == "(" for c in t)
 
 
 # --- content comparison --------------------------------------------------------------------
@@ -99,12 +100,12 @@ _STOP = frozenset(_STOP_WORDS.split())
 
 
 def _number(tok: str) -> str:
-    """Two significant figures: 412,300 and 412,000 (rounding) are one figure."""
+    """Three significant figures: 412,300 and 412,000 (rounding) are one figure."""
     try:
         v = float(tok)
     except ValueError:
         return tok
-    r = float(f"{v:.2g}")
+    r = float(f"{v:.3g}")
     return str(int(r)) if r.is_integer() else str(r)
 
 
@@ -131,14 +132,28 @@ def containment(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a) if a else 0.0
 
 
+def _figures_of(grams: frozenset) -> frozenset[str]:
+    return frozenset(t for g in grams for t in g if t[0].isdigit())
+
+
 def repeats(a: frozenset, b: frozenset) -> bool:
-    """Two paragraphs state the same fact: either's content is mostly in the other."""
-    return max(containment(a, b), containment(b, a)) >= REPEAT
+    """Two paragraphs state the same fact: either's content is mostly in the other, and
+    neither states figures the other lacks while lacking some of the other's (two rows of
+    a results table, "35.9 mln vs 36.5 mln" and "35.9 mln vs 37.2 mln", are two facts)."""
+    if max(containment(a, b), containment(b, a)) < REPEAT:
+        return False
+    fa, fb = _figures_of(a), _figures_of(b)
+    return fa <= fb or fb <= fa
 
 
 def figures(text: str) -> tuple[str, ...]:
     """The numbers a paragraph states, as printed without thousands separators."""
     return tuple(t for t in similarity_tokens(split_dateline(text)[1]) if t[0].isdigit())
+
+
+def norm_text(text: str) -> str:
+    """The similarity form of a paragraph (``SourceText.norm``): tokens, dateline cut."""
+    return " ".join(similarity_tokens(split_dateline(text)[1]))
 
 
 def same_wording(a: SourceText, b: SourceText) -> bool:
@@ -159,7 +174,8 @@ def superseded_figures(original: Sequence[str], correction: Sequence[str]) -> se
         for c, new in fixed:
             if old != new and fuzz.ratio(p, c) >= SAME_WORDING - 10:
                 out |= set(old) - set(new)
-    return out
+    # a figure the correction still prints elsewhere is not one it replaced
+    return out - {f for _, new in fixed for f in new}
 
 
 # --- the record ----------------------------------------------------------------------------
@@ -210,8 +226,13 @@ def paragraphs(
         known |= g
 
     if canonical is not None and canonical not in dead:
+        kept: list[SourceText] = []
         for p in live.get(canonical, []):
-            if not is_furniture(p.text):
+            # a paragraph the canonical itself prints twice is printed once (not a short
+            # line such as a table heading, which a long table repeats on purpose)
+            twice = len(p.norm.split()) >= MIN_ADDED_WORDS and any(same_wording(p, q) for q in kept)
+            if not is_furniture(p.text) and not twice:
+                kept.append(p)
                 add(p, content_grams(p.text), True)
     lender_grams = {a: [(q, content_grams(q.text)) for q in t] for a, t in lenders.items()}
     for mid in order:

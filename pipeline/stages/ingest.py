@@ -305,6 +305,9 @@ def _parse(payloads: list[dict]) -> pool.Pending:
 def _apply_prepared(store: Store, prepared: list[PreparedPayload], c: dict) -> None:
     keys = sorted({pi.item.key for pp in prepared for pi in pp.items})
     with store.transaction():
+        # another run applying the same items at once would insert the same rows: the
+        # second waits, then finds them written and decides against them
+        store.locks.hold("ingest", transaction=True)
         store.bulk_settings()
         articles = store.ingest.articles_by_keys(keys)
         raw_ids, article_ids = store.ingest.new_ids(

@@ -18,18 +18,24 @@ def dedup(store: Store, config: DedupConfig, progress: Progress = no_progress) -
     is opened under ``config``; its stages run under the configuration it was opened with
     (a resumed batch may have been opened under another)."""
     out: list[Summary] = []
-    while True:
-        opened = open_batch(store, config)
-        out.append(opened)
-        if not opened.counts.get("articles"):
-            return out
-        batch = load(store, opened.batch_key)
-        own = config_of(store, batch)
-        out.append(sign.run(store, batch, own))
-        out.append(candidates.run(store, batch, own))
-        out.append(verify.run(store, batch, own, progress=progress))
-        out.append(cluster_merge.run(store, batch, own))
-        out.append(publish.run(store, batch))
+    # one whole run's batches at a time: a second run waits (saying for whom), then finds
+    # the batches published and the articles no longer pending
+    store.locks.hold("dedup", transaction=False)
+    try:
+        while True:
+            opened = open_batch(store, config)
+            out.append(opened)
+            if not opened.counts.get("articles"):
+                return out
+            batch = load(store, opened.batch_key)
+            own = config_of(store, batch)
+            out.append(sign.run(store, batch, own))
+            out.append(candidates.run(store, batch, own))
+            out.append(verify.run(store, batch, own, progress=progress))
+            out.append(cluster_merge.run(store, batch, own))
+            out.append(publish.run(store, batch))
+    finally:
+        store.locks.release("dedup")
 
 
 def inbox(

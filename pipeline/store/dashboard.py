@@ -39,11 +39,12 @@ class Dashboard(Part):
         return self._rows("last_runs")
 
     def window_ends(self) -> dict:
-        """last_received, last_published, last_story, last_quarantined."""
+        """last_published, last_quarantined."""
         return self._one("window_ends")
 
-    def received_per_day(self, since: datetime, until: datetime) -> list[dict]:
-        return self._rows("received_per_day", since=since, until=until)
+    def published_per_day(self, since: datetime, until: datetime) -> list[dict]:
+        """day, source, n: articles by the UTC day they were published."""
+        return self._rows("published_per_day", since=since, until=until)
 
     def stories_per_day(self, since: datetime, until: datetime) -> list[dict]:
         return self._rows("stories_per_day", since=since, until=until)

@@ -29,6 +29,11 @@ class Report(Part):
         a live story: its merged record and contributions, in order."""
         return self._rows("export_record")
 
+    def record_members(self) -> dict[str, dict]:
+        """item key -> source, headline, headline_tag, ed_stat, killed, first_created,
+        version_created, word_count, paragraphs (body text) of every live story's member."""
+        return {r["item_key"]: r for r in self._rows("record_members")}
+
     def story_captions(self) -> list[dict]:
         """story_id, text, group_id of every caption of a live story's members."""
         return self._rows("export_captions")

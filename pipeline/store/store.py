@@ -18,10 +18,12 @@ from pipeline.store.connect import connect
 from pipeline.store.dashboard import Dashboard
 from pipeline.store.edges import Edges
 from pipeline.store.ingest import Ingest
+from pipeline.store.locks import Locks
 from pipeline.store.lsh import Lsh
 from pipeline.store.overrides import Overrides
 from pipeline.store.packages import Packages
 from pipeline.store.report import Report
+from pipeline.store.review import Review
 from pipeline.store.runs import Runs
 from pipeline.store.session import Session
 from pipeline.store.stories import Stories
@@ -31,12 +33,14 @@ class Store(Session):
     def __init__(self, conn, url: str | None = None, origin: RunOrigin | None = None):
         super().__init__(conn, url, origin)
         self.runs = Runs(self)
+        self.locks = Locks(self)
         self.ingest = Ingest(self)
         self.collect = Collect(self)
         self.packages = Packages(self)
         self.batches = Batches(self)
         self.lsh = Lsh(self)
         self.edges = Edges(self)
+        self.review = Review(self)
         self.stories = Stories(self)
         self.overrides = Overrides(self)
         self.dashboard = Dashboard(self)

@@ -32,28 +32,29 @@ CROSS JOIN LATERAL (
 WHERE s.stage IS NOT NULL
 
 -- name: window_ends
--- The overview's windows end at the latest activity, not at now(): an idle or archived
+-- The overview's windows end at the newest publication, not at now(): an idle or archived
 -- database still shows its last days. Each max() is one index probe.
-SELECT (SELECT max(received_at) FROM raw_item) AS last_received,
-       (SELECT max(published_at) FROM article) AS last_published,
-       (SELECT max(created_at) FROM story) AS last_story,
+SELECT (SELECT max(published_at) FROM article) AS last_published,
        (SELECT max(created_at) FROM quarantine) AS last_quarantined
 
--- name: received_per_day
-SELECT date_trunc('day', received_at, 'UTC') AS day, source, count(*) AS n
-FROM raw_item
-WHERE received_at >= %(since)s AND received_at < %(until)s
+-- name: published_per_day
+-- Counted by the day the copy was published, not the day it arrived: a backfill of a
+-- month spreads over its month instead of piling onto the day it was loaded.
+SELECT date_trunc('day', published_at, 'UTC') AS day, source, count(*) AS n
+FROM article
+WHERE published_at >= %(since)s AND published_at < %(until)s
 GROUP BY 1, 2 ORDER BY 1, 2
 
 -- name: stories_per_day
--- Stories first seen per day, how many articles they hold now, and how many of those are
--- copies of another (every member but one per story): the duplicate rate of the day.
-SELECT date_trunc('day', created_at, 'UTC') AS day,
-       count(*) FILTER (WHERE member_count > 0) AS stories,
+-- Live stories by the day they were first published, how many articles they hold, and
+-- how many of those are copies of another (every member but one): the day's duplicate rate.
+SELECT date_trunc('day', first_published, 'UTC') AS day,
+       count(*) AS stories,
        coalesce(sum(member_count), 0) AS articles,
-       coalesce(sum(member_count - 1) FILTER (WHERE member_count > 0), 0) AS duplicates
+       coalesce(sum(member_count - 1), 0) AS duplicates
 FROM story
-WHERE created_at >= %(since)s AND created_at < %(until)s
+WHERE merged_into IS NULL AND member_count > 0
+  AND first_published >= %(since)s AND first_published < %(until)s
 GROUP BY 1 ORDER BY 1
 
 -- name: quarantine_per_day

@@ -43,6 +43,19 @@ JOIN article a ON a.id = p.article_id
 WHERE s.merged_into IS NULL AND s.member_count > 0
 ORDER BY p.story_id, p.kind DESC, p.ord
 
+-- name: record_members
+-- What the merged-record check needs of every member of a live story: how it is marked
+-- (correction, killed), when, and its body paragraphs.
+SELECT a.item_key, a.source, a.headline, a.headline_tag, a.ed_stat,
+       (a.killed OR a.pub_status = 'withheld') AS killed, a.first_created, a.version_created,
+       a.word_count,
+       coalesce((SELECT array_agg(p.text ORDER BY p.ord) FROM paragraph p
+                 WHERE p.article_id = a.id AND p.kind = 'body'), '{}') AS paragraphs
+FROM story_member m
+JOIN story s ON s.id = m.story_id
+JOIN article a ON a.id = m.article_id
+WHERE s.merged_into IS NULL AND m.role <> 'contributor'
+
 -- name: export_captions
 SELECT m.story_id, c.text, c.group_id
 FROM story_member m JOIN caption c ON c.article_id = m.article_id

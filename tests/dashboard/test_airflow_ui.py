@@ -162,6 +162,18 @@ def test_plugin_is_registered_with_a_nav_entry(airflow):
     assert plugin["fastapi_apps"][0]["url_prefix"] == "/newsdedup"
     view = plugin["external_views"][0]
     assert view["name"] == "Dedup" and view["href"] == "/newsdedup/" and view["icon"]
+    assert view["url_route"] == "dedup"
+
+
+def test_the_old_ui_address_redirects_to_the_new_one(airflow):
+    r = httpx.get(f"{airflow.base}/plugin/newsdedup/newsdedup/stories/6?from=2", timeout=30)
+    assert r.status_code == 308
+    assert r.headers["location"] == "/plugin/dedup/newsdedup/stories/6?from=2"
+    r = httpx.get(f"{airflow.base}/plugin/newsdedup", timeout=30)
+    assert r.status_code == 308 and r.headers["location"] == "/plugin/dedup"
+    # the new address is Airflow's own UI page (its single-page app), not a redirect
+    r = httpx.get(f"{airflow.base}/plugin/dedup/newsdedup/stories/6", timeout=30)
+    assert r.status_code == 200 and "<html" in r.text.lower()
 
 
 def test_anonymous_requests_get_401(airflow):
@@ -235,7 +247,7 @@ def _split_in_the_airflow_ui(driver, airflow) -> None:
     driver.find_element(By.NAME, "password").send_keys(USERS["ops"][1])
     driver.find_element(By.XPATH, "//button[normalize-space()='Sign in']").click()
     nav = wait.until(
-        ec.element_to_be_clickable((By.XPATH, "//a[contains(@href, '/plugin/newsdedup')]"))
+        ec.element_to_be_clickable((By.XPATH, "//a[contains(@href, '/plugin/dedup')]"))
     )
     assert "Dedup" in (nav.text or nav.get_attribute("aria-label") or "")
     browser.shot(driver, "01-airflow-home-with-dedup-nav")
@@ -261,6 +273,9 @@ def _split_in_the_airflow_ui(driver, airflow) -> None:
     row = driver.find_element(By.ID, f"m{member}")
     assert "duplicate" in row.text
     driver.switch_to.default_content()
+    # the UI's address follows the frame, naming the page once
+    wait.until(lambda d: f"/stories/{sid}" in d.current_url)
+    assert driver.current_url.endswith(f"/plugin/dedup/newsdedup/stories/{sid}")
     browser.shot(driver, "03-story")
 
     # split the CGTN copy out, with a reason
@@ -286,3 +301,26 @@ def _split_in_the_airflow_ui(driver, airflow) -> None:
     driver.find_element(By.LINK_TEXT, f"s{new_story}").click()
     wait.until(ec.text_to_be_present_in_element((By.ID, "history"), f"out of s{sid}"))
     driver.switch_to.default_content()
+
+
+def test_the_review_queue_inside_airflow(airflow):
+    """Through the plugin: a viewer sees the queue but cannot decide; an editor's "keep
+    apart" is recorded under their Airflow name."""
+    with Store.open(airflow.db_url, migrate=False) as store:
+        a, b = sorted(store.report.article(k)["id"] for k in (POWER_1, POWER_2))
+    reader = {"Authorization": f"Bearer {airflow.token('reader')}", "Accept": "text/html"}
+    page = httpx.get(f"{airflow.base}/newsdedup/review", headers=reader, timeout=30)
+    assert page.status_code == 200 and f'id="p{a}-{b}"' in page.text
+    assert 'value="apart"' not in page.text and "edit DAGs in Airflow" in page.text
+    overview = httpx.get(f"{airflow.base}/newsdedup/", headers=reader, timeout=30).text
+    assert 'id="kpi-review"' in overview
+    form = {"decision": "apart", "why": "two weekly editions"}
+    r = httpx.post(f"{airflow.base}/newsdedup/review/{a}/{b}", data=form, headers=reader)
+    assert r.status_code == 403
+    ops = {"Authorization": f"Bearer {airflow.token('ops')}"}
+    r = httpx.post(f"{airflow.base}/newsdedup/review/{a}/{b}", data=form, headers=ops, timeout=60)
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/newsdedup/review?done={a}-{b}"
+    with Store.open(airflow.db_url, migrate=False) as store:
+        decided = store.review.pair(a, b)
+    assert decided["decision"] == "apart" and decided["who"] == "ops"

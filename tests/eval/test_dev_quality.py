@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from pipeline.evaluate import evaluate, misses
+from pipeline.evaluate import evaluate, misses, record_check, record_misses
 from pipeline.report import export_stories, read_jsonl
 from pipeline.stages import run
 from tests.conftest import EVAL_DEV, shared_or_skip
@@ -26,6 +26,9 @@ def test_dev_set_meets_quality_targets(store, config, tmp_path):
     report = evaluate(truth, stories, read_jsonl(dev / "negatives.jsonl"))
     print(report.summary())
     assert misses(report) == [], report.summary()
+    check = record_check(stories, store.report.record_members())
+    assert record_misses(check) == [], check.lines()
+    assert check.records and check.corrections[1]  # the check saw corrections to judge
 
     pred = tmp_path / "pred.jsonl"
     pred.write_text("".join(json.dumps(s) + "\n" for s in stories))

@@ -34,6 +34,9 @@ def test_run_report_export_explain(db_url, tmp_path):
     r = nd("explain", "cgtn:2026-06-11-CuChile7x", "--database-url", db_url)
     assert r.returncode == 0 and "same story" in r.stdout
     _sample_records_read_right(recs, db_url)
+    r = nd("eval", "--record-only", "--database-url", db_url)
+    assert r.returncode == 0 and "record targets: all met" in r.stdout, r.stdout + r.stderr
+    assert "merged records 6: repeated-fact pairs 0" in r.stdout
 
 
 CORRECTED = "reuters:tag:reuters.com,2026:newsml_L1N3CU0QQ"

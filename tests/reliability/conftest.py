@@ -12,3 +12,18 @@ def data_dir():
     d = Path(tempfile.mkdtemp(prefix="ndr-"))
     yield d / "d"
     shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def generated_inbox(tmp_path_factory):
+    """A generated wire inbox of a few hundred articles (big enough that a run takes a few
+    seconds and its workers start), from the shared corpora."""
+    from tests.conftest import SHARED, shared_or_skip
+
+    shared_or_skip(SHARED / "corpora")
+    from bench.make_corpus import generate, write_inbox
+
+    inbox = tmp_path_factory.mktemp("gen") / "inbox"
+    items, _ = generate(600, 7)
+    write_inbox(items, inbox)
+    return inbox

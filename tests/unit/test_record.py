@@ -96,6 +96,7 @@ def test_furniture_is_never_credited_text():
     ):
         assert record.is_furniture(text), text
     assert not record.is_furniture(LEAD)
+    assert not record.is_furniture("ALL WHEAT -")  # a table heading, not a dateline
     members = {1: [S(1, 0, "Reuter"), S(1, 1, LEAD), S(1, 2, "(With input from Xinhua)")]}
     assert [p.text for p in record.paragraphs(1, [1], members)] == [LEAD]
 
@@ -119,3 +120,63 @@ def test_correction_is_canonical_over_what_it_corrects():
     tag, _ = split_headline_tags("(CORRECTED) - BANPONCE <BDEP> PLACES NOTES")
     fixed = _m(4, "reuters", created=3, words=50, tag=tag)
     assert choose([original, fixed], RULES).article_id == 4
+
+
+def _article(tag="", killed=False, hour=0, paragraphs=()):
+    from datetime import UTC, datetime, timedelta
+
+    t = datetime(2026, 6, 1, tzinfo=UTC) + timedelta(hours=hour)
+    return {
+        "source": "reuters",
+        "headline_tag": tag,
+        "ed_stat": "",
+        "killed": killed,
+        "first_created": t,
+        "version_created": t,
+        "word_count": 100,
+        "paragraphs": list(paragraphs),
+    }
+
+
+def test_record_check_counts_each_problem():
+    from pipeline.evaluate import record_check, record_misses
+
+    wrong, right = TENIENTE.format("36,100"), TENIENTE.format("38,100")
+    articles = {
+        "r:1": _article(paragraphs=[LEAD, wrong]),
+        "r:2": _article("CORRECTED", hour=2, paragraphs=[LEAD, right]),
+        "r:3": _article(killed=True, paragraphs=[PERMIT]),
+    }
+    good = {
+        "story_id": "s1",
+        "canonical": "r:2",
+        "members": ["r:2", "r:1"],
+        "record": [
+            {"text": LEAD, "credit": "r:1", "kind": "canonical"},
+            {"text": right, "credit": "r:2", "kind": "canonical"},
+        ],
+    }
+    check = record_check([good], articles)
+    assert record_misses(check) == [] and check.corrections == (1, 1)
+    bad = {
+        **good,
+        "canonical": "r:1",
+        "members": ["r:1", "r:2", "r:3"],
+        "record": [
+            {"text": LEAD, "credit": "r:1", "kind": "canonical"},
+            {"text": LEAD.replace("pct", "percent"), "credit": "r:2", "kind": "added"},
+            {"text": PERMIT, "credit": "r:3", "kind": "added"},
+        ],
+    }
+    check = record_check([bad], articles)
+    assert (check.repeated_pairs, check.superseded, check.killed) == (1, 0, 1)
+    assert check.missing == 1 and check.corrections == (0, 1)  # r:1's 36,100 paragraph
+    bad["record"].append({"text": wrong, "credit": "r:1", "kind": "canonical"})
+    assert record_check([bad], articles).superseded == 1
+
+
+def test_canonical_printed_twice_is_printed_once_but_table_headings_stay():
+    heading = "Area (mln acres) --"
+    members = {1: [S(1, 0, LEAD), S(1, 1, heading), S(1, 2, LEAD[20:]), S(1, 3, heading)]}
+    out = record.paragraphs(1, [1], members)
+    assert [p.text for p in out] == [LEAD, heading, heading]

@@ -1,0 +1,71 @@
+"""B2: two runs at once on the same inbox converge, exit 0, and publish what one run does.
+A run that must wait for another says what it waits for."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from pipeline.store.locks import LOCK_CLASS, STAGE_LOCKS
+from tests.reliability.common import nd, nd_popen
+
+pytestmark = pytest.mark.slow
+
+
+def _export(db_url: str) -> list[str]:
+    r = nd("export", "stories", "--database-url", db_url)
+    assert r.returncode == 0, r.stderr
+    return sorted(r.stdout.splitlines())
+
+
+def test_b2_two_runs_at_once_converge(generated_inbox, databases, migrated_template):
+    clean = databases.create(template=migrated_template)
+    r = nd("run", "--inbox", str(generated_inbox), "--database-url", clean)
+    assert r.returncode == 0, r.stderr
+    want = _export(clean)
+
+    both = databases.create(template=migrated_template)
+    runs = [nd_popen("run", "--inbox", str(generated_inbox), "--database-url", both) for _ in "ab"]
+    outs = [p.communicate(timeout=300) for p in runs]
+    for p, (out, err) in zip(runs, outs, strict=True):
+        assert p.returncode == 0, out + err
+        assert "Traceback" not in err
+    assert _export(both) == want
+
+
+def test_a_run_that_must_wait_says_for_whom(db_url, tmp_path):
+    """Another session holds the dedup lock: the run says so, then finishes once it is
+    released."""
+    holder = psycopg.connect(db_url, autocommit=True)
+    try:
+        holder.execute(
+            "SELECT set_config('application_name', 'newsdedup dedup otherhost 4242 14:51', false)"
+        )
+        holder.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS, STAGE_LOCKS["dedup"]))
+        p = nd_popen("dedup", "--database-url", db_url)
+        line = p.stderr.readline()
+        assert "waiting for the dedup lock held by run pid 4242 on otherhost since 14:51" in line
+        assert p.poll() is None
+        holder.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, STAGE_LOCKS["dedup"]))
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, out + err
+    finally:
+        holder.close()
+
+
+def test_the_lock_of_a_dead_run_on_this_host_is_taken_over(db_url):
+    import socket
+
+    holder = psycopg.connect(db_url, autocommit=True)
+    try:
+        host = socket.gethostname()[:32]
+        holder.execute(
+            "SELECT set_config('application_name', %s, false)",
+            (f"newsdedup dedup {host} 999999999 14:51",),
+        )
+        holder.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS, STAGE_LOCKS["dedup"]))
+        r = nd("dedup", "--database-url", db_url, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "taking over the dedup lock of a run that is gone" in r.stderr
+    finally:
+        holder.close()
