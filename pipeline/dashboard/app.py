@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 
 from pipeline import __version__
 from pipeline.config import ConfigError, Settings, load_settings
-from pipeline.dashboard import actions, pages, views, web
+from pipeline.dashboard import actions, pages, review, views, web
 from pipeline.dashboard.auth import DashboardAuth, LocalAuth, login_name
 from pipeline.stages.overrides import OverrideError
 from pipeline.store.connect import DatabaseError
@@ -61,7 +61,9 @@ def create_app(
     app.add_middleware(web.SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(web.STATIC)), name="static")
     app.include_router(pages.router)
+    app.include_router(review.pages)
     app.include_router(actions.router, dependencies=[Depends(d) for d in auth.edit])
+    app.include_router(review.actions, dependencies=[Depends(d) for d in auth.edit])
     _error_pages(app)
     return app
 

@@ -9,7 +9,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pipeline.dashboard import views
-from pipeline.dashboard.web import BadRequest, Db, Who, date_param, int_param, render, url
+from pipeline.dashboard.web import (
+    BadRequest,
+    Config,
+    Db,
+    Who,
+    date_param,
+    int_param,
+    render,
+    url,
+)
+from pipeline.stages import review
 
 router = APIRouter()
 
@@ -18,10 +28,11 @@ _STORY_ID = re.compile(r"^\s*[s#](\d{1,18})\s*$", re.I)
 
 
 @router.get("/", name="overview", response_class=HTMLResponse)
-def overview(request: Request, who: Who, db: Db, days: str | None = None):
+def overview(request: Request, who: Who, db: Db, cfg: Config, days: str | None = None):
     d = int_param(days, "days", lo=1, hi=90) or 7
     with db.store() as store:
         data = views.overview(store, d)
+        data["kpi"]["review"] = review.count(store, cfg.dedup)
     return render(request, "overview.html", {"nav": "overview", **data}, who)
 
 

@@ -179,12 +179,44 @@ class _Reading:
     starts: list[tuple[int, int, int]] = field(default_factory=list)
 
 
+@lru_cache(maxsize=1 << 16)
+def _word(text: str) -> tuple:
+    """What ``_read`` asks of a word token, once per distinct spelling: wire copy repeats
+    its vocabulary, and these lookups were most of the per-token cost."""
+    low = text.lower()
+    key = _name_key(text)
+    upper_first = text[0].isupper()
+    not_name = key in _NOT_NAMES
+    return (
+        low,
+        key,
+        _MONTHS.get(low.rstrip(".")),
+        _word_value(low),
+        upper_first,
+        # may be a name (contract codes such as "Mar8" are not)
+        upper_first and bool(key) and not not_name and not any(c.isdigit() for c in text),
+        len(text) > 1 and text.isupper(),  # an acronym
+        text.isupper(),
+        upper_first and not not_name,  # makes a capitalised word before it a name
+        _ABBREV.get(low, low),  # its form in the template
+    )
+
+
+def _tokens(para: str) -> list[tuple[str, str]]:
+    # findall gives (frac, num, word, stop) with exactly one group non-empty
+    return [
+        ("frac", f) if f else ("num", n) if n else ("word", w) if w else ("stop", st)
+        for f, n, w, st in _TOKEN.findall(para)
+    ]
+
+
 def _read(paragraphs: Sequence[str]) -> _Reading:
     out = _Reading()
+    figures, dates, masked, words, names = out.figures, out.dates, out.masked, out.words, out.names
     for para in paragraphs:
-        out.starts.append((len(out.figures), len(out.dates), len(out.masked)))
+        out.starts.append((len(figures), len(dates), len(masked)))
         caseless = para.upper() == para  # all capitals: case tells nothing
-        toks = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(para)]
+        toks = _tokens(para)
         n = len(toks)
         i = 0
         opens = True  # at a sentence's first word
@@ -202,18 +234,16 @@ def _read(paragraphs: Sequence[str]) -> _Reading:
                     value, tol = _fraction(text), 0.0  # eighths, sixteenths: exact
                 else:
                     value, tol = _number(text)
-                scale = _SCALE.get(nxt.lower(), 0.0) if nxt_kind == "word" else 0.0
+                scale = _SCALE.get(_word(nxt)[0], 0.0) if nxt_kind == "word" else 0.0
                 if scale:
                     value, tol = value * scale, tol * scale
                     i += 1
-                out.figures.append(Figure(value, tol))
-                out.masked.append("#")
+                figures.append(Figure(value, tol))
+                masked.append("#")
                 opens = False
                 i += 1
                 continue
-            low = text.lower()
-            key = _name_key(text)
-            month = _MONTHS.get(low.rstrip("."))
+            (low, key, month, value, upper_first, name_ok, acronym, upper, _, form) = _word(text)
             if month and nxt_kind in ("num", "word"):
                 day = (
                     _number(nxt)[0]
@@ -221,49 +251,39 @@ def _read(paragraphs: Sequence[str]) -> _Reading:
                     else _word_value(nxt.lower())
                 )
                 if day is not None and 1 <= day <= 31 and day == int(day):
-                    out.dates.append((month, int(day)))
-                    out.masked.append("#")
+                    dates.append((month, int(day)))
+                    masked.append("#")
                     opens = False
                     i += 2
                     continue
-            if month and text[0].isupper() and (low != "may" or not opens):
+            if month and upper_first and (low != "may" or not opens):
                 # a month alone is a period too ("the April tender"); "May" opening a
                 # sentence is more often the verb
-                out.dates.append((month, 0))
-                out.masked.append("#")
+                dates.append((month, 0))
+                masked.append("#")
                 opens = False
                 i += 1
                 continue
-            value = _word_value(low)
             if value is not None:
-                scale = _SCALE.get(nxt.lower(), 0.0) if nxt_kind == "word" else 0.0
+                scale = _SCALE.get(_word(nxt)[0], 0.0) if nxt_kind == "word" else 0.0
                 if scale:
                     i += 1
-                out.figures.append(Figure(value * (scale or 1.0), 0.5 * (scale or 1.0)))
-                out.masked.append("#")
+                figures.append(Figure(value * (scale or 1.0), 0.5 * (scale or 1.0)))
+                masked.append("#")
                 opens = False
                 i += 1
                 continue
-            out.words.add(key)
+            words.add(key)
             name = False
-            if (
-                not caseless
-                and text[0].isupper()
-                and key
-                and key not in _NOT_NAMES
-                and not any(c.isdigit() for c in text)  # contract codes ("Mar8") are not names
-            ):
-                acronym = len(text) > 1 and text.isupper()
-                follows = (
-                    nxt_kind == "word" and nxt[0].isupper() and _name_key(nxt) not in _NOT_NAMES
-                )
+            if not caseless and name_ok:
+                follows = nxt_kind == "word" and _word(nxt)[8]
                 name = not opens or acronym or follows
             if name:
-                out.names.add(key)
-                out.named = out.named or not text.isupper()
-                out.masked.append("@")
+                names.add(key)
+                out.named = out.named or not upper
+                masked.append("@")
             else:
-                out.masked.append(_ABBREV.get(low, low))
+                masked.append(form)
             opens = False
             i += 1
     return out

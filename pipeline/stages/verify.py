@@ -7,6 +7,7 @@ import logging
 
 from pipeline.config import DedupConfig
 from pipeline.dedup import minhash
+from pipeline.dedup.cluster import by_component
 from pipeline.dedup.verify import Features, Meta, decide, features, is_correction
 from pipeline.model import Batch, Edge
 from pipeline.stages import pool
@@ -67,7 +68,7 @@ def run(
             shard=shard,
             shards=shards,
         )
-        pairs = store.lsh.candidate_pairs(batch.id, "story", shard, shards)
+        pairs = by_component(store.lsh.candidate_pairs(batch.id, "story", shard, shards))
         # features and decisions are pure and CPU-bound: big batches spread the chunks
         # over the worker processes while this one reads the next chunk's paragraphs and
         # writes the previous chunk's edges

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 from pipeline.config import DedupConfig
-from pipeline.dedup.cluster import assign_ids, cluster, prune
+from pipeline.dedup.cluster import assign_ids, by_component, cluster, prune
 from pipeline.merge.canonical import choose, role
 from pipeline.model import Member
 
@@ -124,3 +124,14 @@ def test_a_shorter_correction_is_canonical_over_the_item_it_corrects():
     original = _m(1, "reuters", created=0, words=300)
     correction = _m(2, "reuters", created=20, words=120, tag="CORRECTED")
     assert choose([original, correction], DedupConfig().canonical_rules).article_id == 2
+
+
+def test_pairs_by_component_keep_each_component_together():
+    pairs = [(1, 9), (2, 3), (3, 8), (4, 9), (5, 6), (8, 10)]
+    got = by_component(pairs)
+    assert sorted(got) == sorted(pairs)
+    # {1, 4, 9}, {2, 3, 8, 10}, {5, 6}: by smallest id, then (a, b) within
+    assert got == [(1, 9), (4, 9), (2, 3), (3, 8), (8, 10), (5, 6)]
+    chunks = [got[i : i + 2] for i in range(0, len(got), 2)]
+    touched = sum(len({x for p in c for x in p}) for c in chunks)
+    assert touched < sum(len({x for p in pairs[i : i + 2] for x in p}) for i in range(0, 6, 2))
