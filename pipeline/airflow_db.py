@@ -134,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
         help=f"also create the Airflow pool {POOL} ({POOL_SLOTS_ENV} slots, default "
         f"{DEFAULT_POOL_SLOTS}); needs Airflow's metadata database",
     )
+    p.add_argument(
+        "--metadata",
+        action="store_true",
+        help="first create or upgrade Airflow's own metadata database (a local Airflow)",
+    )
     sub.add_parser("url", help="print where the connection points (without a password)")
     args = ap.parse_args(argv)
     try:
@@ -142,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print(describe(url()))
             return 0
+        if args.metadata:
+            from airflow.utils import db
+
+            db.initdb()  # one process for both set-ups: Airflow's import is the slow part
         done = init()
         print(
             f"newsdedup: {len(done)} migration(s) applied"
