@@ -178,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--read-only", action="store_true", help="show everything, allow no split/merge/re-queue"
     )
+    p.add_argument(
+        "--airflow-url",
+        metavar="URL",
+        help="the Airflow UI whose DAG runs and task logs batches and stages link to, "
+        "e.g. http://127.0.0.1:8080",
+    )
     _common(p)
     return ap
 
@@ -560,9 +566,17 @@ def cmd_dashboard(args, settings: Settings) -> int:
             probe.bind((args.host, args.port))
         except OSError as e:
             raise ConfigError(f"cannot listen on {args.host}:{args.port}: {e.strerror}") from None
+    airflow_url = None
+    if args.airflow_url:
+        from pipeline.dashboard.links import check_base
+
+        try:
+            airflow_url = check_base(args.airflow_url)
+        except ValueError as e:
+            raise UsageError(f"newsdedup dashboard: {e}") from None
     user = args.user or login_name()
     auth = LocalAuth(user, can_edit=not args.read_only)
-    app = create_app(settings, auth=auth)
+    app = create_app(settings, auth=auth, airflow_url=airflow_url)
     print(
         f"newsdedup dashboard: {_where(settings, url)}\n"
         f"  http://{args.host}:{args.port}{root}/  (actions recorded as {user!r}"

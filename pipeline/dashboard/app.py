@@ -38,9 +38,11 @@ def create_app(
     auth: DashboardAuth | None = None,
     database_url: str | None = None,
     title: str = "newsdedup",
+    airflow_url: str | None = None,
 ) -> FastAPI:
     """The dashboard app. ``settings`` default to ``load_settings()`` (NEWSDEDUP_* and
-    newsdedup.toml, like the CLI); ``auth`` defaults to the local user with edit rights."""
+    newsdedup.toml, like the CLI); ``auth`` defaults to the local user with edit rights.
+    ``airflow_url``: the Airflow UI that batches and stage runs link to (none: no links)."""
     settings = settings or load_settings(database_url=database_url)
     auth = auth or LocalAuth(login_name())
     app = FastAPI(
@@ -55,6 +57,7 @@ def create_app(
     app.state.auth = auth
     app.state.settings = settings
     app.state.title = title
+    app.state.airflow_url = airflow_url
     app.state.templates = web.environment()
     app.state.static_version = web.static_version()
     app.dependency_overrides[web.principal] = auth.principal

@@ -8,7 +8,7 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pipeline.dashboard import views
+from pipeline.dashboard import links, views
 from pipeline.dashboard.web import (
     BadRequest,
     Config,
@@ -33,6 +33,12 @@ def overview(request: Request, who: Who, db: Db, cfg: Config, days: str | None =
     with db.store() as store:
         data = views.overview(store, d)
         data["kpi"]["review"] = review.count(store, cfg.dedup)
+    base = request.app.state.airflow_url
+    for r in data["runs"]:
+        r["dag_run_url"] = links.dag_run(base, r["dag_id"], r["dag_run_id"])
+        r["task_url"] = links.task_log(
+            base, r["dag_id"], r["dag_run_id"], r["task_id"], r["map_index"]
+        )
     return render(request, "overview.html", {"nav": "overview", **data}, who)
 
 
@@ -96,6 +102,10 @@ def story(request: Request, story_id: str, who: Who, db: Db):
             live = store.overrides.live_story(story_id) or s["merged_into"]
             return RedirectResponse(url(request, "story", {"from": story_id}, story_id=live), 303)
         data = views.story(store, story_id)
+    s = data["story"]
+    s["batch_url"] = links.dag_run(
+        request.app.state.airflow_url, s["batch_dag_id"], s["batch_dag_run_id"]
+    )
     done = int_param(qp.get("done"), "done", lo=1)
     came_from = int_param(qp.get("from"), "from", lo=1)
     return render(

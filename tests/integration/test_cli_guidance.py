@@ -87,3 +87,8 @@ def test_a_mistyped_command_gets_a_suggestion(capsys):
 def test_inbox_that_is_a_file_is_not_a_folder(db_url, capsys):
     code, _, err = nd(capsys, "run", "--inbox", str(ROOT / "README.md"), "--database-url", db_url)
     assert code == 2 and "is not a folder" in err and "not found" not in err
+
+
+def test_dashboard_refuses_a_malformed_airflow_url(db_url, capsys):
+    code, _, err = nd(capsys, "dashboard", "--airflow-url", "host:8080", "--database-url", db_url)
+    assert code == 2 and "--airflow-url must be http(s)://" in err
