@@ -10,8 +10,8 @@ class Review(Part):
     FILE = "review"
 
     def queue(self, jaccard: float, containment: float, limit: int) -> list[dict]:
-        """Undecided doubtful pairs, newest first: ``distinct`` ones count when their Jaccard
-        or containment reaches the given floors."""
+        """Undecided pairs kept apart (conflict or distinct) whose Jaccard or containment
+        reaches the given floors, newest first."""
         return self._rows("queue", jaccard=jaccard, containment=containment, limit=limit)
 
     def count(self, jaccard: float, containment: float) -> int:

@@ -1,7 +1,8 @@
 -- The review queue: doubtful article pairs and the operators' decisions on them.
 
 -- name: queue
--- Undecided doubtful pairs, newest verification first, each with both articles and the
+-- Undecided doubtful pairs (kept apart although their text reaches the floors), newest
+-- verification first, each with both articles and the
 -- stories they are in now (none while an article waits for its next batch).
 SELECT e.a, e.b, e.verdict, e.jaccard, e.containment, e.para_overlap, e.reason,
        e.decided_at,
@@ -16,8 +17,7 @@ JOIN article ab ON ab.id = e.b
 LEFT JOIN story_member ma ON ma.article_id = e.a AND ma.role <> 'contributor'
 LEFT JOIN story_member mb ON mb.article_id = e.b AND mb.role <> 'contributor'
 WHERE e.kind = 'story' AND e.verdict IN ('conflict', 'distinct')
-  AND (e.verdict = 'conflict'
-       OR e.jaccard >= %(jaccard)s OR e.containment >= %(containment)s)
+  AND (e.jaccard >= %(jaccard)s OR e.containment >= %(containment)s)
   AND NOT aa.killed AND NOT ab.killed
   AND NOT EXISTS (SELECT 1 FROM review_decision d WHERE d.a = e.a AND d.b = e.b)
 ORDER BY e.decided_at DESC, e.a DESC, e.b DESC
@@ -29,8 +29,7 @@ FROM edge e
 JOIN article aa ON aa.id = e.a
 JOIN article ab ON ab.id = e.b
 WHERE e.kind = 'story' AND e.verdict IN ('conflict', 'distinct')
-  AND (e.verdict = 'conflict'
-       OR e.jaccard >= %(jaccard)s OR e.containment >= %(containment)s)
+  AND (e.jaccard >= %(jaccard)s OR e.containment >= %(containment)s)
   AND NOT aa.killed AND NOT ab.killed
   AND NOT EXISTS (SELECT 1 FROM review_decision d WHERE d.a = e.a AND d.b = e.b)
 
