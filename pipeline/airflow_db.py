@@ -40,6 +40,17 @@ def hook():
     return PostgresHook(postgres_conn_id=CONNECTION_ID)
 
 
+class _Fields:
+    """What ``_connection`` reads of a hook (its ``connection``), from a plain lookup."""
+
+    def __init__(self, base_hook, conn_id: str):
+        self._lookup = lambda: base_hook.get_connection(conn_id)
+
+    @property
+    def connection(self):
+        return self._lookup()
+
+
 def _connection(h):
     from airflow.exceptions import AirflowNotFoundException
 
@@ -67,6 +78,23 @@ def url() -> str:
         schema=conn.schema,
         extra=conn.extra_dejson,
     )
+
+
+# asset URIs while parsing without the connection (they are names, never a database)
+DEFAULT_ASSET_BASE = "postgres://localhost:5432/newsdedup"
+
+
+def asset_base() -> str:
+    """``postgres://host:port/database`` of the connection, the prefix of the pipeline's
+    asset URIs (a Unix-socket directory is this machine: localhost). Read without the
+    hook: DAG files call it while parsing, which must not import a database driver."""
+    from airflow.sdk import BaseHook
+
+    conn = _connection(_Fields(BaseHook, CONNECTION_ID))
+    host = conn.host or "localhost"
+    if host.startswith("/"):
+        host = "localhost"
+    return f"postgres://{host}:{conn.port or 5432}/{conn.schema or 'postgres'}"
 
 
 def init() -> list[str]:
