@@ -29,6 +29,13 @@ SAMPLE_INBOX = Path(__file__).resolve().parent / "samples" / "inbox"
 EXIT_OK, EXIT_QUARANTINED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
+# a database wait that hit its [database] limit: a one-line error, not an internal one
+_TIMEOUTS = {
+    "55P03": "gave up waiting for a database lock after lock_timeout_s",
+    "25P03": "the session sat idle in a transaction past idle_in_transaction_timeout_s",
+}
+
+
 class UsageError(Exception):
     pass
 
@@ -204,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(
             database_url=args.database_url, data_dir=args.data_dir, config_file=args.config
         )
+        from pipeline.store.connect import configure
+
+        configure(settings.database)
         return COMMANDS[args.command](args, settings)
     except UsageError as e:
         print(str(e), file=sys.stderr)
@@ -217,6 +227,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"newsdedup: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as e:  # the one place that turns unexpected errors into an exit code
+        if getattr(e, "sqlstate", None) in _TIMEOUTS:
+            print(
+                f"newsdedup: error: {_TIMEOUTS[e.sqlstate]} ([database] in newsdedup.toml): "
+                + str(e).splitlines()[0],
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
         if debug:
             raise
         print(
