@@ -324,3 +324,39 @@ def test_the_review_queue_inside_airflow(airflow):
     with Store.open(airflow.db_url, migrate=False) as store:
         decided = store.review.pair(a, b)
     assert decided["decision"] == "apart" and decided["who"] == "ops"
+
+
+@pytest.mark.browser
+def test_operator_keeps_a_pair_apart_from_the_review_queue_in_the_airflow_ui(airflow):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    with browser.chrome() as driver:
+        wait = browser.wait(driver, 60)
+        driver.get(airflow.base + "/")
+        wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys("ops")
+        driver.find_element(By.NAME, "password").send_keys(USERS["ops"][1])
+        driver.find_element(By.XPATH, "//button[normalize-space()='Sign in']").click()
+        wait.until(
+            ec.element_to_be_clickable((By.XPATH, "//a[contains(@href, '/plugin/dedup')]"))
+        ).click()
+        frame = wait.until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, "iframe[title='Dedup']"))
+        )
+        driver.switch_to.frame(frame)
+        wait.until(ec.presence_of_element_located((By.ID, "kpi-review")))
+        driver.find_element(By.LINK_TEXT, "Review").click()
+        row = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "tr.pair")))
+        pair = row.get_attribute("id")[1:]
+        a, b = (int(x) for x in pair.split("-"))
+        row.find_element(By.NAME, "why").send_keys("Xinhua's week is not Reuters' week")
+        row.find_element(By.CSS_SELECTOR, "button[value=apart]").click()
+        done = wait.until(ec.presence_of_element_located((By.ID, "done")))
+        assert "Kept apart" in done.text
+        assert not driver.find_elements(By.ID, f"p{pair}")
+        driver.switch_to.default_content()
+        wait.until(lambda d: "/plugin/dedup/newsdedup/review" in d.current_url)
+        browser.shot(driver, "05-review-kept-apart-in-airflow")
+    with Store.open(airflow.db_url, migrate=False) as store:
+        decided = store.review.pair(a, b)
+    assert decided["decision"] == "apart" and decided["who"] == "ops"
