@@ -211,9 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(
             database_url=args.database_url, data_dir=args.data_dir, config_file=args.config
         )
+        from pipeline.sources.prepare import configure_limits
         from pipeline.store.connect import configure
 
         configure(settings.database)
+        configure_limits(settings.limits)
         return COMMANDS[args.command](args, settings)
     except UsageError as e:
         print(str(e), file=sys.stderr)

@@ -208,6 +208,32 @@ DEFAULT_SOURCES = ("reuters", "xinhua", "cgtn")
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one item may carry (``[limits]``); an item over a limit is quarantined at ingest
+    with the limit as its reason, before it costs memory and time in every later stage (and
+    before its headline reaches a search vector, which PostgreSQL caps at 1 MB)."""
+
+    headline_chars: int = 2000
+    paragraphs: int = 5000
+    text_bytes: int = 4_000_000
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"[limits] {f.name} must be a positive integer")
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> Limits:
+        if not isinstance(data, dict):
+            raise ConfigError("[limits] must be a table")
+        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ConfigError(f"unknown [limits] setting(s): {', '.join(unknown)}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
 class DatabaseSettings:
     """How long anything waits on the database (``[database]`` in newsdedup.toml).
 
@@ -245,6 +271,7 @@ class Settings:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     sources: tuple[SourceConfig, ...] = ()
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    limits: Limits = field(default_factory=Limits)
 
     def source(self, name: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -252,7 +279,7 @@ class Settings:
 
 # Every top-level key and section of newsdedup.toml: a misspelt one ([dedupe]) is an error,
 # never silently ignored.
-TOP_LEVEL = frozenset({"database_url", "data_dir", "database", "dedup", "sources"})
+TOP_LEVEL = frozenset({"database_url", "data_dir", "database", "dedup", "limits", "sources"})
 
 
 def default_data_dir() -> Path:
@@ -301,6 +328,7 @@ def load_settings(
         dedup=dedup,
         sources=sources,
         database=DatabaseSettings.from_mapping(data.get("database", {})),
+        limits=Limits.from_mapping(data.get("limits", {})),
     )
 
 
