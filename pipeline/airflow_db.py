@@ -16,8 +16,10 @@ Imports Airflow lazily, so importing this module stays cheap.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from pipeline.config import ConfigError
 from pipeline.model import RunOrigin
@@ -38,17 +40,6 @@ def hook():
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
     return PostgresHook(postgres_conn_id=CONNECTION_ID)
-
-
-class _Fields:
-    """What ``_connection`` reads of a hook (its ``connection``), from a plain lookup."""
-
-    def __init__(self, base_hook, conn_id: str):
-        self._lookup = lambda: base_hook.get_connection(conn_id)
-
-    @property
-    def connection(self):
-        return self._lookup()
 
 
 def _connection(h):
@@ -86,15 +77,27 @@ DEFAULT_ASSET_BASE = "postgres://localhost:5432/newsdedup"
 
 def asset_base() -> str:
     """``postgres://host:port/database`` of the connection, the prefix of the pipeline's
-    asset URIs (a Unix-socket directory is this machine: localhost). Read without the
-    hook: DAG files call it while parsing, which must not import a database driver."""
-    from airflow.sdk import BaseHook
+    asset URIs (a Unix-socket directory is this machine: localhost).
 
-    conn = _connection(_Fields(BaseHook, CONNECTION_ID))
-    host = conn.host or "localhost"
-    if host.startswith("/"):
+    Read from ``AIRFLOW_CONN_NEWSDEDUP_DB`` itself, not looked up: the dag-processor and
+    every worker must name an asset alike (a task whose outlet differs from the parsed
+    one is refused), and the variable is the same in every process of a deployment while a
+    lookup may reach a secrets backend in one and not in another. Without the variable
+    (a connection stored in Airflow) the URIs use DEFAULT_ASSET_BASE everywhere. Imports
+    neither Airflow nor a driver: DAG files call it while parsing."""
+    raw = os.environ.get(f"AIRFLOW_CONN_{CONNECTION_ID.upper()}", "").strip()
+    if not raw:
+        return DEFAULT_ASSET_BASE
+    if raw.startswith("{"):
+        fields = json.loads(raw)
+        host, port, db = fields.get("host"), fields.get("port"), fields.get("schema")
+    else:
+        u = urlsplit(raw)
+        host = u.hostname or dict(parse_qsl(u.query)).get("host")
+        port, db = u.port, unquote(u.path.lstrip("/"))
+    if not host or host.startswith("/"):
         host = "localhost"
-    return f"postgres://{host}:{conn.port or 5432}/{conn.schema or 'postgres'}"
+    return f"postgres://{host}:{port or 5432}/{quote(db or 'postgres', safe='')}"
 
 
 def init() -> list[str]:
