@@ -186,6 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--read-only", action="store_true", help="show everything, allow no split/merge/re-queue"
     )
     p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name this dashboard is reached by besides 127.0.0.1/localhost (repeatable); "
+        "requests for any other Host are refused",
+    )
+    p.add_argument(
         "--airflow-url",
         metavar="URL",
         help="the Airflow UI whose DAG runs and task logs batches and stages link to, "
@@ -568,6 +576,7 @@ def cmd_dashboard(args, settings: Settings) -> int:
 
     from pipeline.dashboard.app import create_app
     from pipeline.dashboard.auth import LocalAuth, login_name
+    from pipeline.dashboard.guard import HostOriginGuard
     from pipeline.store.connect import resolve_url
 
     if not 0 < args.port < 65536:
@@ -596,6 +605,8 @@ def cmd_dashboard(args, settings: Settings) -> int:
     user = args.user or login_name()
     auth = LocalAuth(user, can_edit=not args.read_only)
     app = create_app(settings, auth=auth, airflow_url=airflow_url)
+    listening = [] if args.host in ("0.0.0.0", "::", "") else [args.host]
+    app.add_middleware(HostOriginGuard, allowed_hosts=[*listening, *args.allow_host])
     print(
         f"newsdedup dashboard: {_where(settings, url)}\n"
         f"  http://{args.host}:{args.port}{root}/  (actions recorded as {user!r}"
