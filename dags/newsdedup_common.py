@@ -1,33 +1,81 @@
-"""Shared pieces of the newsdedup DAGs: assets, default arguments, the pool, the database.
+"""Shared pieces of the newsdedup DAGs: assets and lineage, metrics, default arguments, the
+pool, the database.
 
-Not a DAG file (see .airflowignore). Cheap to import: airflow.sdk and pipeline.tasks only.
+Not a DAG file (see .airflowignore). Cheap to import: airflow.sdk and pipeline's adapters.
+
+Lineage: every asset has a ``postgres://`` URI naming a table of the pipeline database, and
+ingest tasks declare their folders and feeds as inlets. Airflow's OpenLineage provider,
+when installed, turns a task's inlets and outlets into OpenLineage input and output
+datasets; without it they only drive scheduling.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
 
 from airflow.sdk import Asset
 
+from pipeline import airflow_db
 from pipeline.airflow_db import POOL
 
 OWNER = "newsdedup"
 TAGS = ["newsdedup"]
 START = datetime(2026, 1, 1, tzinfo=UTC)  # catchup is off: only a lower bound
 
+
+def _tables() -> str:
+    """``postgres://host:port/database`` of the connection newsdedup_db: asset URIs name
+    the pipeline's own tables, so lineage (OpenLineage's postgres namespace) points at the
+    real database."""
+    try:
+        return airflow_db.asset_base()
+    except ValueError:  # a malformed variable: tasks refuse it in one line, parsing goes on
+        return airflow_db.DEFAULT_ASSET_BASE
+
+
+TABLES = _tables()
+
 # An update of articles_asset(source) means: that source's ingest stored new, updated or
 # killed articles, which now wait for a dedup batch. PENDING means the same for articles
-# queued by maintenance, or left over by a batch that reached its size limit.
-PENDING = Asset(name="newsdedup_pending", uri="newsdedup://articles/pending", group="newsdedup")
-STORIES = Asset(name="newsdedup_stories", uri="newsdedup://stories", group="newsdedup")
+# queued by maintenance, or left over by a batch that reached its size limit. STORIES: a
+# batch published its stories.
+PENDING = Asset(
+    name="newsdedup_pending", uri=f"{TABLES}/public/article?pending=true", group="newsdedup"
+)
+STORIES = Asset(name="newsdedup_stories", uri=f"{TABLES}/public/story", group="newsdedup")
 
 
 def articles_asset(source: str) -> Asset:
     return Asset(
         name=f"newsdedup_articles_{source}",
-        uri=f"newsdedup://articles/{source}",
+        uri=f"{TABLES}/public/article?source={quote(source)}",
         group="newsdedup",
     )
+
+
+def source_inlets(source) -> list[Asset]:
+    """What an ingest reads, for lineage: its folders (``file://``) and feeds."""
+    out = [
+        Asset(uri="file://" + quote(str(Path(f).expanduser().resolve()))) for f in source.folders
+    ]
+    return out + [Asset(uri=u) for u in source.urls]
+
+
+def observe(result: dict) -> dict:
+    """A stage's counts and duration as Airflow metrics (StatsD or OpenTelemetry, when
+    Airflow's [metrics] sends them anywhere): ``newsdedup.stage.<stage>.duration`` and
+    ``newsdedup.stage.<stage>.<count>``. Returns ``result`` unchanged."""
+    from airflow.sdk.observability import stats
+
+    stage = re.sub(r"[^A-Za-z0-9_]", "_", result["stage"])
+    stats.timing(f"newsdedup.stage.{stage}.duration", timedelta(seconds=result["seconds"]))
+    for k, v in result["counts"].items():
+        if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+            stats.incr(f"newsdedup.stage.{stage}.{re.sub(r'[^A-Za-z0-9_]', '_', k)}", v)
+    return result
 
 
 # Tasks that work on the pipeline database take a slot of this pool (python -m

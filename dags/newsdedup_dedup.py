@@ -22,6 +22,7 @@ from newsdedup_common import (
     TAGS,
     articles_asset,
     default_args,
+    observe,
     target,
 )
 
@@ -89,7 +90,8 @@ with DAG(
         unfinished one). Returns the shards to map over (none for an empty batch) and
         pushes the batch key as XCom ``batch_key``."""
         ctx = get_current_context()
-        got = nd.open_batch(target(), f"airflow {ctx['dag_run'].run_id}", ctx["params"]["shards"])
+        key = f"airflow {ctx['dag_run'].run_id}"
+        got = observe(nd.open_batch(target(), key, ctx["params"]["shards"]))
         ctx["ti"].xcom_push(key="batch_key", value=got["batch_key"])
         ctx["ti"].xcom_push(key="articles", value=got["counts"].get("articles", 0))
         return got["shards"]
@@ -98,28 +100,28 @@ with DAG(
     def sign(batch_key: str, shard: int) -> dict:
         """MinHash signatures and LSH bands of one shard of the batch."""
         shards = _label(shard)
-        return nd.sign(target(), batch_key, shard, shards)["counts"]
+        return observe(nd.sign(target(), batch_key, shard, shards))["counts"]
 
     @task(**DB_POOL)
     def candidates(batch_key: str) -> dict:
         """One band join of the batch against history in the time window."""
-        return nd.candidates(target(), batch_key)["counts"]
+        return observe(nd.candidates(target(), batch_key))["counts"]
 
     @task(map_index_template="{{ shard_label }}", **DB_POOL)
     def verify(batch_key: str, shard: int) -> dict:
         """Exact scores, verdict and reason for one shard of the candidate pairs."""
         shards = _label(shard)
-        return nd.verify(target(), batch_key, shard, shards)["counts"]
+        return observe(nd.verify(target(), batch_key, shard, shards))["counts"]
 
     @task(**DB_POOL)
     def cluster_merge(batch_key: str) -> dict:
         """Re-cluster every story the batch touches; stage the merged records."""
-        return nd.cluster_merge(target(), batch_key)["counts"]
+        return observe(nd.cluster_merge(target(), batch_key))["counts"]
 
     @task(outlets=[STORIES], **DB_POOL)
     def publish(batch_key: str) -> dict:
         """Apply the staged stories in one transaction."""
-        got = nd.publish(target(), batch_key)
+        got = observe(nd.publish(target(), batch_key))
         return {**got["counts"], "pending": got["pending"]}
 
     @task(outlets=[PENDING])

@@ -11,7 +11,16 @@ from datetime import timedelta
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
-from newsdedup_common import DB_POOL, START, TAGS, articles_asset, default_args, target
+from newsdedup_common import (
+    DB_POOL,
+    START,
+    TAGS,
+    articles_asset,
+    default_args,
+    observe,
+    source_inlets,
+    target,
+)
 
 from pipeline import tasks as nd
 
@@ -48,14 +57,14 @@ def ingest_dag(source: nd.SourceConfig) -> DAG:
         ),
     ) as dag:
 
-        @task(execution_timeout=timedelta(hours=1), **DB_POOL)
+        @task(execution_timeout=timedelta(hours=1), inlets=source_inlets(source), **DB_POOL)
         def ingest(source_name: str) -> dict:
             """Store, parse and apply the files that arrived up to the run's trigger time."""
             ctx = get_current_context()
             run = ctx["dag_run"]
             start, end = ctx.get("data_interval_start"), ctx.get("data_interval_end")
             key = nd.interval_key(start, end, run.run_after)
-            return nd.ingest(target(), source_name, run.run_after, key)
+            return observe(nd.ingest(target(), source_name, run.run_after, key))
 
         @task(outlets=[asset])
         def announce(result: dict) -> dict:

@@ -4,7 +4,7 @@ change of the dedup configuration, rebuild the stories of a time range."""
 from __future__ import annotations
 
 from airflow.sdk import DAG, Param, get_current_context, task
-from newsdedup_common import DB_POOL, PENDING, START, TAGS, default_args, target
+from newsdedup_common import DB_POOL, PENDING, START, TAGS, default_args, observe, target
 
 from pipeline import tasks as nd
 
@@ -100,7 +100,9 @@ with DAG(
     @task(outlets=[PENDING], **DB_POOL)
     def requeue() -> dict:
         """Re-parse quarantined payloads."""
-        return nd.requeue(target(), get_current_context()["params"]["payload_id"])
+        got = nd.requeue(target(), get_current_context()["params"]["payload_id"])
+        observe(got["requeue"])
+        return got
 
     @task
     def resign_shards() -> list[int]:
@@ -114,13 +116,13 @@ with DAG(
         shards = ctx["params"]["shards"]
         ctx["shard_label"] = f"shard {shard + 1} of {shards}"
         since, until = _range(ctx["params"])
-        return nd.resign(target(), shard, shards, since, until)["counts"]
+        return observe(nd.resign(target(), shard, shards, since, until))["counts"]
 
     @task(outlets=[PENDING], **DB_POOL)
     def rebuild() -> dict:
         """Queue the time range for a fresh dedup batch."""
         since, until = _range(get_current_context()["params"])
-        return nd.rebuild(target(), since, until)
+        return observe(nd.rebuild(target(), since, until))
 
     @task(**DB_POOL)
     def migrate() -> list[str]:

@@ -16,8 +16,10 @@ Imports Airflow lazily, so importing this module stays cheap.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from pipeline.config import ConfigError
 from pipeline.model import RunOrigin
@@ -67,6 +69,35 @@ def url() -> str:
         schema=conn.schema,
         extra=conn.extra_dejson,
     )
+
+
+# asset URIs while parsing without the connection (they are names, never a database)
+DEFAULT_ASSET_BASE = "postgres://localhost:5432/newsdedup"
+
+
+def asset_base() -> str:
+    """``postgres://host:port/database`` of the connection, the prefix of the pipeline's
+    asset URIs (a Unix-socket directory is this machine: localhost).
+
+    Read from ``AIRFLOW_CONN_NEWSDEDUP_DB`` itself, not looked up: the dag-processor and
+    every worker must name an asset alike (a task whose outlet differs from the parsed
+    one is refused), and the variable is the same in every process of a deployment while a
+    lookup may reach a secrets backend in one and not in another. Without the variable
+    (a connection stored in Airflow) the URIs use DEFAULT_ASSET_BASE everywhere. Imports
+    neither Airflow nor a driver: DAG files call it while parsing."""
+    raw = os.environ.get(f"AIRFLOW_CONN_{CONNECTION_ID.upper()}", "").strip()
+    if not raw:
+        return DEFAULT_ASSET_BASE
+    if raw.startswith("{"):
+        fields = json.loads(raw)
+        host, port, db = fields.get("host"), fields.get("port"), fields.get("schema")
+    else:
+        u = urlsplit(raw)
+        host = u.hostname or dict(parse_qsl(u.query)).get("host")
+        port, db = u.port, unquote(u.path.lstrip("/"))
+    if not host or host.startswith("/"):
+        host = "localhost"
+    return f"postgres://{host}:{port or 5432}/{quote(db or 'postgres', safe='')}"
 
 
 def init() -> list[str]:
@@ -134,6 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         help=f"also create the Airflow pool {POOL} ({POOL_SLOTS_ENV} slots, default "
         f"{DEFAULT_POOL_SLOTS}); needs Airflow's metadata database",
     )
+    p.add_argument(
+        "--metadata",
+        action="store_true",
+        help="first create or upgrade Airflow's own metadata database (a local Airflow)",
+    )
     sub.add_parser("url", help="print where the connection points (without a password)")
     args = ap.parse_args(argv)
     try:
@@ -142,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print(describe(url()))
             return 0
+        if args.metadata:
+            from airflow.utils import db
+
+            db.initdb()  # one process for both set-ups: Airflow's import is the slow part
         done = init()
         print(
             f"newsdedup: {len(done)} migration(s) applied"

@@ -29,6 +29,13 @@ SAMPLE_INBOX = Path(__file__).resolve().parent / "samples" / "inbox"
 EXIT_OK, EXIT_QUARANTINED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
+# a database wait that hit its [database] limit: a one-line error, not an internal one
+_TIMEOUTS = {
+    "55P03": "gave up waiting for a database lock after lock_timeout_s",
+    "25P03": "the session sat idle in a transaction past idle_in_transaction_timeout_s",
+}
+
+
 class UsageError(Exception):
     pass
 
@@ -178,6 +185,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--read-only", action="store_true", help="show everything, allow no split/merge/re-queue"
     )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a name this dashboard is reached by besides 127.0.0.1/localhost (repeatable); "
+        "requests for any other Host are refused",
+    )
+    p.add_argument(
+        "--airflow-url",
+        metavar="URL",
+        help="the Airflow UI whose DAG runs and task logs batches and stages link to, "
+        "e.g. http://127.0.0.1:8080",
+    )
     _common(p)
     return ap
 
@@ -198,6 +219,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(
             database_url=args.database_url, data_dir=args.data_dir, config_file=args.config
         )
+        from pipeline.sources.prepare import configure_limits
+        from pipeline.store.connect import configure
+
+        configure(settings.database)
+        configure_limits(settings.limits)
         return COMMANDS[args.command](args, settings)
     except UsageError as e:
         print(str(e), file=sys.stderr)
@@ -211,6 +237,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"newsdedup: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as e:  # the one place that turns unexpected errors into an exit code
+        if getattr(e, "sqlstate", None) in _TIMEOUTS:
+            print(
+                f"newsdedup: error: {_TIMEOUTS[e.sqlstate]} ([database] in newsdedup.toml): "
+                + str(e).splitlines()[0],
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
         if debug:
             raise
         print(
@@ -543,6 +576,7 @@ def cmd_dashboard(args, settings: Settings) -> int:
 
     from pipeline.dashboard.app import create_app
     from pipeline.dashboard.auth import LocalAuth, login_name
+    from pipeline.dashboard.guard import HostOriginGuard
     from pipeline.store.connect import resolve_url
 
     if not 0 < args.port < 65536:
@@ -560,9 +594,19 @@ def cmd_dashboard(args, settings: Settings) -> int:
             probe.bind((args.host, args.port))
         except OSError as e:
             raise ConfigError(f"cannot listen on {args.host}:{args.port}: {e.strerror}") from None
+    airflow_url = None
+    if args.airflow_url:
+        from pipeline.dashboard.links import check_base
+
+        try:
+            airflow_url = check_base(args.airflow_url)
+        except ValueError as e:
+            raise UsageError(f"newsdedup dashboard: {e}") from None
     user = args.user or login_name()
     auth = LocalAuth(user, can_edit=not args.read_only)
-    app = create_app(settings, auth=auth)
+    app = create_app(settings, auth=auth, airflow_url=airflow_url)
+    listening = [] if args.host in ("0.0.0.0", "::", "") else [args.host]
+    app.add_middleware(HostOriginGuard, allowed_hosts=[*listening, *args.allow_host])
     print(
         f"newsdedup dashboard: {_where(settings, url)}\n"
         f"  http://{args.host}:{args.port}{root}/  (actions recorded as {user!r}"

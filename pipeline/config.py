@@ -208,12 +208,70 @@ DEFAULT_SOURCES = ("reuters", "xinhua", "cgtn")
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one item may carry (``[limits]``); an item over a limit is quarantined at ingest
+    with the limit as its reason, before it costs memory and time in every later stage (and
+    before its headline reaches a search vector, which PostgreSQL caps at 1 MB)."""
+
+    headline_chars: int = 2000
+    paragraphs: int = 5000
+    text_bytes: int = 4_000_000
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"[limits] {f.name} must be a positive integer")
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> Limits:
+        if not isinstance(data, dict):
+            raise ConfigError("[limits] must be a table")
+        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ConfigError(f"unknown [limits] setting(s): {', '.join(unknown)}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """How long anything waits on the database (``[database]`` in newsdedup.toml).
+
+    ``lock_timeout_s``: a statement waiting longer for a row or table lock fails (the run
+    exits 2 and says so) instead of hanging. ``idle_in_transaction_timeout_s``: the server
+    ends a session idle inside a transaction this long, so an orphaned transaction cannot
+    hold its locks for ever. ``stage_lock_wait_s``: how long a run waits for another run's
+    stage lock (saying whose) before giving up. 0 turns a limit off."""
+
+    lock_timeout_s: float = 300.0
+    idle_in_transaction_timeout_s: float = 600.0
+    stage_lock_wait_s: float = 3600.0
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+                raise ConfigError(f"[database] {f.name} must be a number of seconds >= 0")
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> DatabaseSettings:
+        if not isinstance(data, dict):
+            raise ConfigError("[database] must be a table")
+        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ConfigError(f"unknown [database] setting(s): {', '.join(unknown)}")
+        return cls(**data)
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str | None = None
     data_dir: Path = field(default_factory=lambda: default_data_dir())
     config_file: Path | None = None
     dedup: DedupConfig = field(default_factory=DedupConfig)
     sources: tuple[SourceConfig, ...] = ()
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    limits: Limits = field(default_factory=Limits)
 
     def source(self, name: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -221,7 +279,7 @@ class Settings:
 
 # Every top-level key and section of newsdedup.toml: a misspelt one ([dedupe]) is an error,
 # never silently ignored.
-TOP_LEVEL = frozenset({"database_url", "data_dir", "dedup", "sources"})
+TOP_LEVEL = frozenset({"database_url", "data_dir", "database", "dedup", "limits", "sources"})
 
 
 def default_data_dir() -> Path:
@@ -269,6 +327,8 @@ def load_settings(
         config_file=Path(cfg_path) if cfg_path else None,
         dedup=dedup,
         sources=sources,
+        database=DatabaseSettings.from_mapping(data.get("database", {})),
+        limits=Limits.from_mapping(data.get("limits", {})),
     )
 
 

@@ -1,17 +1,23 @@
 """``make airflow``: a local Airflow with the newsdedup DAGs, in one command.
 
-Starts ``airflow standalone`` (api-server, scheduler, dag-processor, triggerer; a
-LocalExecutor; a SQLite metadata database) bound to 127.0.0.1, with
+Starts ``airflow api-server``, ``scheduler`` and ``dag-processor`` (a LocalExecutor whose
+parallelism is sized to the machine, at most 4; a SQLite metadata database; the simple
+auth manager) bound to 127.0.0.1, with
 
 * ``AIRFLOW_HOME`` in ``.airflow/`` of the checkout (gitignored),
-* the DAGs of ``dags/``, the sample inbox as the sources' folders (``--inbox`` changes it),
+* the DAGs of ``dags/``, unpaused (``--paused`` keeps them paused), the sample inbox as the
+  sources' folders (``--inbox`` changes it),
 * the pipeline's embedded PostgreSQL, started here in ``.airflow/data`` (``--data-dir``,
-  or ``--database-url`` for a server) and handed to the tasks as the Airflow connection
-  ``newsdedup_db`` (``AIRFLOW_CONN_NEWSDEDUP_DB``),
+  or ``--database-url`` for a server) and handed to every Airflow process as the one
+  connection ``newsdedup_db`` (``AIRFLOW_CONN_NEWSDEDUP_DB``): tasks and the dashboard
+  read and write the same database,
+* the pipeline's schema migrated and the pool ``newsdedup_db`` created once, before any
+  task starts (``python -m pipeline.airflow_db init --pool``), and the MinHash kernels
+  compiled into numba's cache, so no task pays for either,
 
-prints the URL and the login, and on Ctrl-C (or SIGTERM) stops every process it started.
-It runs the ``airflow`` command of this interpreter's environment as a subprocess and never
-imports Airflow itself.
+prints the Airflow URL, the login and the dashboard's URL, and on Ctrl-C (or SIGTERM) stops
+every process it started. It runs Airflow's commands of this interpreter's environment as
+subprocesses and never imports Airflow itself.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import argparse
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -35,6 +42,22 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_INBOX = Path(__file__).resolve().parent / "samples" / "inbox"
 USER = "admin"
 PASSWORD_FILE = "simple_auth_manager_passwords.json.generated"
+MAX_PARALLELISM = 4
+SIMPLE_AUTH = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+DASHBOARD_PATH = "/newsdedup/"
+# api-server, scheduler, dag-processor: what runs DAGs and serves the UI (no triggerer: no
+# task of ours defers)
+COMPONENTS = (
+    ("api-server", ["api-server", "--workers", "1"]),
+    ("scheduler", ["scheduler"]),
+    ("dag-processor", ["dag-processor"]),
+)
+
+
+def parallelism(cpus: int | None = None) -> int:
+    """Tasks at once: one per CPU, at most MAX_PARALLELISM (each forked LocalExecutor
+    worker costs memory whether it works or not)."""
+    return max(1, min(MAX_PARALLELISM, cpus or os.cpu_count() or 1))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,7 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--database-url", metavar="URL", help="use this PostgreSQL instead")
     ap.add_argument(
-        "--unpause", action="store_true", help="start with the DAGs unpaused (default: paused)"
+        "--paused", action="store_true", help="keep the newsdedup DAGs paused (default: unpaused)"
+    )
+    ap.add_argument("--unpause", action="store_true", help=argparse.SUPPRESS)  # the default
+    ap.add_argument(
+        "--parallelism",
+        type=int,
+        help=f"tasks run at once (default: the CPU count, at most {MAX_PARALLELISM})",
     )
     ap.add_argument("-v", "--verbose", action="store_true", help="echo Airflow's own output")
     return ap
@@ -74,12 +103,19 @@ def free_port(preferred: int | None = None) -> int:
 
 
 def airflow_env(
-    home: Path, port: int, inbox: Path, db_url: str, *, unpause: bool = False
+    home: Path,
+    port: int,
+    inbox: Path,
+    db_url: str,
+    *,
+    paused: bool = False,
+    tasks_at_once: int | None = None,
 ) -> dict[str, str]:
     """The environment of every Airflow process started here."""
     from pipeline.tasks import connection_json
 
-    bindir = str(Path(sys.executable).parent)  # standalone spawns `airflow` from PATH
+    n = tasks_at_once or parallelism()
+    bindir = str(Path(sys.executable).parent)
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW__")}
     env.update(
@@ -88,20 +124,51 @@ def airflow_env(
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": str(not unpause),
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": str(paused),
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": str(n),
+            "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH,
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__WORKERS": "1",
             "AIRFLOW__API__BASE_URL": base,
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
+            "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+            # new DAG files show up within seconds, not the default 5 minutes
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
             # other Airflow instances on the same host: keep the log servers off the default ports
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+            # every component signs and checks the same task and UI tokens
+            "AIRFLOW__API_AUTH__JWT_SECRET": _secret(home, "jwt_secret"),
+            "AIRFLOW__API__SECRET_KEY": _secret(home, "api_secret_key"),
             "AIRFLOW_CONN_NEWSDEDUP_DB": connection_json(db_url),
             "NEWSDEDUP_INBOX": str(inbox),
+            # worker processes inside one task: the executor already runs n tasks at once
+            "NEWSDEDUP_WORKERS": os.environ.get("NEWSDEDUP_WORKERS")
+            or str(max(1, (os.cpu_count() or 1) // n)),
+            "NEWSDEDUP_DB_POOL_SLOTS": os.environ.get("NEWSDEDUP_DB_POOL_SLOTS") or str(n),
+            # a dedup run maps sign and verify over as many shards as tasks can run at once
+            "NEWSDEDUP_SHARDS": os.environ.get("NEWSDEDUP_SHARDS") or str(n),
         }
     )
     env.pop("NEWSDEDUP_DATABASE_URL", None)  # the connection is the one source of truth
     return env
+
+
+def _secret(home: Path, name: str) -> str:
+    """A random secret kept in AIRFLOW_HOME, the same for every component and restart
+    (each component would otherwise draw its own and refuse the others' tokens)."""
+    path = home / f"newsdedup_{name}"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        value = secrets.token_urlsafe(32)
+        path.write_text(value, encoding="utf-8")
+        path.chmod(0o600)
+        return value
 
 
 def _session_pids(sid: int) -> list[int]:
@@ -169,9 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(args.home).expanduser().resolve() if args.home else ROOT / ".airflow"
     inbox = Path(args.inbox).expanduser().resolve() if args.inbox else SAMPLE_INBOX
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else home / "data"
+    t0 = time.monotonic()
     try:
         if not inbox.is_dir():
             raise ConfigError(f"inbox folder not found: {inbox}")
+        if args.parallelism is not None and not 1 <= args.parallelism <= 64:
+            raise ConfigError(f"--parallelism must be between 1 and 64, got {args.parallelism}")
         home.mkdir(parents=True, exist_ok=True)
         settings = load_settings(database_url=args.database_url, data_dir=data_dir)
         db_url, where = _pipeline_db(settings)
@@ -181,21 +251,17 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port(args.port or 8080)
     if args.port and port != args.port:
         print(f"make airflow: port {args.port} is taken", file=sys.stderr)
+        _stop_db(settings)
         return 2
     base = f"http://127.0.0.1:{port}"
-    env = airflow_env(home, port, inbox, db_url, unpause=args.unpause)
-    log_path = home / "standalone.log"
+    n = args.parallelism or parallelism()
+    env = airflow_env(home, port, inbox, db_url, paused=args.paused, tasks_at_once=n)
+    log_path = home / "airflow.log"
     print(f"newsdedup: starting Airflow in {home} (log: {log_path})")
-    print(f"  pipeline database: {where}")
+    print(f"  pipeline database: {where} (connection newsdedup_db)")
     print(f"  sources' folders:  {inbox}/{{reuters,xinhua,cgtn}}")
-    with open(log_path, "ab") as log:
-        proc = subprocess.Popen(
-            [str(airflow), "standalone"],
-            env=env,
-            stdout=subprocess.PIPE if args.verbose else log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # one process group to stop, and Ctrl-C is ours
-        )
+    print(f"  tasks at once:     {n}")
+    procs: list[subprocess.Popen] = []
     stopping = False
 
     def on_signal(signum, frame):
@@ -205,21 +271,37 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        _wait_ready(proc, base, home, args.verbose, log_path)
+        with open(log_path, "ab") as log:
+            out = subprocess.PIPE if args.verbose else log
+            # the MinHash kernels into numba's on-disk cache while the databases are set up
+            warm = _start([sys.executable, "-m", "pipeline.dedup.warm"], env, out, procs)
+            _setup(env, out, log_path)
+            for _, cmd in COMPONENTS:
+                _start([str(airflow), *cmd], env, out, procs)
+        _wait_ready(procs, base, home, args.verbose, log_path)
+        if not args.paused:
+            _unpause(base, password(home))
+        warm.wait()
         print(
-            f"\nAirflow is ready: {base}\n"
+            f"\nAirflow is ready in {time.monotonic() - t0:.0f}s: {base}\n"
             f"  log in as {USER} / {password(home) or '(see ' + str(home / PASSWORD_FILE) + ')'}"
+            f"\n  dashboard: {base}{DASHBOARD_PATH} (also under Dedup in Airflow's menu)"
             f"\n  DAGs: newsdedup_ingest_{{reuters,xinhua,cgtn}}, newsdedup_dedup, "
-            f"newsdedup_maintenance ({'unpaused' if args.unpause else 'paused: unpause them'})"
+            f"newsdedup_maintenance ({'paused: unpause them' if args.paused else 'unpaused'})"
             f"\n  stories: {Path(sys.executable).parent / 'newsdedup'} export stories "
             + (f"--data-dir {data_dir}" if not settings.database_url else "--database-url URL")
             + "\nCtrl-C stops everything.",
             flush=True,
         )
-        while proc.poll() is None:
-            _pump(proc, args.verbose)
+        while all(p.poll() is None for p in procs[1:]):
+            for p in procs:
+                _pump(p, args.verbose)
             time.sleep(0.2)
-        print(f"make airflow: airflow standalone exited with {proc.returncode}", file=sys.stderr)
+        gone = next(p for p in procs[1:] if p.poll() is not None)
+        print(
+            f"make airflow: {' '.join(gone.args[1:2])} exited with {gone.returncode}",
+            file=sys.stderr,
+        )
         _tail(log_path)
         return 1
     except KeyboardInterrupt:
@@ -232,24 +314,73 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut cleanup
-        stop_session(proc)
-        if not settings.database_url:
-            from pipeline.store.connect import stop_embedded
-
-            stop_embedded(settings.data_dir)
+        for p in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGTERM)
+        for p in procs:
+            stop_session(p)
+        _stop_db(settings)
         if stopping:
             print("newsdedup: stopped every process", flush=True)
 
 
+def _start(cmd: list[str], env: dict, out, procs: list) -> subprocess.Popen:
+    p = subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # one process group each to stop, and Ctrl-C is ours
+    )
+    procs.append(p)
+    return p
+
+
+def _setup(env: dict, out, log_path: Path) -> None:
+    """Airflow's metadata database, then the pipeline's schema and the pool: once, here,
+    before any task starts (tasks only check the schema)."""
+    cmd = [sys.executable, "-m", "pipeline.airflow_db", "init", "--pool", "--metadata"]
+    done = subprocess.run(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"setting up the databases failed (see {log_path})")
+
+
+def _unpause(base: str, pw: str | None) -> None:
+    """Unpause the newsdedup DAGs, also those an earlier ``--paused`` start left paused."""
+    if not pw:
+        return
+    with contextlib.suppress(OSError, ValueError, urllib.error.URLError):
+        req = urllib.request.Request(
+            f"{base}/auth/token",
+            data=json.dumps({"username": USER, "password": pw}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=30) as r:
+            token = json.load(r)["access_token"]
+        req = urllib.request.Request(
+            f"{base}/api/v2/dags?dag_id_pattern=newsdedup_%25",
+            data=json.dumps({"is_paused": False}).encode(),
+            method="PATCH",
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        )
+        urllib.request.urlopen(req, timeout=30).close()
+
+
 def _pipeline_db(settings) -> tuple[str, str]:
     from pipeline.store.connect import describe, resolve_url
-    from pipeline.store.store import Store
 
-    url = resolve_url(settings)
-    Store.open(url).close()  # migrated before the first task needs it
+    url = resolve_url(settings)  # starts the embedded server when no URL is configured
     if settings.database_url:
         return url, describe(url)
     return url, f"embedded PostgreSQL in {settings.data_dir / 'pgdata'}"
+
+
+def _stop_db(settings) -> None:
+    if not settings.database_url:
+        from pipeline.store.connect import stop_embedded
+
+        stop_embedded(settings.data_dir)
 
 
 def _pump(proc: subprocess.Popen, verbose: bool) -> None:
@@ -263,19 +394,21 @@ def _pump(proc: subprocess.Popen, verbose: bool) -> None:
         sys.stdout.write(line.decode("utf-8", "replace"))
 
 
-def _wait_ready(proc, base: str, home: Path, verbose: bool, log_path: Path, limit=300) -> None:
+def _wait_ready(procs, base: str, home: Path, verbose: bool, log_path: Path, limit=300) -> None:
     deadline = time.monotonic() + limit
     dots = 0
     while time.monotonic() < deadline:
-        _pump(proc, verbose)
-        if proc.poll() is not None:
-            raise RuntimeError(f"airflow standalone exited with {proc.returncode} while starting")
+        for p in procs:
+            _pump(p, verbose)
+        for p in procs[1:]:
+            if p.poll() is not None:
+                raise RuntimeError(f"airflow {p.args[1]} exited with {p.returncode} while starting")
         if healthy(base) and password(home):
             return
-        time.sleep(1)
+        time.sleep(0.5)
         dots += 1
-        if not verbose and dots % 10 == 0:
-            print(f"  waiting for Airflow ({dots}s)...", flush=True)
+        if not verbose and dots % 20 == 0:
+            print(f"  waiting for Airflow ({dots // 2}s)...", flush=True)
     raise RuntimeError(f"Airflow did not become healthy in {limit}s")
 
 

@@ -155,7 +155,9 @@ def resolve_item(store: Store, ref: str) -> str:
         return ref
     m = _STORY_REF.match(ref)
     if m:
-        key = store.report.story_canonical_key(int(m.group(1)))
+        # a story merged into another is told through the story that holds it now
+        live = store.overrides.live_story(int(m.group(1)))
+        key = store.report.story_canonical_key(live) if live is not None else None
         if key is None:
             raise ConfigError(f"there is no story {ref}")
         return key

@@ -301,6 +301,15 @@ def run(admin_url: str, redis_url: str, keep: bool, timeout: float) -> dict:
             stdout=open(home / "migrate.log", "wb"),  # noqa: SIM115
             stderr=subprocess.STDOUT,
         )
+        # the pipeline's schema and the pool newsdedup_db, once: tasks only check the schema
+        log("python -m pipeline.airflow_db init --pool")
+        subprocess.run(
+            [sys.executable, "-m", "pipeline.airflow_db", "init", "--pool"],
+            env=env,
+            check=True,
+            stdout=open(home / "init.log", "wb"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+        )
 
         def start(name: str, *cmd: str, extra: dict | None = None) -> None:
             out = open(home / f"{name}.log", "wb")  # noqa: SIM115

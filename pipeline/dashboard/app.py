@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 
 from pipeline import __version__
 from pipeline.config import ConfigError, Settings, load_settings
-from pipeline.dashboard import actions, pages, views, web
+from pipeline.dashboard import actions, pages, review, views, web
 from pipeline.dashboard.auth import DashboardAuth, LocalAuth, login_name
 from pipeline.stages.overrides import OverrideError
 from pipeline.store.connect import DatabaseError
@@ -38,9 +38,11 @@ def create_app(
     auth: DashboardAuth | None = None,
     database_url: str | None = None,
     title: str = "newsdedup",
+    airflow_url: str | None = None,
 ) -> FastAPI:
     """The dashboard app. ``settings`` default to ``load_settings()`` (NEWSDEDUP_* and
-    newsdedup.toml, like the CLI); ``auth`` defaults to the local user with edit rights."""
+    newsdedup.toml, like the CLI); ``auth`` defaults to the local user with edit rights.
+    ``airflow_url``: the Airflow UI that batches and stage runs link to (none: no links)."""
     settings = settings or load_settings(database_url=database_url)
     auth = auth or LocalAuth(login_name())
     app = FastAPI(
@@ -55,13 +57,16 @@ def create_app(
     app.state.auth = auth
     app.state.settings = settings
     app.state.title = title
+    app.state.airflow_url = airflow_url
     app.state.templates = web.environment()
     app.state.static_version = web.static_version()
     app.dependency_overrides[web.principal] = auth.principal
     app.add_middleware(web.SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(web.STATIC)), name="static")
     app.include_router(pages.router)
+    app.include_router(review.pages)
     app.include_router(actions.router, dependencies=[Depends(d) for d in auth.edit])
+    app.include_router(review.actions, dependencies=[Depends(d) for d in auth.edit])
     _error_pages(app)
     return app
 

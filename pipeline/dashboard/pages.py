@@ -8,8 +8,18 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from pipeline.dashboard import views
-from pipeline.dashboard.web import BadRequest, Db, Who, date_param, int_param, render, url
+from pipeline.dashboard import links, views
+from pipeline.dashboard.web import (
+    BadRequest,
+    Config,
+    Db,
+    Who,
+    date_param,
+    int_param,
+    render,
+    url,
+)
+from pipeline.stages import review
 
 router = APIRouter()
 
@@ -18,10 +28,17 @@ _STORY_ID = re.compile(r"^\s*[s#](\d{1,18})\s*$", re.I)
 
 
 @router.get("/", name="overview", response_class=HTMLResponse)
-def overview(request: Request, who: Who, db: Db, days: str | None = None):
+def overview(request: Request, who: Who, db: Db, cfg: Config, days: str | None = None):
     d = int_param(days, "days", lo=1, hi=90) or 7
     with db.store() as store:
         data = views.overview(store, d)
+        data["kpi"]["review"] = review.count(store, cfg.dedup)
+    base = request.app.state.airflow_url
+    for r in data["runs"]:
+        r["dag_run_url"] = links.dag_run(base, r["dag_id"], r["dag_run_id"])
+        r["task_url"] = links.task_log(
+            base, r["dag_id"], r["dag_run_id"], r["task_id"], r["map_index"]
+        )
     return render(request, "overview.html", {"nav": "overview", **data}, who)
 
 
@@ -85,6 +102,10 @@ def story(request: Request, story_id: str, who: Who, db: Db):
             live = store.overrides.live_story(story_id) or s["merged_into"]
             return RedirectResponse(url(request, "story", {"from": story_id}, story_id=live), 303)
         data = views.story(store, story_id)
+    s = data["story"]
+    s["batch_url"] = links.dag_run(
+        request.app.state.airflow_url, s["batch_dag_id"], s["batch_dag_run_id"]
+    )
     done = int_param(qp.get("done"), "done", lo=1)
     came_from = int_param(qp.get("from"), "from", lo=1)
     return render(

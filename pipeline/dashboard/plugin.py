@@ -87,7 +87,8 @@ class LazyDashboard:
         from pipeline.dashboard import web
         from pipeline.dashboard.app import create_app
 
-        app = create_app(auth=AirflowAuth())
+        # batches and stage runs link to their DAG run and task log in this Airflow's UI
+        app = create_app(auth=AirflowAuth(), airflow_url=_base_path() or "/")
         # the one database of the DAGs, resolved on the first request that needs it
         app.state.db = web.Database(app.state.settings, resolve=airflow_db.url, migrate=False)
         return app

@@ -67,7 +67,8 @@ def is_furniture(text: str) -> bool:
     if not t or _FURNITURE.match(t):
         return True
     dateline, rest = split_dateline(t + " ")
-    return bool(dateline) and not rest.strip()
+    # a dated or credited dateline; "ALL WHEAT -" alone is a table heading, not furniture
+    return bool(dateline) and not rest.strip() and any(c.isdigit() or c == "(" for c in t)
 
 
 # --- content comparison --------------------------------------------------------------------
@@ -227,8 +228,10 @@ def paragraphs(
     if canonical is not None and canonical not in dead:
         kept: list[SourceText] = []
         for p in live.get(canonical, []):
-            # a paragraph the canonical itself prints twice is printed once
-            if not is_furniture(p.text) and not any(same_wording(p, q) for q in kept):
+            # a paragraph the canonical itself prints twice is printed once (not a short
+            # line such as a table heading, which a long table repeats on purpose)
+            twice = len(p.norm.split()) >= MIN_ADDED_WORDS and any(same_wording(p, q) for q in kept)
+            if not is_furniture(p.text) and not twice:
                 kept.append(p)
                 add(p, content_grams(p.text), True)
     lender_grams = {a: [(q, content_grams(q.text)) for q in t] for a, t in lenders.items()}

@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from pipeline.config import Limits
 from pipeline.model import WireItem
 from pipeline.sources.base import Problem
 from pipeline.sources.collect import origin_name
@@ -93,15 +94,56 @@ def prepare_item(item: WireItem) -> PreparedItem:
     )
 
 
+# the limits of this process's ingest; the CLI sets them from [limits] (configure_limits)
+LIMITS = Limits()
+
+
+def configure_limits(limits: Limits) -> None:
+    global LIMITS
+    LIMITS = limits
+
+
+def over_limit(item: WireItem, limits: Limits) -> str | None:
+    """Why ``item`` is too big to take, or None."""
+    if len(item.headline or "") > limits.headline_chars:
+        return (
+            f"headline of {len(item.headline)} characters, over the limit of "
+            f"{limits.headline_chars} ([limits] headline_chars)"
+        )
+    if len(item.paragraphs) > limits.paragraphs:
+        return (
+            f"{len(item.paragraphs)} paragraphs, over the limit of {limits.paragraphs} "
+            "([limits] paragraphs)"
+        )
+    size = sum(len(p.encode("utf-8", "surrogatepass")) for p in item.paragraphs)
+    if size > limits.text_bytes:
+        return f"{size} bytes of text, over the limit of {limits.text_bytes} ([limits] text_bytes)"
+    return None
+
+
 def prepare_payload(
-    payload_id: int, body: bytes, source: str, origin: str, size: int | None = None
+    payload_id: int,
+    body: bytes,
+    source: str,
+    origin: str,
+    size: int | None = None,
+    limits: Limits | None = None,
 ) -> PreparedPayload:
     pr = parse_payload(body, source, origin_name(origin), size=size)
+    limits = limits or LIMITS
+    items, problems = [], list(pr.problems)
+    for it in pr.items:
+        why = over_limit(it, limits)
+        if why is None:
+            items.append(it)
+        else:
+            problems.append(Problem(it.key, why))
+    pr.items = []  # the refused items' text is not held while the rest is analysed
     return PreparedPayload(
         payload_id=payload_id,
         format=pr.format,
-        items=tuple(prepare_item(it) for it in pr.items),
-        problems=tuple(pr.problems),
+        items=tuple(prepare_item(it) for it in items),
+        problems=tuple(problems),
         links=tuple(pr.links),
         link_versions=dict(pr.link_versions),
     )

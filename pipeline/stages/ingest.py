@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline.config import SourceConfig
 from pipeline.merge.versions import IngestPlan
-from pipeline.sources import collect
+from pipeline.sources import collect, prepare
 from pipeline.sources.base import MAX_PAYLOAD_BYTES, Parsed
 from pipeline.sources.prepare import PreparedPayload, prepare_many
 from pipeline.stages import packages, pool
@@ -298,7 +298,11 @@ def _parse_and_apply(store: Store, payloads: list[dict], c: dict) -> None:
 def _parse(payloads: list[dict]) -> pool.Pending:
     """Start parsing payloads (id, body, source, origin, size), in the pool when there are
     many bytes; ``.result()`` gives their PreparedPayloads in order."""
-    tasks = [(p["id"], bytes(p["body"]), p["source"], p["origin"], p.get("size")) for p in payloads]
+    limits = prepare.LIMITS  # passed along: a spawned worker would not inherit it
+    tasks = [
+        (p["id"], bytes(p["body"]), p["source"], p["origin"], p.get("size"), limits)
+        for p in payloads
+    ]
     return pool.submit(prepare_many, tasks, [len(t[1]) for t in tasks])
 
 

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
+import signal
+import stat
+import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
@@ -26,6 +31,14 @@ TASK_BYTES = 256 << 10  # bytes of input per task: amortises pickling, balances 
 
 _pool: Executor | None = None
 _pool_failed = False
+
+
+def min_parallel_bytes() -> int:
+    """Input below this is worked on inline (``NEWSDEDUP_POOL_MIN_BYTES`` overrides)."""
+    env = os.environ.get("NEWSDEDUP_POOL_MIN_BYTES")
+    if env is not None and env.strip():
+        return max(0, int(env))
+    return MIN_PARALLEL_BYTES
 
 
 def workers() -> int:
@@ -47,16 +60,56 @@ def _get_pool() -> Executor | None:
         try:
             # fork: workers start at once with everything imported, and never re-run the
             # caller's __main__ (spawn/forkserver do, which breaks scripts and is slow).
-            # They inherit the parent's database socket but never touch it, and leave
-            # with os._exit, so no finaliser can close it under the parent.
+            # They close the database sockets they inherit (_worker_start) and leave with
+            # os._exit, so no finaliser can touch the parent's connection.
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            _pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context(method))
+            _pool = ProcessPoolExecutor(
+                n,
+                mp_context=multiprocessing.get_context(method),
+                initializer=_worker_start,
+                # the kernel signals a child when the *thread* that forked it ends: only
+                # a pool made by the main thread can tie its workers' lives to it
+                initargs=(os.getpid(), threading.current_thread() is threading.main_thread()),
+            )
             atexit.register(shutdown)
         except (OSError, ValueError, AssertionError) as e:  # e.g. inside a daemonic worker
             log.warning("no process pool (%s); parsing in this process", e)
             _pool_failed = True
             return None
     return _pool
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _worker_start(parent: int, tie_to_parent: bool) -> None:
+    """First thing in a worker: die with the parent, and let go of what it inherited.
+
+    A killed run (kill -9, an OOM kill, a scheduler's timeout) must not leave workers
+    holding its database socket (the server then keeps its transaction, and its locks,
+    open) or its stdout (a reader of the run's pipe never sees end-of-file)."""
+    if tie_to_parent and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        os._exit(1)
+    _drop_inherited()
+
+
+def _drop_inherited() -> None:
+    """Close inherited sockets (database connections: workers never use them) and point
+    stdout at /dev/null. Pipes stay: they are how the pool talks to the worker."""
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            with contextlib.suppress(OSError):
+                if fd > 2 and stat.S_ISSOCK(os.fstat(fd).st_mode):
+                    os.close(fd)
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
 
 
 def shutdown() -> None:
@@ -88,7 +141,7 @@ def submit(fn: Callable[[list], list], items: Sequence, sizes: Sequence[int]) ->
     about TASK_BYTES: in the pool when there are MIN_PARALLEL_BYTES or more, else at once
     in this process. ``.result()`` waits and gives ``fn``'s results concatenated in order.
     ``fn`` takes and returns a list and is a module-level function (pickled by name)."""
-    pool = _get_pool() if sum(sizes) >= MIN_PARALLEL_BYTES else None
+    pool = _get_pool() if sum(sizes) >= min_parallel_bytes() else None
     if pool is not None:
         try:
             futures = []

@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import dict_row
 
-from pipeline.config import Settings
+from pipeline.config import DatabaseSettings, Settings
 from pipeline.errors import ConfigError, DatabaseError
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,27 @@ EMBEDDED_DB = "newsdedup"
 
 # Session settings for every connection: JIT compilation costs more than it saves on the
 # short, index-driven queries this pipeline runs (the band join included).
-SESSION_SETTINGS = {"jit": "off"}
+# lock_timeout and idle_in_transaction_session_timeout come from [database] (configure):
+# no statement waits for ever, no orphaned transaction holds its locks for ever.
+SESSION_SETTINGS = {
+    "jit": "off",
+    "lock_timeout": "300s",
+    "idle_in_transaction_session_timeout": "600s",
+}
+
+
+# how long a run waits for another run's stage lock (pipeline.store.locks); 0: no limit
+stage_lock_wait_s = DatabaseSettings.stage_lock_wait_s
+
+
+def configure(db: DatabaseSettings) -> None:
+    """Apply the ``[database]`` timeouts to every connection opened from now on."""
+    global stage_lock_wait_s
+    stage_lock_wait_s = db.stage_lock_wait_s
+    SESSION_SETTINGS["lock_timeout"] = f"{int(db.lock_timeout_s * 1000)}ms"
+    SESSION_SETTINGS["idle_in_transaction_session_timeout"] = (
+        f"{int(db.idle_in_transaction_timeout_s * 1000)}ms"
+    )
 
 
 _embedded: dict[Path, object] = {}

@@ -19,6 +19,7 @@ from datetime import datetime
 import psycopg
 
 from pipeline.errors import DatabaseError
+from pipeline.store import connect
 from pipeline.store.session import Part
 
 log = logging.getLogger("newsdedup")
@@ -53,12 +54,15 @@ class Locks(Part):
         what: str,
         *,
         transaction: bool,
-        wait_s: float = 3600.0,
+        wait_s: float | None = None,
         say: Callable[[str], None] | None = None,
     ) -> None:
         """Take the ``what`` stage lock: for the current transaction, or for the session
-        (until ``release``). Waits at most ``wait_s`` seconds, saying once what it waits for;
-        takes over the lock of a dead run on this host."""
+        (until ``release``). Waits at most ``wait_s`` seconds (default: ``[database]
+        stage_lock_wait_s``; 0: no limit), saying whom it waits for; takes over the lock of
+        a dead run on this host."""
+        if wait_s is None:
+            wait_s = connect.stage_lock_wait_s
         say = say or log.warning
         key = {"cls": LOCK_CLASS, "key": STAGE_LOCKS[what]}
         deadline = time.monotonic() + wait_s
@@ -80,7 +84,7 @@ class Locks(Part):
             if who != told:
                 say(f"waiting for the {what} lock held by {who}")
                 told = who
-            if time.monotonic() > deadline:
+            if wait_s and time.monotonic() > deadline:
                 raise DatabaseError(
                     f"gave up after {wait_s:.0f} s waiting for the {what} lock held by {who}"
                 )

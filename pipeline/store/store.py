@@ -23,6 +23,7 @@ from pipeline.store.lsh import Lsh
 from pipeline.store.overrides import Overrides
 from pipeline.store.packages import Packages
 from pipeline.store.report import Report
+from pipeline.store.review import Review
 from pipeline.store.runs import Runs
 from pipeline.store.session import Session
 from pipeline.store.stories import Stories
@@ -39,6 +40,7 @@ class Store(Session):
         self.batches = Batches(self)
         self.lsh = Lsh(self)
         self.edges = Edges(self)
+        self.review = Review(self)
         self.stories = Stories(self)
         self.overrides = Overrides(self)
         self.dashboard = Dashboard(self)

@@ -20,7 +20,8 @@ SELECT last.*, recent.statuses, recent.durations
 FROM stages s
 CROSS JOIN LATERAL (
     SELECT r.id, r.stage, r.batch_key, r.started_at, r.finished_at, r.status, r.counts,
-           r.seconds, r.error, r.host, extract(epoch FROM now() - r.started_at) AS age_s
+           r.seconds, r.error, r.host, extract(epoch FROM now() - r.started_at) AS age_s,
+           r.dag_id, r.dag_run_id, r.task_id, r.map_index
     FROM run r WHERE r.stage = s.stage ORDER BY r.started_at DESC LIMIT 1
 ) last
 CROSS JOIN LATERAL (
@@ -139,7 +140,8 @@ WHERE a.item_key = %(key)s AND m.role <> 'contributor'
 
 -- name: story
 SELECT s.id, s.canonical_article_id, s.headline, s.member_count, s.sources, s.has_kill,
-       s.first_published, s.created_at, s.updated_at, s.merged_into, b.key AS batch_key
+       s.first_published, s.created_at, s.updated_at, s.merged_into, b.key AS batch_key,
+       b.dag_id AS batch_dag_id, b.dag_run_id AS batch_dag_run_id
 FROM story s LEFT JOIN batch b ON b.id = s.batch_id
 WHERE s.id = %(id)s
 

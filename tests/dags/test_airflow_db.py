@@ -50,3 +50,22 @@ def test_init_migrates_once_through_the_hook(empty_db_url, monkeypatch, capsys):
     assert "0 migration(s) applied" in capsys.readouterr().out
     with psycopg.connect(empty_db_url) as c:
         assert migrate.pending(c) == []
+
+
+def test_asset_uris_name_the_tables_of_the_connection_alike_everywhere(monkeypatch):
+    """Read from the variable every process shares (never looked up), so the dag-processor
+    and the workers name the assets alike; a socket directory is this machine."""
+    cases = {
+        "postgresql://nd:pw@newsdedup-db:5432/newsdedup": "postgres://newsdedup-db:5432/newsdedup",
+        "postgresql://u@db.example:6543/news%20db?sslmode=require": (
+            "postgres://db.example:6543/news%20db"
+        ),
+        '{"conn_type": "postgres", "host": "/srv/pg", "schema": "newsdedup"}': (
+            "postgres://localhost:5432/newsdedup"
+        ),
+    }
+    for value, base in cases.items():
+        monkeypatch.setenv("AIRFLOW_CONN_NEWSDEDUP_DB", value)
+        assert airflow_db.asset_base() == base
+    monkeypatch.delenv("AIRFLOW_CONN_NEWSDEDUP_DB")
+    assert airflow_db.asset_base() == airflow_db.DEFAULT_ASSET_BASE

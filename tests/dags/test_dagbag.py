@@ -10,11 +10,13 @@ from datetime import timedelta
 
 import pytest
 
+from tests.conftest import SAMPLE_INBOX
 from tests.dags.conftest import DAGS, PARSE_ENV, UNSET, dagbag, parse_env
 
 pytest.importorskip("airflow", reason="the airflow extra is not installed")
 pytestmark = pytest.mark.airflow
 
+TABLES = "postgres://localhost:5432/newsdedup"
 SOURCES = ("reuters", "xinhua", "cgtn")
 EXPECTED = {
     *(f"newsdedup_ingest_{s}" for s in SOURCES),
@@ -53,15 +55,25 @@ def test_ingest_dags_run_every_five_minutes_and_announce_their_source(bag):
         # a data-interval timetable: every run has an interval to be keyed by
         assert type(dag.timetable).__name__ == "CronDataIntervalTimetable"
         announce = dag.get_task("announce")
-        assert [a.uri for a in announce.outlets] == [f"newsdedup://articles/{s}"]
-        assert dag.get_task("ingest").outlets == []
+        # asset URIs name the pipeline's tables (here without a connection: localhost)
+        assert [a.uri for a in announce.outlets] == [f"{TABLES}/public/article?source={s}"]
+        ingest = dag.get_task("ingest")
+        assert ingest.outlets == [] and ingest.pool == "newsdedup_db"
+        # lineage: the folders it reads
+        assert [a.uri for a in ingest.inlets] == [f"file://{SAMPLE_INBOX / s}"]
 
 
 def test_dedup_runs_on_the_ingest_assets_with_a_fallback_and_maps_over_shards(bag):
     dag = bag.dags["newsdedup_dedup"]
     tt = dag.timetable
     uris = {a.uri for a in tt.asset_condition.objects}
-    assert uris == {*(f"newsdedup://articles/{s}" for s in SOURCES), "newsdedup://articles/pending"}
+    assert uris == {
+        *(f"{TABLES}/public/article?source={s}" for s in SOURCES),
+        f"{TABLES}/public/article?pending=true",
+    }
+    assert {a.uri for a in dag.get_task("publish").outlets} == {f"{TABLES}/public/story"}
+    for t in dag.tasks:  # every task on the database takes a pool slot
+        assert t.pool == ("default_pool" if t.task_id == "more" else "newsdedup_db"), t.task_id
     assert tt.timetable.expression == "*/30 * * * *"
     chain = ["open_batch", "sign", "candidates", "verify", "cluster_merge", "publish", "more"]
     for up, down in itertools.pairwise(chain):

@@ -95,8 +95,35 @@ def test_compose_wires_executor_broker_databases_and_inbox(compose):
     assert (DOCKER / default / "reuters").is_dir()
     init_env = services["airflow-init"]["environment"]
     assert init_env["_AIRFLOW_DB_MIGRATE"] == "true"
-    assert "newsdedup migrate" in " ".join(services["airflow-init"]["command"])
+    # the pipeline's schema and pool, once, through the connection (tasks only check it)
+    assert "python -m pipeline.airflow_db init --pool" in " ".join(
+        services["airflow-init"]["command"]
+    )
     assert set(compose["volumes"]) >= {"airflow-db", "newsdedup-db"}
+
+
+def test_every_service_gets_the_same_connection_and_none_can_fall_back(compose):
+    """One database: every service that runs the image (tasks, the dashboard inside the
+    api-server, init) resolves the same connection newsdedup_db, and none is given a way
+    to another database: no NEWSDEDUP_DATABASE_URL / NEWSDEDUP_DATA_DIR anywhere."""
+    services = compose["services"]
+    image_services = [n for n, svc in services.items() if "build" in svc]
+    assert set(image_services) >= {*AIRFLOW_SERVICES, "airflow-init", "flower"}
+    conns = {services[n]["environment"].get("AIRFLOW_CONN_NEWSDEDUP_DB") for n in image_services}
+    assert len(conns) == 1 and None not in conns
+    (conn,) = conns
+    assert conn.startswith("postgresql://") and "@newsdedup-db:5432/newsdedup" in conn
+    for name, svc in services.items():
+        env = svc.get("environment") or {}
+        assert not {"NEWSDEDUP_DATABASE_URL", "NEWSDEDUP_DATA_DIR"} & set(env), name
+    # and the code inside Airflow has no fallback to fall back to: it resolves the
+    # connection only (the embedded server is the standalone CLI's)
+    inside = [ROOT / "pipeline" / "airflow_db.py", ROOT / "pipeline" / "dashboard" / "plugin.py"]
+    inside += sorted((ROOT / "dags").glob("*.py"))
+    for f in inside:
+        text = f.read_text(encoding="utf-8")
+        for word in ("resolve_url", "embedded_url", "NEWSDEDUP_DATABASE_URL", "pgserver"):
+            assert word not in text, (f.name, word)
 
 
 def test_docker_compose_config_when_the_client_can():

@@ -133,6 +133,9 @@ def test_merge_holds_members_the_verifier_keeps_apart(dash, store):
     assert len(members) == 3
     dash.post(f"/stories/{a}/merge", {"other": str(b), "why": "one series"})
     assert dash.members(dash.story_of(POWER_1)) == members
+    # "Why linked" names the operator merge where only it holds a member, and only there
+    reasons = [r["reason"] for r in store.report.story_members(dash.story_of(POWER_1))]
+    assert sum("kept together by operator merge" in r for r in reasons) == 1, reasons
 
 
 def test_split_keeps_a_story_merged_in_through_the_member(dash):

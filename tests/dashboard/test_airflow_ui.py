@@ -301,3 +301,62 @@ def _split_in_the_airflow_ui(driver, airflow) -> None:
     driver.find_element(By.LINK_TEXT, f"s{new_story}").click()
     wait.until(ec.text_to_be_present_in_element((By.ID, "history"), f"out of s{sid}"))
     driver.switch_to.default_content()
+
+
+def test_the_review_queue_inside_airflow(airflow):
+    """Through the plugin: a viewer sees the queue but cannot decide; an editor's "keep
+    apart" is recorded under their Airflow name."""
+    with Store.open(airflow.db_url, migrate=False) as store:
+        a, b = sorted(store.report.article(k)["id"] for k in (POWER_1, POWER_2))
+    reader = {"Authorization": f"Bearer {airflow.token('reader')}", "Accept": "text/html"}
+    page = httpx.get(f"{airflow.base}/newsdedup/review", headers=reader, timeout=30)
+    assert page.status_code == 200 and f'id="p{a}-{b}"' in page.text
+    assert 'value="apart"' not in page.text and "edit DAGs in Airflow" in page.text
+    overview = httpx.get(f"{airflow.base}/newsdedup/", headers=reader, timeout=30).text
+    assert 'id="kpi-review"' in overview
+    form = {"decision": "apart", "why": "two weekly editions"}
+    r = httpx.post(f"{airflow.base}/newsdedup/review/{a}/{b}", data=form, headers=reader)
+    assert r.status_code == 403
+    ops = {"Authorization": f"Bearer {airflow.token('ops')}"}
+    r = httpx.post(f"{airflow.base}/newsdedup/review/{a}/{b}", data=form, headers=ops, timeout=60)
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/newsdedup/review?done={a}-{b}"
+    with Store.open(airflow.db_url, migrate=False) as store:
+        decided = store.review.pair(a, b)
+    assert decided["decision"] == "apart" and decided["who"] == "ops"
+
+
+@pytest.mark.browser
+def test_operator_keeps_a_pair_apart_from_the_review_queue_in_the_airflow_ui(airflow):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    with browser.chrome() as driver:
+        wait = browser.wait(driver, 60)
+        driver.get(airflow.base + "/")
+        wait.until(ec.presence_of_element_located((By.NAME, "username"))).send_keys("ops")
+        driver.find_element(By.NAME, "password").send_keys(USERS["ops"][1])
+        driver.find_element(By.XPATH, "//button[normalize-space()='Sign in']").click()
+        wait.until(
+            ec.element_to_be_clickable((By.XPATH, "//a[contains(@href, '/plugin/dedup')]"))
+        ).click()
+        frame = wait.until(
+            ec.presence_of_element_located((By.CSS_SELECTOR, "iframe[title='Dedup']"))
+        )
+        driver.switch_to.frame(frame)
+        wait.until(ec.presence_of_element_located((By.ID, "kpi-review")))
+        driver.find_element(By.LINK_TEXT, "Review").click()
+        row = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "tr.pair")))
+        pair = row.get_attribute("id")[1:]
+        a, b = (int(x) for x in pair.split("-"))
+        row.find_element(By.NAME, "why").send_keys("Xinhua's week is not Reuters' week")
+        row.find_element(By.CSS_SELECTOR, "button[value=apart]").click()
+        done = wait.until(ec.presence_of_element_located((By.ID, "done")))
+        assert "Kept apart" in done.text
+        assert not driver.find_elements(By.ID, f"p{pair}")
+        driver.switch_to.default_content()
+        wait.until(lambda d: "/plugin/dedup/newsdedup/review" in d.current_url)
+        browser.shot(driver, "05-review-kept-apart-in-airflow")
+    with Store.open(airflow.db_url, migrate=False) as store:
+        decided = store.review.pair(a, b)
+    assert decided["decision"] == "apart" and decided["who"] == "ops"

@@ -87,3 +87,29 @@ def test_a_mistyped_command_gets_a_suggestion(capsys):
 def test_inbox_that_is_a_file_is_not_a_folder(db_url, capsys):
     code, _, err = nd(capsys, "run", "--inbox", str(ROOT / "README.md"), "--database-url", db_url)
     assert code == 2 and "is not a folder" in err and "not found" not in err
+
+
+def test_dashboard_refuses_a_malformed_airflow_url(db_url, capsys):
+    code, _, err = nd(capsys, "dashboard", "--airflow-url", "host:8080", "--database-url", db_url)
+    assert code == 2 and "--airflow-url must be http(s)://" in err
+
+
+def test_explain_a_story_merged_into_another_tells_the_one_that_holds_it(sample, capsys):
+    from pipeline.config import load_settings
+    from pipeline.stages import overrides
+    from pipeline.store.store import Store
+
+    db_url, _ = sample
+    with Store.open(db_url) as store:
+        one, two = (
+            store.dashboard.story_of_article_key(k)
+            for k in (
+                "reuters:tag:reuters.com,2026:newsml_L4N3CV0TK",
+                "reuters:tag:reuters.com,2026:newsml_L4N3CY0TK",
+            )
+        )
+        out = overrides.merge(store, load_settings().dedup, one, two, "desk", "one report")
+    gone = two if out.story_id == one else one
+    code, text, err = nd(capsys, "explain", f"s{gone}", "--database-url", db_url)
+    assert code == 0, err
+    assert f"story s{out.story_id} (3 members)" in text

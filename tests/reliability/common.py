@@ -38,3 +38,10 @@ def nd_popen(*args: str, **kw) -> subprocess.Popen:
         text=True,
         **kw,
     )
+
+
+def export(db_url: str) -> list[str]:
+    """The exported stories, one JSON line each, sorted."""
+    r = nd("export", "stories", "--database-url", db_url)
+    assert r.returncode == 0, r.stderr
+    return sorted(r.stdout.splitlines())

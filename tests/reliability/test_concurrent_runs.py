@@ -7,22 +7,13 @@ import psycopg
 import pytest
 
 from pipeline.store.locks import LOCK_CLASS, STAGE_LOCKS
-from tests.reliability.common import nd, nd_popen
+from tests.reliability.common import export, nd, nd_popen
 
 pytestmark = pytest.mark.slow
 
 
-def _export(db_url: str) -> list[str]:
-    r = nd("export", "stories", "--database-url", db_url)
-    assert r.returncode == 0, r.stderr
-    return sorted(r.stdout.splitlines())
-
-
-def test_b2_two_runs_at_once_converge(generated_inbox, databases, migrated_template):
-    clean = databases.create(template=migrated_template)
-    r = nd("run", "--inbox", str(generated_inbox), "--database-url", clean)
-    assert r.returncode == 0, r.stderr
-    want = _export(clean)
+def test_b2_two_runs_at_once_converge(generated_inbox, clean_export, databases, migrated_template):
+    want = clean_export
 
     both = databases.create(template=migrated_template)
     runs = [nd_popen("run", "--inbox", str(generated_inbox), "--database-url", both) for _ in "ab"]
@@ -30,7 +21,7 @@ def test_b2_two_runs_at_once_converge(generated_inbox, databases, migrated_templ
     for p, (out, err) in zip(runs, outs, strict=True):
         assert p.returncode == 0, out + err
         assert "Traceback" not in err
-    assert _export(both) == want
+    assert export(both) == want
 
 
 def test_a_run_that_must_wait_says_for_whom(db_url, tmp_path):

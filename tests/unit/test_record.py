@@ -96,6 +96,7 @@ def test_furniture_is_never_credited_text():
     ):
         assert record.is_furniture(text), text
     assert not record.is_furniture(LEAD)
+    assert not record.is_furniture("ALL WHEAT -")  # a table heading, not a dateline
     members = {1: [S(1, 0, "Reuter"), S(1, 1, LEAD), S(1, 2, "(With input from Xinhua)")]}
     assert [p.text for p in record.paragraphs(1, [1], members)] == [LEAD]
 
@@ -172,3 +173,10 @@ def test_record_check_counts_each_problem():
     assert check.missing == 1 and check.corrections == (0, 1)  # r:1's 36,100 paragraph
     bad["record"].append({"text": wrong, "credit": "r:1", "kind": "canonical"})
     assert record_check([bad], articles).superseded == 1
+
+
+def test_canonical_printed_twice_is_printed_once_but_table_headings_stay():
+    heading = "Area (mln acres) --"
+    members = {1: [S(1, 0, LEAD), S(1, 1, heading), S(1, 2, LEAD[20:]), S(1, 3, heading)]}
+    out = record.paragraphs(1, [1], members)
+    assert [p.text for p in out] == [LEAD, heading, heading]
