@@ -26,17 +26,18 @@ $(BIN)/python:
 $(UV): $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-# warm_up compiles the MinHash kernels into numba's on-disk cache once, at install time
+# warm_up compiles the MinHash kernels into numba's on-disk cache once, at install time;
+# --compile-bytecode spares the first runs compiling some 700 modules' source (seconds of CPU)
 WARM_UP := $(BIN)/python -c 'import pipeline.dedup.minhash as m; m.warm_up()'
 
 $(VENV)/.core: $(UV) requirements/core.lock pyproject.toml
-	$(UV) pip install --quiet --python $(BIN)/python -r requirements/core.lock
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements/core.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(WARM_UP)
 	@touch $@
 
 $(VENV)/.all: $(UV) requirements/all.lock pyproject.toml
-	$(UV) pip install --quiet --python $(BIN)/python -r requirements/all.lock
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements/all.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	$(WARM_UP)
 	@touch $@ $(VENV)/.core
