@@ -75,6 +75,19 @@ class AirflowAuth(DashboardAuth):
         return self._auth_manager().get_url_login(next_url=next_url)
 
 
+def build_app(auth: DashboardAuth):
+    """The dashboard as mounted in Airflow, guarded by ``auth``."""
+    from pipeline import airflow_db
+    from pipeline.dashboard import web
+    from pipeline.dashboard.app import create_app
+
+    # batches and stage runs link to their DAG run and task log in this Airflow's UI
+    app = create_app(auth=auth, airflow_url=_base_path() or "/")
+    # the one database of the DAGs, resolved on the first request that needs it
+    app.state.db = web.Database(app.state.settings, resolve=airflow_db.url, migrate=False)
+    return app
+
+
 class LazyDashboard:
     """An ASGI app that builds the real dashboard on its first request."""
 
@@ -83,15 +96,7 @@ class LazyDashboard:
         self._lock = threading.Lock()
 
     def _build(self):
-        from pipeline import airflow_db
-        from pipeline.dashboard import web
-        from pipeline.dashboard.app import create_app
-
-        # batches and stage runs link to their DAG run and task log in this Airflow's UI
-        app = create_app(auth=AirflowAuth(), airflow_url=_base_path() or "/")
-        # the one database of the DAGs, resolved on the first request that needs it
-        app.state.db = web.Database(app.state.settings, resolve=airflow_db.url, migrate=False)
-        return app
+        return build_app(AirflowAuth())
 
     async def __call__(self, scope, receive, send):
         if self._app is None:

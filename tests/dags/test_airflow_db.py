@@ -69,3 +69,32 @@ def test_asset_uris_name_the_tables_of_the_connection_alike_everywhere(monkeypat
         assert airflow_db.asset_base() == base
     monkeypatch.delenv("AIRFLOW_CONN_NEWSDEDUP_DB")
     assert airflow_db.asset_base() == airflow_db.DEFAULT_ASSET_BASE
+
+
+def test_the_dashboard_as_the_plugin_wires_it_says_503_in_one_line(no_connection):
+    """The plugin's database: the connection, checked not migrated; without it every page
+    answers 503 with one line, and no embedded server starts."""
+    from fastapi.testclient import TestClient
+
+    from pipeline.dashboard.auth import LocalAuth
+    from pipeline.dashboard.plugin import build_app
+
+    app = build_app(LocalAuth("ops"))  # the plugin's own wiring, without Airflow's login
+    r = TestClient(app).get("/stories", headers={"Accept": "application/json"})
+    assert r.status_code == 503
+    assert "connection newsdedup_db is not defined" in r.text
+    assert not (no_connection / "pgdata").exists()
+
+
+def test_the_plugin_refuses_a_schema_behind_instead_of_migrating(empty_db_url, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from pipeline.dashboard.auth import LocalAuth
+    from pipeline.dashboard.plugin import build_app
+
+    monkeypatch.setenv("AIRFLOW_CONN_NEWSDEDUP_DB", airflow_conn(empty_db_url))
+    app = build_app(LocalAuth("ops"))  # the plugin's own wiring, without Airflow's login
+    r = TestClient(app).get("/stories", headers={"Accept": "application/json"})
+    assert r.status_code == 503 and "behind this code" in r.text
+    with psycopg.connect(empty_db_url) as c:
+        assert len(migrate.pending(c)) == len(migrate.discover())  # nothing was applied

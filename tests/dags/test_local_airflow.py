@@ -182,12 +182,19 @@ def test_make_airflow_one_database_from_dag_to_dashboard_to_export():
         assert dashboard.group(1) == base + "/newsdedup/"
         api = Api(base, *login.groups())
 
-        # the DAGs are there, unpaused by default, and parse cleanly
-        dags = {d["dag_id"]: d for d in api.json("GET", "/api/v2/dags?limit=50")["dags"]}
-        assert set(dags) >= {f"newsdedup_ingest_{s}" for s in SOURCES} | {
+        # the DAGs are there (once the dag-processor's first pass is in), unpaused by
+        # default, and parse cleanly
+        wanted = {f"newsdedup_ingest_{s}" for s in SOURCES} | {
             "newsdedup_dedup",
             "newsdedup_maintenance",
         }
+        deadline = time.monotonic() + 240
+        while True:
+            dags = {d["dag_id"]: d for d in api.json("GET", "/api/v2/dags?limit=50")["dags"]}
+            if set(dags) >= wanted or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        assert set(dags) >= wanted
         assert not any(dags[d]["is_paused"] for d in dags if d.startswith("newsdedup_"))
         assert api.json("GET", "/api/v2/importErrors")["total_entries"] == 0
 
