@@ -41,16 +41,19 @@ TABLES = _tables()
 # An update of articles_asset(source) means: that source's ingest stored new, updated or
 # killed articles, which now wait for a dedup batch. PENDING means the same for articles
 # queued by maintenance, or left over by a batch that reached its size limit. STORIES: a
-# batch published its stories.
+# batch published its stories. (Names and URIs both differ from those of earlier versions,
+# so an existing Airflow home activates these at once instead of keeping the old ones.)
 PENDING = Asset(
-    name="newsdedup_pending", uri=f"{TABLES}/public/article?pending=true", group="newsdedup"
+    name="newsdedup.articles.pending",
+    uri=f"{TABLES}/public/article?pending=true",
+    group="newsdedup",
 )
-STORIES = Asset(name="newsdedup_stories", uri=f"{TABLES}/public/story", group="newsdedup")
+STORIES = Asset(name="newsdedup.stories", uri=f"{TABLES}/public/story", group="newsdedup")
 
 
 def articles_asset(source: str) -> Asset:
     return Asset(
-        name=f"newsdedup_articles_{source}",
+        name=f"newsdedup.articles.{source}",
         uri=f"{TABLES}/public/article?source={quote(source)}",
         group="newsdedup",
     )
