@@ -36,17 +36,6 @@ _TIMEOUTS = {
 }
 
 
-def _lost_connection(e: BaseException) -> bool:
-    """The server went away under the run (a restart, a crash, an administrator): a
-    database error in one line, not an internal one."""
-    import psycopg
-
-    if not isinstance(e, psycopg.OperationalError):
-        return False
-    state = getattr(e, "sqlstate", None)
-    return state is None or state.startswith(("57P", "08"))
-
-
 class UsageError(Exception):
     pass
 
@@ -248,7 +237,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"newsdedup: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as e:  # the one place that turns unexpected errors into an exit code
-        if _lost_connection(e):
+        from pipeline.store.connect import lost_connection
+
+        if lost_connection(e):
             print(
                 "newsdedup: error: lost the database connection (server restarted or "
                 f"stopped?): {str(e).strip().splitlines()[0] if str(e).strip() else e!r}; "
