@@ -237,6 +237,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"newsdedup: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except Exception as e:  # the one place that turns unexpected errors into an exit code
+        from pipeline.store.connect import lost_connection
+
+        if lost_connection(e):
+            print(
+                "newsdedup: error: lost the database connection (server restarted or "
+                f"stopped?): {str(e).strip().splitlines()[0] if str(e).strip() else e!r}; "
+                "a re-run continues where this one stopped",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
         if getattr(e, "sqlstate", None) in _TIMEOUTS:
             print(
                 f"newsdedup: error: {_TIMEOUTS[e.sqlstate]} ([database] in newsdedup.toml): "

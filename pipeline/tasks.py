@@ -159,16 +159,19 @@ def shard_list(shards: int) -> list[int]:
 # --- ingest --------------------------------------------------------------------------------
 
 
-def files_for(source: SourceConfig, cutoff: datetime) -> list[Path]:
+def files_for(source: SourceConfig, cutoff: datetime, unreadable: list | None = None) -> list[Path]:
     """The files of the source's folders last modified at or before ``cutoff``: what a run
     whose interval ends at ``cutoff`` may see, so a retry or backfill reads the same set
     (minus nothing: payloads are content-addressed, a file already stored is a no-op)."""
-    from pipeline.sources.collect import list_files
+    from pipeline.sources.collect import walk
 
     limit = cutoff.timestamp()
     out: list[Path] = []
     for folder in source.folders:
-        for f in list_files(Path(folder).expanduser()):
+        found, problems = walk(Path(folder).expanduser())
+        if unreadable is not None:  # symlink loops, unreadable folders: quarantined
+            unreadable.extend(problems)
+        for f in found:
             try:
                 if f.stat().st_mtime <= limit:
                     out.append(f)
@@ -180,9 +183,13 @@ def files_for(source: SourceConfig, cutoff: datetime) -> list[Path]:
 def ingest(db: Target | str, source_name: str, cutoff: datetime, key: str) -> dict:
     """Ingest one source's folders up to ``cutoff``; ``changed`` says whether articles were
     added, updated or killed (then they are pending for the next dedup batch)."""
+    from pipeline.sources.prepare import configure_limits
     from pipeline.stages import ingest
+    from pipeline.store.connect import configure
 
     settings = load_settings()
+    configure(settings.database)  # [database] timeouts and [limits], as the CLI applies them
+    configure_limits(settings.limits)
     source = next((s for s in sources(settings) if s.name == source_name), None)
     if source is None:
         raise ConfigError(f"source {source_name!r} is not configured any more")
@@ -192,7 +199,8 @@ def ingest(db: Target | str, source_name: str, cutoff: datetime, key: str) -> di
             source_name,
             source_name,
         )
-    files = files_for(source, cutoff)
+    unreadable: list = []
+    files = files_for(source, cutoff, unreadable)
     log.info(
         "ingest %s: %d file(s) up to %s in %s",
         source_name,
@@ -205,7 +213,14 @@ def ingest(db: Target | str, source_name: str, cutoff: datetime, key: str) -> di
         # their cursors, so a retry of this run fetches nothing twice
         only_urls = dataclasses.replace(source, folders=())
         out = _out(
-            ingest.ingest_source(store, only_urls, paths=files, progress=_LogProgress(), key=key)
+            ingest.ingest_source(
+                store,
+                only_urls,
+                paths=files,
+                progress=_LogProgress(),
+                key=key,
+                unreadable=unreadable,
+            )
         )
     c = out["counts"]
     out["changed"] = bool(c.get("items_new") or c.get("items_updated") or c.get("killed"))

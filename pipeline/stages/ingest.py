@@ -102,14 +102,16 @@ def ingest_source(
     urls: Sequence[str] = (),
     progress: Progress = no_progress,
     key: str | None = None,
+    unreadable: Sequence[collect.PathProblem] = (),
 ) -> Summary:
     """Everything one source has: its configured folders and feed URLs, plus ``paths``
     (files or folders) and ``urls`` given on the command line. One ``ingest:NAME`` stage,
-    labelled ``key`` in the run table when a scheduler passes its data interval."""
+    labelled ``key`` in the run table when a scheduler passes its data interval.
+    ``unreadable``: what a caller that listed the folders itself could not read."""
     with recorded(store, f"ingest:{source.name}", key) as s:
         s.counts.update(dict.fromkeys(INGEST_COUNTS, 0))
         files: list[Path] = []
-        problems: list[collect.PathProblem] = []
+        problems: list[collect.PathProblem] = list(unreadable)
         for raw in [*source.folders, *paths]:
             p = Path(raw).expanduser()
             if not p.exists():

@@ -139,6 +139,15 @@ def _release(server) -> None:
         log.warning("embedded PostgreSQL not stopped cleanly: %s", str(e).splitlines()[0])
 
 
+def lost_connection(e: BaseException) -> bool:
+    """The server went away under us (a restart, a crash, an administrator ending the
+    session): for the user a database error in one line, not an internal one."""
+    if not isinstance(e, psycopg.OperationalError):
+        return False
+    state = getattr(e, "sqlstate", None)
+    return state is None or state.startswith(("57P", "08"))
+
+
 def _ensure_database(admin_uri: str, name: str) -> None:
     with psycopg.connect(admin_uri, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()

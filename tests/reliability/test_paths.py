@@ -108,3 +108,21 @@ def test_b5_unreadable_file_and_folder_are_quarantined(inbox, store, config, mon
         "late": "cannot list folder: Permission denied",
     }
     assert {r["format"] for r in reasons} == {"path"}
+
+
+def test_b5_a_scheduled_ingest_quarantines_a_loop_too(tmp_path):
+    """The Airflow ingest lists folders itself (up to its cutoff): a loop it meets there is
+    handed on to be quarantined, not dropped."""
+    from datetime import UTC, datetime
+
+    from pipeline.config import SourceConfig
+    from pipeline.tasks import files_for
+
+    folder = tmp_path / "reuters"
+    folder.mkdir()
+    (folder / "a.xml").write_text("a")
+    os.symlink(folder / "loop.xml", folder / "loop.xml")
+    unreadable: list = []
+    src = SourceConfig(name="reuters", folders=(str(folder),))
+    assert files_for(src, datetime(2100, 1, 1, tzinfo=UTC), unreadable) == [folder / "a.xml"]
+    assert [(p.path.name, "symbolic links" in p.reason) for p in unreadable] == [("loop.xml", True)]

@@ -36,3 +36,25 @@ def test_sessions_carry_the_configured_timeouts(db_url):
     finally:
         connect.SESSION_SETTINGS.update(before)
     assert (got["l"], got["i"]) == ("7s", "9s")
+
+
+def test_a_lost_connection_is_one_line_exit_2(db_url):
+    """The server ends the run's session (as a restart does): one line, exit 2."""
+    from pipeline.store.locks import LOCK_CLASS, STAGE_LOCKS
+    from tests.reliability.common import nd_popen
+
+    holder = psycopg.connect(db_url, autocommit=True)
+    try:
+        holder.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS, STAGE_LOCKS["dedup"]))
+        p = nd_popen("dedup", "--database-url", db_url)
+        assert "waiting for the dedup lock" in p.stderr.readline()
+        holder.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        _out, err = p.communicate(timeout=60)
+    finally:
+        holder.close()
+    assert p.returncode == 2, err
+    assert "lost the database connection" in err and "Traceback" not in err
+    assert err.count("\n") == 1, err
