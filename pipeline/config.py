@@ -207,6 +207,17 @@ class SourceConfig:
 DEFAULT_SOURCES = ("reuters", "xinhua", "cgtn")
 
 
+def _known_settings(section: str, cls: type, data: object) -> dict:
+    """A config table's settings, refused in one line when it is not a table or names a
+    setting ``cls`` does not have."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"[{section}] must be a table")
+    unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise ConfigError(f"unknown [{section}] setting(s): {', '.join(unknown)}")
+    return data
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one item may carry (``[limits]``); an item over a limit is quarantined at ingest
@@ -225,12 +236,7 @@ class Limits:
 
     @classmethod
     def from_mapping(cls, data: dict) -> Limits:
-        if not isinstance(data, dict):
-            raise ConfigError("[limits] must be a table")
-        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise ConfigError(f"unknown [limits] setting(s): {', '.join(unknown)}")
-        return cls(**data)
+        return cls(**_known_settings("limits", cls, data))
 
 
 @dataclass(frozen=True)
@@ -255,12 +261,7 @@ class DatabaseSettings:
 
     @classmethod
     def from_mapping(cls, data: dict) -> DatabaseSettings:
-        if not isinstance(data, dict):
-            raise ConfigError("[database] must be a table")
-        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise ConfigError(f"unknown [database] setting(s): {', '.join(unknown)}")
-        return cls(**data)
+        return cls(**_known_settings("database", cls, data))
 
 
 @dataclass(frozen=True)
