@@ -27,6 +27,9 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def bag():
+    # The shared DAG module reads the connection at import, and an earlier test may have
+    # imported it under another connection; the dag-processor imports it afresh per parse.
+    sys.modules.pop("newsdedup_common", None)
     with parse_env():
         return dagbag()
 
