@@ -63,9 +63,9 @@ airflow: $(VENV)/.all
 	$(BIN)/python -m pipeline.local_airflow $(AIRFLOW_ARGS)
 
 lock: $(UV)
-	$(UV) pip compile pyproject.toml --extra airflow --extra test --extra bench \
+	$(UV) pip compile pyproject.toml --extra fast --extra airflow --extra test --extra bench \
 	  --python-version 3.11 -o requirements/all.lock
-	$(UV) pip compile pyproject.toml --python-version 3.11 -c requirements/all.lock \
+	$(UV) pip compile pyproject.toml --extra fast --python-version 3.11 -c requirements/all.lock \
 	  -o requirements/core.lock
 
 clean:

@@ -426,6 +426,13 @@ def main(argv: list[str] | None = None) -> int:
             if a.keep:
                 a.keep.mkdir(parents=True, exist_ok=True)
                 (a.keep / pred.name).write_bytes(pred.read_bytes())
+        ours, peer = results.get("newsdedup", {}), results.get("datasketch", {})
+        if ours.get("seconds") and peer.get("seconds"):
+            figure(
+                "real_baseline_vs_ours_time_ratio",
+                peer["seconds"] / ours["seconds"],
+                "plain datasketch s / newsdedup s on the same items (>= 1: we are faster)",
+            )
         summary(results)
     return 1 if any(r.get("status") == "failed" for r in results.values()) else 0
 

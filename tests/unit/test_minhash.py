@@ -150,6 +150,45 @@ def test_without_numba_auto_and_numba_fall_back_to_numpy(monkeypatch):
         assert minhash.warm_up() == "numpy"
 
 
+_WITHOUT_NUMBA = """
+import importlib.abc, json, sys
+
+class NoNumba(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "numba" or name.startswith("numba."):
+            raise ImportError("numba is not installed here")
+
+sys.meta_path.insert(0, NoNumba())
+from pipeline.dedup import minhash
+texts = json.loads(sys.stdin.read())
+print(minhash.warm_up(), minhash.engine(1 << 30))
+perms = minhash.Permutations(128, 1)
+print(json.dumps(minhash.signatures(texts, 3, 3, perms).tolist()))
+"""
+
+
+def test_an_interpreter_without_numba_signs_identically():
+    """numba is an extra (``fast``): a Python it does not support yet must still install
+    and sign. A child interpreter where importing numba fails, as it would there."""
+    import json
+    import subprocess
+    import sys
+
+    texts = [*_real_texts(), "a b c d", ""]
+    got = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_NUMBA],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    engines, rows = got.stdout.splitlines()
+    assert engines == "numpy numpy"
+    assert "numba unavailable" in got.stderr
+    for text, row in zip(texts, json.loads(rows), strict=True):
+        np.testing.assert_array_equal(np.array(row, np.uint32), _datasketch(text, 3, 3, 128, 1))
+
+
 def test_unknown_engine_is_a_configuration_error(monkeypatch):
     monkeypatch.setenv("NEWSDEDUP_MINHASH_ENGINE", "gpu")
     with pytest.raises(ConfigError, match="NEWSDEDUP_MINHASH_ENGINE"):
