@@ -3,10 +3,11 @@ pool, the database.
 
 Not a DAG file (see .airflowignore). Cheap to import: airflow.sdk and pipeline's adapters.
 
-Lineage: every asset has a ``postgres://`` URI naming a table of the pipeline database, and
-ingest tasks declare their folders and feeds as inlets. Airflow's OpenLineage provider,
-when installed, turns a task's inlets and outlets into OpenLineage input and output
-datasets; without it they only drive scheduling.
+Lineage: every asset has a ``postgres://`` URI naming a table of the pipeline database.
+The ingest and publish tasks report what they read and write to Airflow's hook lineage
+collector (:func:`report_lineage`), which the OpenLineage provider, when installed and
+given a transport, emits as the input and output datasets of the task's events; otherwise
+the collector does nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ def _tables() -> str:
 
 TABLES = _tables()
 
+
+def table(name: str) -> str:
+    """The URI of a table of the pipeline database (the form of the assets' URIs)."""
+    return f"{TABLES}/public/{name}"
+
+
 # An update of articles_asset(source) means: that source's ingest stored new, updated or
 # killed articles, which now wait for a dedup batch. PENDING means the same for articles
 # queued by maintenance, or left over by a batch that reached its size limit. STORIES: a
@@ -45,26 +52,52 @@ TABLES = _tables()
 # so an existing Airflow home activates these at once instead of keeping the old ones.)
 PENDING = Asset(
     name="newsdedup.articles.pending",
-    uri=f"{TABLES}/public/article?pending=true",
+    uri=table("article") + "?pending=true",
     group="newsdedup",
 )
-STORIES = Asset(name="newsdedup.stories", uri=f"{TABLES}/public/story", group="newsdedup")
+STORIES = Asset(name="newsdedup.stories", uri=table("story"), group="newsdedup")
 
 
 def articles_asset(source: str) -> Asset:
     return Asset(
         name=f"newsdedup.articles.{source}",
-        uri=f"{TABLES}/public/article?source={quote(source)}",
+        uri=table("article") + f"?source={quote(source)}",
         group="newsdedup",
     )
 
 
+# What a published batch writes: the stories, their members and the provenance of their
+# merged records (``publish`` applies them from the staged layout).
+STORY_TABLES = ("story", "story_member", "provenance")
+
+
+def source_uris(source) -> list[str]:
+    """What an ingest reads: its folders (``file://``) and feeds."""
+    folders = ["file://" + quote(str(Path(f).expanduser().resolve())) for f in source.folders]
+    return folders + list(source.urls)
+
+
 def source_inlets(source) -> list[Asset]:
-    """What an ingest reads, for lineage: its folders (``file://``) and feeds."""
-    out = [
-        Asset(uri="file://" + quote(str(Path(f).expanduser().resolve()))) for f in source.folders
-    ]
-    return out + [Asset(uri=u) for u in source.urls]
+    """The ingest task's inlets (shown with the task in Airflow's UI)."""
+    return [Asset(uri=u) for u in source_uris(source)]
+
+
+def report_lineage(inputs: list[str], outputs: list[str]) -> None:
+    """A task's inputs and outputs (URIs) to Airflow's hook lineage collector. The
+    OpenLineage provider turns them into the datasets of the task's events (a ``file://``
+    folder into the ``file`` namespace, a table into ``postgres://host:port`` and
+    ``database.public.table``; it has no converter for ``http(s)://`` feeds and leaves
+    them out). What the collector holds replaces the task's inlets and outlets there, so
+    a task reports all of them. Without a lineage reader (the provider absent or without
+    a transport) the collector is a no-op."""
+    from airflow.sdk.lineage import get_hook_lineage_collector
+
+    collector = get_hook_lineage_collector()
+    via = airflow_db.hook()  # the hook the task reaches the database through
+    for uri in inputs:
+        collector.add_input_asset(via, uri=uri)
+    for uri in outputs:
+        collector.add_output_asset(via, uri=uri)
 
 
 def observe(result: dict) -> dict:

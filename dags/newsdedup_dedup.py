@@ -19,10 +19,13 @@ from newsdedup_common import (
     PENDING,
     START,
     STORIES,
+    STORY_TABLES,
     TAGS,
     articles_asset,
     default_args,
     observe,
+    report_lineage,
+    table,
     target,
 )
 
@@ -121,6 +124,8 @@ with DAG(
     @task(outlets=[STORIES], **DB_POOL)
     def publish(batch_key: str) -> dict:
         """Apply the staged stories in one transaction."""
+        # the batch's articles, as the stories' rows (STORIES is the first of them)
+        report_lineage([table("article")], [table(t) for t in STORY_TABLES])
         got = observe(nd.publish(target(), batch_key))
         return {**got["counts"], "pending": got["pending"]}
 

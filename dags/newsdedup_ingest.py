@@ -18,7 +18,10 @@ from newsdedup_common import (
     articles_asset,
     default_args,
     observe,
+    report_lineage,
     source_inlets,
+    source_uris,
+    table,
     target,
 )
 
@@ -64,6 +67,8 @@ def ingest_dag(source: nd.SourceConfig) -> DAG:
             run = ctx["dag_run"]
             start, end = ctx.get("data_interval_start"), ctx.get("data_interval_end")
             key = nd.interval_key(start, end, run.run_after)
+            # the raw copies and the source's articles (the asset announce updates)
+            report_lineage(source_uris(source), [table("payload"), asset.uri])
             return observe(nd.ingest(target(), source_name, run.run_after, key))
 
         @task(outlets=[asset])

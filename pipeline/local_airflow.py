@@ -15,7 +15,9 @@ auth manager) bound to 127.0.0.1, with
   task starts (``python -m pipeline.airflow_db init --pool``), and the MinHash kernels
   compiled into numba's cache, so no task pays for either,
 
-prints the Airflow URL, the login and the dashboard's URL, and on Ctrl-C (or SIGTERM) stops
+prints the Airflow URL, the login and the dashboard's page inside Airflow's UI, and with
+``--lineage-file FILE`` has the OpenLineage provider write the tasks' lineage events to
+FILE (off by default). On Ctrl-C (or SIGTERM) it stops
 every process it started. It runs Airflow's commands of this interpreter's environment as
 subprocesses and never imports Airflow itself.
 """
@@ -44,7 +46,10 @@ USER = "admin"
 PASSWORD_FILE = "simple_auth_manager_passwords.json.generated"
 MAX_PARALLELISM = 4
 SIMPLE_AUTH = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-DASHBOARD_PATH = "/newsdedup/"
+# the dashboard's page in Airflow's UI, under "Dedup" in its menu (the plugin's UI_PAGE;
+# the bare app at /newsdedup/ has no Airflow navigation around it)
+DASHBOARD_PATH = "/plugin/dedup"
+MENU_ENTRY = "Dedup"
 # api-server, scheduler, dag-processor: what runs DAGs and serves the UI (no triggerer: no
 # task of ours defers)
 COMPONENTS = (
@@ -83,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help=f"tasks run at once (default: the CPU count, at most {MAX_PARALLELISM})",
     )
+    ap.add_argument(
+        "--lineage-file",
+        metavar="FILE",
+        help="write the tasks' OpenLineage events to FILE, one JSON line each (default: none)",
+    )
     ap.add_argument("-v", "--verbose", action="store_true", help="echo Airflow's own output")
     return ap
 
@@ -110,6 +120,7 @@ def airflow_env(
     *,
     paused: bool = False,
     tasks_at_once: int | None = None,
+    lineage_file: Path | None = None,
 ) -> dict[str, str]:
     """The environment of every Airflow process started here."""
     from pipeline.tasks import connection_json
@@ -155,7 +166,26 @@ def airflow_env(
         }
     )
     env.pop("NEWSDEDUP_DATABASE_URL", None)  # the connection is the one source of truth
+    if lineage_file is not None:
+        # the provider stays disabled without a transport: no listener, no event
+        env["AIRFLOW__OPENLINEAGE__TRANSPORT"] = json.dumps(
+            {"type": "file", "log_file_path": str(lineage_file), "append": True}
+        )
+        env["AIRFLOW__OPENLINEAGE__NAMESPACE"] = "newsdedup"
     return env
+
+
+def _check_lineage(path: Path) -> None:
+    """The provider that writes the events is installed, and FILE's folder exists."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        version("apache-airflow-providers-openlineage")
+    except PackageNotFoundError:
+        raise ConfigError(
+            "--lineage-file needs apache-airflow-providers-openlineage (the airflow extra)"
+        ) from None
+    path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _secret(home: Path, name: str) -> str:
@@ -236,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(args.home).expanduser().resolve() if args.home else ROOT / ".airflow"
     inbox = Path(args.inbox).expanduser().resolve() if args.inbox else SAMPLE_INBOX
     data_dir = Path(args.data_dir).expanduser() if args.data_dir else home / "data"
+    lineage = Path(args.lineage_file).expanduser().resolve() if args.lineage_file else None
     t0 = time.monotonic()
     try:
         if not inbox.is_dir():
@@ -243,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.parallelism is not None and not 1 <= args.parallelism <= 64:
             raise ConfigError(f"--parallelism must be between 1 and 64, got {args.parallelism}")
         home.mkdir(parents=True, exist_ok=True)
+        if lineage:
+            _check_lineage(lineage)
         settings = load_settings(database_url=args.database_url, data_dir=data_dir)
         db_url, where = _pipeline_db(settings)
     except Exception as e:  # config and database errors: one line, like the CLI
@@ -255,12 +288,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     base = f"http://127.0.0.1:{port}"
     n = args.parallelism or parallelism()
-    env = airflow_env(home, port, inbox, db_url, paused=args.paused, tasks_at_once=n)
+    env = airflow_env(
+        home, port, inbox, db_url, paused=args.paused, tasks_at_once=n, lineage_file=lineage
+    )
     log_path = home / "airflow.log"
     print(f"newsdedup: starting Airflow in {home} (log: {log_path})")
     print(f"  pipeline database: {where} (connection newsdedup_db)")
     print(f"  sources' folders:  {inbox}/{{reuters,xinhua,cgtn}}")
     print(f"  tasks at once:     {n}")
+    if lineage:
+        print(f"  lineage events:    {lineage} (OpenLineage, one JSON line each)")
     procs: list[subprocess.Popen] = []
     stopping = False
 
@@ -285,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\nAirflow is ready in {time.monotonic() - t0:.0f}s: {base}\n"
             f"  log in as {USER} / {password(home) or '(see ' + str(home / PASSWORD_FILE) + ')'}"
-            f"\n  dashboard: {base}{DASHBOARD_PATH} (also under Dedup in Airflow's menu)"
+            f"\n  dashboard: {base}{DASHBOARD_PATH} ({MENU_ENTRY} in Airflow's menu)"
             f"\n  DAGs: newsdedup_ingest_{{reuters,xinhua,cgtn}}, newsdedup_dedup, "
             f"newsdedup_maintenance ({'paused: unpause them' if args.paused else 'unpaused'})"
             f"\n  stories: {Path(sys.executable).parent / 'newsdedup'} export stories "

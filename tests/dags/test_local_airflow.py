@@ -2,7 +2,9 @@
 prints a URL, a login and the dashboard's URL that work; the ingest and dedup DAGs run on
 the sample inbox; the dashboard inside Airflow (read through the api-server with a token)
 shows the stories the DAGs wrote; a split made there is what ``newsdedup export`` (the
-command it printed) sees; and Ctrl-C leaves no process behind.
+command it printed) sees; the OpenLineage events of the tasks (``--lineage-file``) carry the
+folders an ingest read and the tables it and a publish wrote, named as the assets name
+them; and Ctrl-C leaves no process behind.
 
 One database is the point: the tasks and the dashboard resolve the same connection
 newsdedup_db. Requests retry on 5xx and refused connections while the api-server warms up
@@ -115,6 +117,57 @@ def _export(command: str, env: dict) -> dict[str, dict]:
     return {s["story_id"]: s for s in map(json.loads, got.stdout.splitlines())}
 
 
+def _events(path: Path, job: str, patience: float = 60) -> list[dict]:
+    """The COMPLETE events of ``job`` (dag_id.task_id) in the lineage file, once there
+    (the provider writes them from a fork of the finished task)."""
+    deadline = time.monotonic() + patience
+    while True:
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        found = [
+            e
+            for e in map(json.loads, lines)
+            if e.get("eventType") == "COMPLETE" and e.get("job", {}).get("name") == job
+        ]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(2)
+
+
+def _datasets(event: dict, side: str) -> set[tuple[str, str]]:
+    return {(d["namespace"], d["name"]) for d in event.get(side, [])}
+
+
+def _as_dataset(uri: str) -> tuple[str, str]:
+    """An asset's ``postgres://host:port/db/schema/table[?...]`` as OpenLineage names it."""
+    m = re.fullmatch(r"(postgres://[^/]+)/([^/]+)/([^/]+)/([^/?]+)(\?.*)?", uri)
+    assert m, uri
+    return m.group(1), ".".join(m.group(2, 3, 4))
+
+
+def _check_lineage(path: Path, api: Api) -> None:
+    """Ingest: the source's folder in, the payload and article tables out; publish: the
+    article table in, the story tables out; tables named as the DAGs' assets name them."""
+    from pipeline.local_airflow import SAMPLE_INBOX
+
+    assets = {a["name"]: a["uri"] for a in api.json("GET", "/api/v2/assets?limit=100")["assets"]}
+    article = _as_dataset(assets["newsdedup.articles.reuters"])
+    story = _as_dataset(assets["newsdedup.stories"])
+    namespace, database = story[0], story[1].split(".")[0]
+    tables = {t: (namespace, f"{database}.public.{t}") for t in ("payload", "story_member")}
+
+    ingest = _events(path, "newsdedup_ingest_reuters.ingest")
+    assert ingest, "no COMPLETE event of newsdedup_ingest_reuters.ingest"
+    assert ("file", str(SAMPLE_INBOX / "reuters")) in _datasets(ingest[0], "inputs")
+    assert {article, tables["payload"]} <= _datasets(ingest[0], "outputs")
+
+    # a run with an empty batch skips publish: the one that published is among them
+    wrote = {story, tables["story_member"], (namespace, f"{database}.public.provenance")}
+    publish = _events(path, "newsdedup_dedup.publish")
+    assert any(
+        article in _datasets(e, "inputs") and wrote <= _datasets(e, "outputs") for e in publish
+    ), [(_datasets(e, "inputs"), _datasets(e, "outputs")) for e in publish]
+
+
 def _screenshot(base: str, user: str, password: str, story_id: int) -> None:
     """The dashboard inside Airflow's UI showing a story the DAG run just wrote (skipped
     where Debian's chromium is missing)."""
@@ -150,10 +203,14 @@ def test_make_airflow_one_database_from_dag_to_dashboard_to_export():
     # a short path: the embedded server's Unix socket lives under it
     home = Path(tempfile.mkdtemp(prefix="ndaf-")) / "af"
     port = str(free_port())
+    lineage = home.parent / "lineage.jsonl"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
     env.pop("NEWSDEDUP_DATABASE_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline.local_airflow", "--home", str(home), "--port", port],
+        [
+            *(sys.executable, "-m", "pipeline.local_airflow", "--home", str(home)),
+            *("--port", port, "--lineage-file", str(lineage)),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -179,7 +236,7 @@ def test_make_airflow_one_database_from_dag_to_dashboard_to_export():
         export = re.search(r"stories: (.+ export stories .+)$", out, re.M)
         assert url and login and dashboard and export, out
         base = url.group(1)
-        assert dashboard.group(1) == base + "/newsdedup/"
+        assert dashboard.group(1) == base + "/plugin/dedup"
         api = Api(base, *login.groups())
 
         # the DAGs are there (once the dag-processor's first pass is in), unpaused by
@@ -202,6 +259,7 @@ def test_make_airflow_one_database_from_dag_to_dashboard_to_export():
         for s in SOURCES:
             assert api.run_dag(f"newsdedup_ingest_{s}") == "success", s
         assert api.run_dag("newsdedup_dedup") == "success"
+        _check_lineage(lineage, api)
 
         # the dashboard inside Airflow reads the database the DAGs wrote
         page = api.call("GET", "/newsdedup/stories", headers={"Accept": "text/html"})
