@@ -115,8 +115,10 @@ class Target:
 
 @contextmanager
 def _store(db: Target | str) -> Iterator:
+    from pipeline.stages import pool
     from pipeline.store.store import Store
 
+    pool.share_with_other_tasks()  # tasks run side by side: no task takes every CPU
     t = db if isinstance(db, Target) else Target(db)
     store = Store.open(t.url, migrate=False, check=True, origin=t.origin)
     try:

@@ -1,8 +1,9 @@
 """The worker processes CPU-bound work runs in: parsing payloads (ingest) and deciding
 candidate pairs (verify).
 
-``NEWSDEDUP_WORKERS`` sets the pool size (default: the CPU count; ``0`` or ``1`` works in
-the calling process). Small chunks are always done inline: starting workers costs more
+``NEWSDEDUP_WORKERS`` sets the pool size (default: the CPU count; inside a scheduler's
+task at most TASK_WORKERS, see :func:`share_with_other_tasks`; ``0`` or ``1`` works in the
+calling process). Small chunks are always done inline: starting workers costs more
 than it saves, and tests stay single-process.
 """
 
@@ -29,8 +30,13 @@ MIN_PARALLEL_BYTES = 1 << 20  # below this a pool's start-up and pickling are no
 TASK_BYTES = 256 << 10  # bytes of input per task: amortises pickling, balances workers
 
 
+# A scheduler runs tasks side by side (Airflow: up to its parallelism), so a task that took
+# every CPU for its own workers would oversubscribe the machine that many times over.
+TASK_WORKERS = 2
+
 _pool: Executor | None = None
 _pool_failed = False
+_default_workers: int | None = None
 
 
 def min_parallel_bytes() -> int:
@@ -41,10 +47,19 @@ def min_parallel_bytes() -> int:
     return MIN_PARALLEL_BYTES
 
 
+def share_with_other_tasks() -> None:
+    """This process is one task among others running at once: without
+    ``NEWSDEDUP_WORKERS``, its pool gets at most TASK_WORKERS workers, not every CPU."""
+    global _default_workers
+    _default_workers = min(os.cpu_count() or 1, TASK_WORKERS)
+
+
 def workers() -> int:
     env = os.environ.get("NEWSDEDUP_WORKERS")
     if env is not None and env.strip():
         return max(0, int(env))
+    if _default_workers is not None:
+        return _default_workers
     return os.cpu_count() or 1
 
 
