@@ -1,8 +1,8 @@
 """``make bench``: every benchmark of issue 7, one ``name=value`` line per figure.
 
-    python -m bench.run_all            # all targets (about 10 minutes on 2 cores)
+    python -m bench.run_all            # all targets (about 12 minutes on 2 cores)
     python -m bench.run_all --quick    # smaller sizes, to check the benches themselves
-    python -m bench.run_all --no-real  # without the real-corpus quality part (~3.5 minutes)
+    python -m bench.run_all --no-real  # without the real-corpus quality part (~5.5 minutes)
 
 Corpora are generated on first use under ~/.cache/newsdedup-bench (NEWSDEDUP_BENCH_CACHE)
 from the shared corpora (NEWSDEDUP_CORPORA, see bench/make_corpus.py). Scratch databases
@@ -13,11 +13,15 @@ The real-corpus quality part (bench.real_quality: newsdedup, plain datasketch Mi
 datatrove's MinHash dedup on the judged Reuters-21578 pairs of ../shared/eval/real) prints a
 note and no figures where the shared material is absent; --quick runs only its datasketch
 peer, a check of the conversion and the scorer.
+
+Last, bench.airflow_start: ``make airflow``'s start time and memory (a note instead where
+the airflow extra is not installed).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import subprocess
@@ -83,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     _child("bench.incremental", "--history", *hist)
     if not a.no_real:
         _child("bench.real_quality", *(["--systems", "datasketch"] if a.quick else []))
+    if importlib.util.find_spec("airflow") is None:
+        note("bench.airflow_start skipped: the airflow extra is not installed")
+    else:
+        _child("bench.airflow_start")
     figure("bench_total_s", time.perf_counter() - t0)
     return 0
 
