@@ -206,6 +206,10 @@ def paragraphs(
     out: list[Provenance] = []
     grams: list[frozenset] = []
     known: frozenset = frozenset()  # every 3-gram of the record so far
+    # canonical paragraphs whose 3-grams no member paragraph has needed yet: most stories
+    # have one member, and their record never compares content
+    unread: list[str] = []
+    lender_grams: dict[int, list[tuple[SourceText, frozenset]]] | None = None
     lent: list[Provenance] = []
 
     def credit(p: SourceText) -> tuple[int, int]:
@@ -218,12 +222,23 @@ def paragraphs(
                     return aid, q.ord
         return p.article_id, p.ord
 
-    def add(p: SourceText, g: frozenset, in_canonical: bool) -> None:
-        who, src_ord = credit(p)
+    def add(p: SourceText, g: frozenset | None, in_canonical: bool) -> None:
         nonlocal known
+        who, src_ord = credit(p)
         out.append(Provenance("paragraph", len(out), p.text, who, src_ord, in_canonical))
-        grams.append(g)
-        known |= g
+        if g is None:
+            unread.append(p.text)
+        else:
+            grams.append(g)
+            known |= g
+
+    def catch_up() -> None:
+        nonlocal known
+        for t in unread:
+            g = content_grams(t)
+            grams.append(g)
+            known |= g
+        unread.clear()
 
     if canonical is not None and canonical not in dead:
         kept: list[SourceText] = []
@@ -233,8 +248,7 @@ def paragraphs(
             twice = len(p.norm.split()) >= MIN_ADDED_WORDS and any(same_wording(p, q) for q in kept)
             if not is_furniture(p.text) and not twice:
                 kept.append(p)
-                add(p, content_grams(p.text), True)
-    lender_grams = {a: [(q, content_grams(q.text)) for q in t] for a, t in lenders.items()}
+                add(p, None, True)
     for mid in order:
         if mid == canonical:
             continue
@@ -244,8 +258,13 @@ def paragraphs(
             if stale and stale & set(figures(p.text)):
                 continue
             g = content_grams(p.text)
+            catch_up()
             if any(repeats(g, h) for h in grams) or containment(g, known) >= KNOWN:
                 continue
+            if lender_grams is None:
+                lender_grams = {
+                    a: [(q, content_grams(q.text)) for q in t] for a, t in lenders.items()
+                }
             source = next(
                 ((a, q) for a, qs in lender_grams.items() for q, h in qs if repeats(g, h)), None
             )
