@@ -11,9 +11,10 @@ auth manager) bound to 127.0.0.1, with
   or ``--database-url`` for a server) and handed to every Airflow process as the one
   connection ``newsdedup_db`` (``AIRFLOW_CONN_NEWSDEDUP_DB``): tasks and the dashboard
   read and write the same database,
-* the pipeline's schema migrated and the pool ``newsdedup_db`` created once, before any
-  task starts (``python -m pipeline.airflow_db init --pool``), and the MinHash kernels
-  compiled into numba's cache, so no task pays for either,
+* Airflow's metadata and the pipeline's schema migrated and the pool ``newsdedup_db``
+  created once, before the scheduler starts (``python -m pipeline.airflow_db init --pool
+  --metadata``; the api-server starts meanwhile), and the MinHash kernels compiled into
+  numba's cache, so no task pays for either,
 
 prints the Airflow URL, the login and the dashboard's page inside Airflow's UI, and with
 ``--lineage-file FILE`` has the OpenLineage provider write the tasks' lineage events to
@@ -51,12 +52,10 @@ SIMPLE_AUTH = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.Simp
 DASHBOARD_PATH = "/plugin/dedup"
 MENU_ENTRY = "Dedup"
 # api-server, scheduler, dag-processor: what runs DAGs and serves the UI (no triggerer: no
-# task of ours defers)
-COMPONENTS = (
-    ("api-server", ["api-server", "--workers", "1"]),
-    ("scheduler", ["scheduler"]),
-    ("dag-processor", ["dag-processor"]),
-)
+# task of ours defers). The api-server takes longest to start and needs no table to do so:
+# it starts while the databases are set up; the other two need the tables.
+API_SERVER = ["api-server", "--workers", "1"]
+AFTER_SETUP = (["scheduler"], ["dag-processor"])
 
 
 def parallelism(cpus: int | None = None) -> int:
@@ -175,6 +174,25 @@ def airflow_env(
     return env
 
 
+def _config(home: Path) -> None:
+    """A first ``airflow.cfg`` holding only a Fernet key, unless there is one. Otherwise the
+    api-server and the set-up, started together, would each generate a key and write
+    the file, and the api-server would encrypt with a key no other component has (every
+    other setting has its default or comes from the environment, see airflow_env)."""
+    path = home / "airflow.cfg"
+    if path.exists():
+        return
+    import base64
+
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    path.write_text(
+        "# written by make airflow; Airflow's defaults and its environment do the rest\n"
+        f"[core]\nfernet_key = {key}\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+
+
 def _check_lineage(path: Path) -> None:
     """The provider that writes the events is installed, and FILE's folder exists."""
     from importlib.metadata import PackageNotFoundError, version
@@ -274,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.parallelism is not None and not 1 <= args.parallelism <= 64:
             raise ConfigError(f"--parallelism must be between 1 and 64, got {args.parallelism}")
         home.mkdir(parents=True, exist_ok=True)
+        _config(home)
         if lineage:
             _check_lineage(lineage)
         settings = load_settings(database_url=args.database_url, data_dir=data_dir)
@@ -310,10 +329,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with open(log_path, "ab") as log:
             out = subprocess.PIPE if args.verbose else log
-            # the MinHash kernels into numba's on-disk cache while the databases are set up
+            # the MinHash kernels into numba's on-disk cache, and the api-server's start-up,
+            # while the databases are set up
             warm = _start([sys.executable, "-m", "pipeline.dedup.warm"], env, out, procs)
+            # (it would refuse a metadata database still being created; it reads the
+            # database only when asked, and the set-up is done before anyone asks)
+            early = {**env, "AIRFLOW__DATABASE__CHECK_MIGRATIONS": "False"}
+            _start([str(airflow), *API_SERVER], early, out, procs)
             _setup(env, out, log_path)
-            for _, cmd in COMPONENTS:
+            for cmd in AFTER_SETUP:
                 _start([str(airflow), *cmd], env, out, procs)
         _wait_ready(procs, base, home, args.verbose, log_path)
         if not args.paused:

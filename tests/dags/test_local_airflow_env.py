@@ -34,3 +34,21 @@ def test_the_printed_dashboard_is_the_plugins_page_and_menu_entry():
     (view,) = NewsdedupPlugin.external_views
     assert DASHBOARD_PATH == f"/plugin/{UI_PAGE}" == f"/plugin/{view['url_route']}"
     assert view["name"] == MENU_ENTRY
+
+
+def test_a_first_airflow_cfg_holds_one_fernet_key_for_every_component(tmp_path):
+    """The api-server starts beside the set-up, so neither may generate its own key."""
+    import configparser
+
+    from cryptography.fernet import Fernet
+
+    from pipeline.local_airflow import _config
+
+    _config(tmp_path)
+    cfg = configparser.ConfigParser()
+    cfg.read(tmp_path / "airflow.cfg")
+    key = cfg["core"]["fernet_key"]
+    assert Fernet(key).decrypt(Fernet(key).encrypt(b"x")) == b"x"
+    _config(tmp_path)  # an existing file (and its key) is kept
+    cfg.read(tmp_path / "airflow.cfg")
+    assert cfg["core"]["fernet_key"] == key
