@@ -107,6 +107,8 @@ _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 
 def _storable(item: WireItem) -> WireItem:
     """The item with every string made storable, whatever the parser let through."""
+    if _clean_already(item):
+        return item
 
     def c(v: str) -> str:
         return _UNSTORABLE.sub("", v) if _UNSTORABLE.search(v) else v
@@ -127,6 +129,24 @@ def _storable(item: WireItem) -> WireItem:
         language=c(item.language),
         extra=tuple((c(a), c(b)) for a, b in item.extra),
     )
+
+
+def _clean_already(item: WireItem) -> bool:
+    """``_storable`` would change nothing: one scan of all the strings instead of a search
+    per string and a new item (the common case)."""
+    if not item.item_id or not isinstance(item.paragraphs, tuple):
+        return False
+    if not isinstance(item.captions, tuple) or not all(item.paragraphs) or not all(item.captions):
+        return False
+    pairs = (*item.lineage, *item.extra)
+    if not (isinstance(item.lineage, tuple) and isinstance(item.extra, tuple)):
+        return False
+    if not all(type(p) is tuple and len(p) == 2 for p in pairs):
+        return False
+    strings = [item.source, item.item_id, item.headline, item.version, item.ed_stat]
+    strings += [*item.paragraphs, *item.captions, item.language]
+    strings += [x for pair in pairs for x in pair]
+    return _UNSTORABLE.search("\n".join(strings)) is None
 
 
 def _describe(body: bytes) -> str:

@@ -13,6 +13,7 @@ leniently and parsed again) and stray control characters, which XML 1.0 forbids 
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lxml import etree
@@ -54,7 +55,13 @@ def root_tag(head: bytes) -> tuple[str, str] | None:
     """(local name, namespace URI) of the root element, read from the first bytes only.
 
     Works on truncated input (sniffing sees 8 KiB); None when no element starts there."""
-    text = decode_text(head[:8192])
+    return _root_tag(bytes(head[:8192]))
+
+
+# every XML sniffer asks for the same head's root: decode and scan it once
+@functools.lru_cache(maxsize=4)
+def _root_tag(head: bytes) -> tuple[str, str] | None:
+    text = decode_text(head)
     for _ in range(200):  # bounded: a prolog of endless comments is not worth more
         m = _PROLOG_JUNK.match(text)
         if not m or not m.group(0):
@@ -174,19 +181,20 @@ def local(el) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+# "{*}name" matches the local name in any namespace or none, as ``local`` compares: lxml
+# does the matching in C instead of a Python call per child (parsers ask for many children)
+
+
 def kids(el, name: str) -> list:
     if el is None:  # a missing parent has no children: optional blocks stay optional
         return []
-    return [c for c in el if local(c) == name]
+    return list(el.iterchildren("{*}" + name))
 
 
 def kid(el, name: str):
     if el is None:
         return None
-    for c in el:
-        if local(c) == name:
-            return c
-    return None
+    return next(el.iterchildren("{*}" + name), None)
 
 
 def path(el, *names: str):
@@ -198,7 +206,7 @@ def path(el, *names: str):
 
 
 def descendants(el, name: str) -> list:
-    return [d for d in el.iter() if local(d) == name]
+    return list(el.iter("{*}" + name))
 
 
 def text(el) -> str:

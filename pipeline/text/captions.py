@@ -59,6 +59,10 @@ _TRAILING_DATE = re.compile(
 def split_credit(text: str) -> tuple[str, str] | None:
     """(caption without credit, credit) when ``text`` ends in a photo credit, else None."""
     s = fold(text)
+    # every credit has a slash or a closing parenthesis: most paragraphs are rejected here
+    # instead of by a search that tries the pattern at every position
+    if "/" not in s and ")" not in s:
+        return None
     m = _CREDIT.search(s)
     if not m:
         return None

@@ -48,7 +48,10 @@ def clean(text: str) -> str:
 
 def fold(text: str) -> str:
     """``clean`` plus typographic quotes and dashes folded to ASCII; for matching rules."""
-    return clean(text).translate(_QUOTES)
+    s = clean(text)
+    # every character folded is non-ASCII, and str.translate is slow even when it changes
+    # nothing; most wire text is ASCII
+    return s if s.isascii() else s.translate(_QUOTES)
 
 
 # --- headline tags -------------------------------------------------------------------------
@@ -143,16 +146,23 @@ _ABBREV = {
 }
 
 
+# A comma between two digits. _TOKEN takes every such comma into a number token (letters
+# tokens hold no digits), so dropping these before tokenising is dropping the commas of
+# number tokens.
+_DIGIT_COMMA = re.compile(r"(?<=\d),(?=\d)")
+
+
 def similarity_tokens(text: str) -> list[str]:
     """Lower-case word tokens for shingling; numbers keep their digits, not their commas."""
     s = fold(text).lower().replace("%", " percent ")
-    out = []
-    for t in _TOKEN.findall(s):
-        if t[0].isdigit():
-            # "1,000" and "1000" are one number; a decimal point stays
-            t = t.replace(",", "")
-        out.append(_ABBREV.get(t, t))
-    return out
+    if "," in s:
+        # "1,000" and "1000" are one number; a decimal point stays
+        s = _DIGIT_COMMA.sub("", s)
+    tokens = _TOKEN.findall(s)
+    # this runs per paragraph: stay in C (findall, isdisjoint) unless a token needs mapping
+    if _ABBREV.keys().isdisjoint(tokens):
+        return tokens
+    return [_ABBREV.get(t, t) for t in tokens]
 
 
 def similarity_text(paragraphs) -> str:

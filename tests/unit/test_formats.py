@@ -336,3 +336,15 @@ def test_shared_reuters_package_links_pictures_to_its_main_story():
     p = parse_payload(f.read_bytes(), "reuters", f.name)
     assert {ln.text_key for ln in p.links} == {"reuters:tag_reuters.com_2014_newsml_KBN0FL0NN"}
     assert len(p.links) == 3  # three pictures; the sidebar story gets none
+
+
+def test_child_lookup_matches_local_names_in_any_namespace_or_none():
+    from lxml import etree
+
+    from pipeline.sources.xmlsafe import descendants, kid, kids, local
+
+    root = etree.fromstring(b'<r xmlns:x="urn:x"><x:a n="1"/><a n="2"/><b><a n="3"/></b></r>')
+    assert [c.get("n") for c in kids(root, "a")] == ["1", "2"]
+    assert kid(root, "a").get("n") == "1" and kid(root, "c") is None
+    assert kid(None, "a") is None and kids(None, "a") == []
+    assert [local(d) for d in descendants(root, "a")] == ["a", "a", "a"]

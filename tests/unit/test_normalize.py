@@ -59,3 +59,17 @@ def test_similarity_tokens_spell_out_wire_abbreviations():
     b = similarity_tokens("output rose 4.2% to 1200 million dollars")
     assert a == b
     assert similarity_tokens("U.S. growth") == ["us", "growth"]
+
+
+def test_similarity_tokens_drop_only_the_commas_inside_numbers():
+    assert similarity_tokens("On June 1, 2019, 1,234,567.5 barrels; 3,a") == [
+        "on",
+        "june",
+        "1",
+        "2019",
+        "1234567.5",
+        "barrels",
+        "3",
+        "a",
+    ]
+    assert similarity_tokens("no abbreviation here") == ["no", "abbreviation", "here"]
