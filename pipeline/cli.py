@@ -471,8 +471,14 @@ def cmd_quarantine(args, settings: Settings) -> int:
     )
     for r in rows:
         what = r["item_key"] or "whole payload"
-        print(f"  #{r['payload_id']} {r['source']} {r['origin']}\n      {what}: {r['reason']}")
-    print("re-parse after a fix with `newsdedup requeue` (or `--payload ID`)")
+        print(
+            f"  #{r['payload_id']} {r['source']} {r['origin']}\n"
+            f"      at {r['stage']}, {what}: {r['reason']}"
+        )
+    print(
+        "after a fix, `newsdedup requeue` (or `--payload ID`) parses a payload again, or puts "
+        "an article a dedup stage quarantined back in the queue of the next batch"
+    )
     return EXIT_OK
 
 
@@ -487,6 +493,11 @@ def cmd_requeue(args, settings: Settings) -> int:
             f"{c['items_new']} new item(s), {c['items_updated']} updated, "
             f"{c['quarantined']} quarantined again"
         )
+        if c["articles_pending"]:
+            print(
+                f"{c['articles_pending']} article(s) a dedup stage quarantined are pending "
+                "again: `newsdedup dedup` processes them"
+            )
         return EXIT_QUARANTINED if c["quarantined"] else EXIT_OK
 
 

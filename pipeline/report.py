@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +12,9 @@ from pipeline.errors import ConfigError
 from pipeline.evaluate import Report, misses
 from pipeline.merge.record import CONTRIBUTION
 from pipeline.store.store import Store
+
+# the stage a quarantine entry names, by the summary that counted it
+STAGE_NAMES = {"ingest": "parse", "requeue": "parse", "cluster_merge": "merge"}
 
 STAGE_ORDER = (
     "ingest",
@@ -29,7 +32,8 @@ def render_report(store: Store, summaries) -> tuple[str, int]:
     """The end-of-run report and the number of items quarantined during this run."""
     lines = []
     ingests = [s for s in summaries if s.stage.startswith("ingest:")]
-    quarantined = sum(s.counts.get("quarantined", 0) for s in ingests)
+    # ingest quarantines what it cannot read; a dedup stage, an article it cannot process
+    quarantined = sum(s.counts.get("quarantined", 0) for s in summaries)
     if ingests:
         lines.append(
             f"{'source':<10}{'files':>7}{'new':>6}{'updated':>9}{'killed':>8}{'quarantined':>13}"
@@ -65,9 +69,14 @@ def render_report(store: Store, summaries) -> tuple[str, int]:
         + ", ".join(f"{k} {timings[k]:.2f}s" for k in STAGE_ORDER if k in timings)
     )
     if quarantined:
+        stages = Counter()
+        for x in summaries:
+            if x.counts.get("quarantined"):
+                stages[x.stage.split(":", 1)[0]] += x.counts["quarantined"]
         lines.append(
-            f"quarantined: {quarantined} item(s) or file(s); see `newsdedup "
-            "quarantine` for the reasons"
+            f"quarantined: {quarantined} item(s) or file(s) ("
+            + ", ".join(f"{STAGE_NAMES.get(k, k)} {n}" for k, n in stages.items())
+            + "); see `newsdedup quarantine` for the reasons"
         )
     elif ingests:
         lines.append("quarantined: 0")
@@ -75,7 +84,7 @@ def render_report(store: Store, summaries) -> tuple[str, int]:
         # dedup alone ingests nothing, so it quarantines nothing: say what is still open
         still = store.ingest.count_open_quarantine()
         lines.append(
-            "quarantined: none by this run (dedup reads only stored articles)"
+            "quarantined: none by this run"
             + (
                 f"; {still} open entr{'y' if still == 1 else 'ies'} from earlier ingests, "
                 "see `newsdedup quarantine`"

@@ -73,7 +73,7 @@ def _on_two(action, story_id: int, form: dict, who, db: Database, cfg: Settings)
 def requeue(request: Request, payload_id: int, form: FormDep, who: Who, db: Db):
     with db.store() as store:
         c = maintenance.requeue(store, payload_id, who=overrides.operator_name(who.name)).counts
-    if not c["requeued"]:
+    if not c["requeued"] and not c["articles_pending"]:
         raise overrides.OverrideError(f"payload {payload_id} has no open quarantine entry")
     q = {
         "requeued": payload_id,

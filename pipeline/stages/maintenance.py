@@ -8,7 +8,8 @@ stages. None of them changes a story directly: they put articles back in the pen
 the rest with the ordinary stages, so the result is exactly what a batch run would produce.
 
 ``requeue``  quarantined payloads -> 'new' -> parsed again at once; what still fails is
-             quarantined anew, articles that change are pending.
+             quarantined anew, articles that change are pending. Articles a dedup stage
+             quarantined are pending again: the next batch signs, verifies and merges them.
 ``resign``   every article (and caption) without a signature under the current fingerprint
              gets one: after a change of a signature setting (``num_perm``, ``bands``,
              ``shingle_size``...) new batches find their candidates in history again.
@@ -41,10 +42,13 @@ def requeue(store: Store, payload_id: int | None = None, who: str | None = None)
     waiting to be parsed is parsed, leftovers of a crashed run too."""
     with recorded(store, "requeue", None) as s:
         with store.transaction():
-            ids = store.ingest.requeue(payload_id, f"requeued by {who}" if who else "requeued")
+            ids, articles = store.ingest.requeue(
+                payload_id, f"requeued by {who}" if who else "requeued"
+            )
         todo = ids if payload_id is not None else store.ingest.new_payload_ids()
         s.counts.update(
             requeued=len(ids),
+            articles_pending=len(articles),
             payloads=len(todo),
             items_new=0,
             items_updated=0,

@@ -8,8 +8,13 @@ from pipeline.dedup.bands import band_hashes, band_keys
 from pipeline.dedup.minhash import Permutations, signatures
 from pipeline.dedup.slots import lsh_text
 from pipeline.model import Batch
+from pipeline.stages import poison
 from pipeline.stages.record import Summary, recorded
 from pipeline.store.store import Store
+
+# What signing writes, computed before anything is written: (``store.lsh`` method, its
+# arguments), in the order they are applied
+Writes = list[tuple[str, tuple]]
 
 
 def sign_articles(
@@ -19,6 +24,26 @@ def sign_articles(
     published_at), of their slots, and of their body paragraphs (``paras``: article_id,
     norm, published_at); returns how many paragraphs were long enough to index. Used by
     ``run`` and by re-signing."""
+    writes, n_paras = article_writes(config_id, config, rows, paras)
+    apply(store, writes)
+    return n_paras
+
+
+def sign_captions(store: Store, config_id: int, config: DedupConfig, caps: list[dict]) -> None:
+    """Signatures and LSH bands of captions (``caps``: id, norm, published_at)."""
+    apply(store, caption_writes(config_id, config, caps))
+
+
+def apply(store: Store, writes: Writes) -> None:
+    for method, args in writes:
+        getattr(store.lsh, method)(*args)
+
+
+def article_writes(
+    config_id: int, config: DedupConfig, rows: list[dict], paras: list[dict]
+) -> tuple[Writes, int]:
+    """What ``sign_articles`` writes, and how many paragraphs were long enough to index."""
+    out: Writes = []
     perms = Permutations(config.num_perm, config.seed)
     k = config.shingle_size
     if rows:
@@ -27,87 +52,87 @@ def sign_articles(
         published = [r["published_at"] for r in rows]
         counts = [len(t.split()) for t in texts]
         sig = signatures(texts, k, k, perms)
-        store.lsh.write_signatures(
-            config_id,
-            "story",
-            ids,
-            sig,
-            counts,
-            band_keys(band_hashes(sig, config.bands, config.rows), config_id, "story"),
-            published,
-        )
+        keys = band_keys(band_hashes(sig, config.bands, config.rows), config_id, "story")
+        out.append(("write_signatures", (config_id, "story", ids, sig, counts, keys, published)))
         slot_texts = [lsh_text(r["headline"], r["story_text"]) for r in rows]
         ssig = signatures(slot_texts, 1, 1, perms)
-        store.lsh.write_bands(
-            config_id,
-            "slots",
-            ids,
-            band_keys(band_hashes(ssig, config.slot_bands, config.slot_rows), config_id, "slots"),
-            published,
-        )
+        keys = band_keys(band_hashes(ssig, config.slot_bands, config.slot_rows), config_id, "slots")
+        out.append(("write_bands", (config_id, "slots", ids, keys, published)))
         if config.lead_words:
             leads = [" ".join(t.split()[: config.lead_words]) for t in texts]
             lsig = signatures(leads, k, k, perms)
-            store.lsh.write_signatures(
-                config_id,
-                "lead",
-                ids,
-                lsig,
-                [min(c, config.lead_words) for c in counts],
-                band_keys(
-                    band_hashes(lsig, config.lead_bands, config.lead_rows), config_id, "lead"
-                ),
-                published,
+            lcounts = [min(c, config.lead_words) for c in counts]
+            keys = band_keys(
+                band_hashes(lsig, config.lead_bands, config.lead_rows), config_id, "lead"
+            )
+            out.append(
+                ("write_signatures", (config_id, "lead", ids, lsig, lcounts, keys, published))
             )
     paras = [r for r in paras if len(r["norm"].split()) >= config.para_min_tokens]
     if paras:
         psig = signatures([r["norm"] for r in paras], k, k, perms)
-        store.lsh.write_bands(
-            config_id,
-            "para",
-            [r["article_id"] for r in paras],
-            band_keys(band_hashes(psig, config.para_bands, config.para_rows), config_id, "para"),
-            [r["published_at"] for r in paras],
+        keys = band_keys(band_hashes(psig, config.para_bands, config.para_rows), config_id, "para")
+        pids = [r["article_id"] for r in paras]
+        out.append(
+            ("write_bands", (config_id, "para", pids, keys, [r["published_at"] for r in paras]))
         )
-    return len(paras)
+    return out, len(paras)
 
 
-def sign_captions(store: Store, config_id: int, config: DedupConfig, caps: list[dict]) -> None:
-    """Signatures and LSH bands of captions (``caps``: id, norm, published_at): word 1- and
-    2-grams, because captions are short and one edited word should cost little."""
+def caption_writes(config_id: int, config: DedupConfig, caps: list[dict]) -> Writes:
+    """Signatures and LSH bands of captions: word 1- and 2-grams, because captions are
+    short and one edited word should cost little."""
     if not caps:
-        return
+        return []
     norms = [r["norm"] for r in caps]
     sig = signatures(norms, 1, 2, Permutations(config.num_perm, config.seed))
-    store.lsh.write_signatures(
-        config_id,
-        "caption",
-        [r["id"] for r in caps],
-        sig,
-        [len(t.split()) for t in norms],
-        band_keys(
-            band_hashes(sig, config.caption_bands, config.caption_rows), config_id, "caption"
-        ),
-        [r["published_at"] for r in caps],
+    keys = band_keys(
+        band_hashes(sig, config.caption_bands, config.caption_rows), config_id, "caption"
     )
+    ids = [r["id"] for r in caps]
+    counts = [len(t.split()) for t in norms]
+    published = [r["published_at"] for r in caps]
+    return [("write_signatures", (config_id, "caption", ids, sig, counts, keys, published))]
 
 
 def run(
     store: Store, batch: Batch, config: DedupConfig, shard: int = 0, shards: int = 1
 ) -> Summary:
-    """MinHash signatures and LSH band keys for one shard of the batch."""
+    """MinHash signatures and LSH band keys for one shard of the batch. An article whose
+    signing raises is quarantined at this stage; the others are signed as usual."""
     with recorded(store, "sign", batch.key) as s, store.transaction():
         store.bulk_settings()
         rows = store.lsh.batch_texts(batch.id, shard, shards)
         paras = store.lsh.batch_paragraphs(batch.id, shard, shards)
-        n_paras = sign_articles(store, batch.config_id, config, rows, paras)
         caps = store.lsh.batch_captions(batch.id, shard, shards)
-        sign_captions(store, batch.config_id, config, caps)
+
+        def writes(ids: list[int]) -> tuple[Writes, int]:
+            keep = set(ids)
+            w, n = article_writes(
+                batch.config_id,
+                config,
+                [r for r in rows if r["id"] in keep],
+                [p for p in paras if p["article_id"] in keep],
+            )
+            return w + caption_writes(
+                batch.config_id, config, [c for c in caps if c["article_id"] in keep]
+            ), n
+
+        every = sorted(
+            {r["id"] for r in rows}
+            | {p["article_id"] for p in paras}
+            | {c["article_id"] for c in caps}
+        )
+        (done, n_paras), failed = poison.isolate(writes, every, "sign")
+        store.batches.quarantine_articles(batch.id, "sign", failed)
+        apply(store, done)
         store.analyze_written()
+        held = {i for i, _ in failed}
         s.counts.update(
-            articles=len(rows),
+            articles=sum(r["id"] not in held for r in rows),
             paragraphs=n_paras,
-            captions=len(caps),
+            captions=sum(c["article_id"] not in held for c in caps),
+            quarantined=len(failed),
             shard=shard,
             shards=shards,
         )

@@ -10,7 +10,7 @@ from pipeline.dedup import minhash
 from pipeline.dedup.cluster import by_component
 from pipeline.dedup.verify import Features, Meta, decide, features, is_correction
 from pipeline.model import Batch, Edge
-from pipeline.stages import pool
+from pipeline.stages import poison, pool
 from pipeline.stages.record import Progress, Summary, bump, no_progress, recorded
 from pipeline.store.store import Store
 from pipeline.text.captions import token_jaccard
@@ -23,11 +23,57 @@ VERIFY_CHUNK = 2000
 VERIFY_PARALLEL_MIN = 4000  # candidate pairs; fewer are decided in this process
 
 
-def decide_chunk(rows: list[dict], pairs: list[tuple[int, int]], config: DedupConfig) -> list:
+def decide_chunk(
+    rows: list[dict], pairs: list[tuple[int, int]], config: DedupConfig
+) -> tuple[list[Edge], list[tuple[int, str]]]:
     """Edges of one chunk of candidate pairs from the verify_inputs rows of its articles
-    (module-level: it runs in worker processes)."""
-    feats = {r["article_id"]: _features(r, config) for r in rows}
-    return [decide(feats[a], feats[b], config) for a, b in pairs if a in feats and b in feats]
+    (module-level: it runs in worker processes), and the articles that could not be
+    decided about, with the reason: those whose features raise, and those to blame for the
+    pairs whose decision raises."""
+    feats: dict[int, Features] = {}
+    failed: dict[int, str] = {}
+    for r in rows:
+        try:
+            feats[r["article_id"]] = _features(r, config)
+        except Exception as e:
+            if not poison.is_poison(e):
+                raise
+            failed[r["article_id"]] = poison.reason("verify", e)
+    edges, broken = [], []
+    for a, b in pairs:
+        if a in feats and b in feats:
+            try:
+                edges.append(decide(feats[a], feats[b], config))
+            except Exception as e:
+                if not poison.is_poison(e):
+                    raise
+                broken.append((a, b, poison.reason("verify", e)))
+    for n, why in blame(broken).items():
+        failed.setdefault(n, why)
+    return edges, sorted(failed.items())
+
+
+def blame(broken: list[tuple[int, int, str]]) -> dict[int, str]:
+    """The articles to quarantine for pairs whose decision raised: the one in most of
+    them first (one bad article fails with every partner; its partners are innocent), and
+    both of a pair no article explains better."""
+    out: dict[int, str] = {}
+    left = list(broken)
+    while left:
+        count: dict[int, int] = {}
+        for a, b, _ in left:
+            count[a] = count.get(a, 0) + 1
+            count[b] = count.get(b, 0) + 1
+        top = max(count.values())
+        worst = {n for n, k in count.items() if k == top}
+        if top == 1:  # no article is in two broken pairs: each pair's own two
+            worst = set(count)
+        for a, b, why in left:
+            for n in (a, b):
+                if n in worst:
+                    out.setdefault(n, why)
+        left = [(a, b, w) for a, b, w in left if a not in worst and b not in worst]
+    return out
 
 
 def _features(r: dict, config: DedupConfig) -> Features:
@@ -86,7 +132,8 @@ def run(
             # compiled kernels, yet together they repay loading them (here, or before the
             # pool forks)
             minhash.warm_up()
-        for chunk, decided in zip(
+        failed: dict[int, str] = {}
+        for chunk, (decided, undecided) in zip(
             chunks,
             pool.run_tasks(decide_chunk, tasks(), parallel),
             strict=True,
@@ -95,9 +142,17 @@ def run(
                 bump(c, e.verdict)
             with store.transaction():
                 store.edges.write(batch.id, decided)
+            for n, why in undecided:
+                failed.setdefault(n, why)
             c["pairs"] += len(chunk)
             done += len(chunk)
             progress("verify", done, len(pairs))
+        if failed:
+            for n, why in sorted(failed.items()):
+                log.warning("quarantined article %d: %s", n, why)
+            with store.transaction():
+                store.batches.quarantine_articles(batch.id, "verify", sorted(failed.items()))
+        c["quarantined"] = len(failed)
         cpairs = store.lsh.candidate_pairs(batch.id, "caption", shard, shards)
         if cpairs:
             norms = {

@@ -78,3 +78,22 @@ class Batches(Part):
 
     def mark_range_pending(self, since: datetime, until: datetime) -> int:
         return self._run("mark_range_pending", since=since, until=until)
+
+    def quarantine_articles(self, batch_id: int, stage: str, failed: list[tuple[int, str]]) -> None:
+        """(article id, reason) of articles ``stage`` could not process: quarantined with
+        their reasons, out of the batch, their story edges of this batch dropped."""
+        if not failed:
+            return
+        ids = [i for i, _ in failed]
+        self._run(
+            "quarantine_articles",
+            batch_id=batch_id,
+            stage=stage,
+            ids=ids,
+            reasons=[r for _, r in failed],
+        )
+        self._run("drop_batch_edges_of", batch_id=batch_id, ids=ids)
+
+    def held(self, article_ids: list[int]) -> set[int]:
+        """Those of ``article_ids`` a dedup stage quarantined (until requeued)."""
+        return {r["id"] for r in self._rows("held_articles", ids=article_ids)}

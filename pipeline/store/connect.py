@@ -148,6 +148,17 @@ def lost_connection(e: BaseException) -> bool:
     return state is None or state.startswith(("57P", "08"))
 
 
+def is_database_error(e: BaseException) -> bool:
+    return isinstance(e, psycopg.Error)
+
+
+def refused_value(e: BaseException) -> bool:
+    """The server refused a value the data brought, not the run's circumstances: SQLSTATE
+    class 22 (a number out of range, an invalid byte sequence) or class 54 (a string too
+    long for a search vector)."""
+    return isinstance(e, (psycopg.errors.DataError, psycopg.errors.ProgramLimitExceeded))
+
+
 def _ensure_database(admin_uri: str, name: str) -> None:
     with psycopg.connect(admin_uri, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()

@@ -111,11 +111,15 @@ class Ingest(Part):
         """id, source, origin, size and body of those of ``ids`` still waiting to be parsed."""
         return self._rows("payloads_to_parse", ids=ids)
 
-    def requeue(self, payload_id: int | None, resolution: str) -> list[int]:
-        """Resolve the open quarantine entries (all, or one payload's) with ``resolution``
-        and put their payloads back in the parse queue; returns those payloads."""
+    def requeue(self, payload_id: int | None, resolution: str) -> tuple[list[int], list[int]]:
+        """Resolve the open quarantine entries (all, or one payload's) with ``resolution``;
+        put the payloads of parse entries back in the parse queue and the articles of dedup
+        stage entries back in the pending queue. Returns (those payloads, those articles)."""
         got = self._rows("requeue_payloads", payload_id=payload_id, resolution=resolution)
-        return [r["id"] for r in got]
+        return (
+            [r["id"] for r in got if r["what"] == "payload"],
+            [r["id"] for r in got if r["what"] == "article"],
+        )
 
     def open_quarantine(self, limit: int, offset: int = 0) -> list[dict]:
         return self._rows("open_quarantine", limit=limit, offset=offset)

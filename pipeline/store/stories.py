@@ -44,8 +44,10 @@ class Stories(Part):
     def captions_of(self, article_ids: list[int]) -> list[dict]:
         return self._rows("captions_of", ids=article_ids)
 
-    def batch_caption_ids(self, batch_id: int) -> list[int]:
-        return [r["id"] for r in self._rows("batch_caption_ids", batch_id=batch_id)]
+    def batch_caption_ids(self, batch_id: int, withheld: frozenset[int] = frozenset()) -> list[int]:
+        """The captions of the batch's articles, but those of ``withheld`` articles."""
+        rows = self._rows("batch_caption_ids", batch_id=batch_id)
+        return [r["id"] for r in rows if r["article_id"] not in withheld]
 
     def caption_groups_of(self, caption_ids: list[int]) -> dict[int, dict]:
         """caption id -> {id, group_id, body}."""

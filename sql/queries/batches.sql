@@ -78,3 +78,27 @@ WHERE published_at >= %(since)s::timestamptz AND published_at < %(until)s::times
 UPDATE article SET pending = true
 WHERE published_at >= %(since)s::timestamptz AND published_at < %(until)s::timestamptz
   AND NOT pending
+
+-- name: quarantine_articles
+-- Articles a dedup stage could not process: an open quarantine entry each, with the stage
+-- and the reason, under the payload of the version that failed; and out of the batch, so
+-- its later stages go on without them (they are not pending either: requeue makes them so).
+WITH q AS (
+    INSERT INTO quarantine (payload_id, item_key, reason, stage)
+    SELECT r.payload_id, a.item_key, u.reason, %(stage)s
+    FROM unnest(%(ids)s::bigint[], %(reasons)s::text[]) AS u(id, reason)
+    JOIN article a ON a.id = u.id JOIN raw_item r ON r.id = a.raw_item_id
+    ON CONFLICT (payload_id, coalesce(item_key, '')) WHERE resolved_at IS NULL DO NOTHING
+)
+DELETE FROM batch_article WHERE batch_id = %(batch_id)s AND article_id = ANY(%(ids)s)
+
+-- name: drop_batch_edges_of
+-- What verify decided this batch about articles it then quarantined.
+DELETE FROM edge WHERE batch_id = %(batch_id)s AND (a = ANY(%(ids)s) OR b = ANY(%(ids)s))
+
+-- name: held_articles
+-- Those of the articles with an open quarantine entry of a dedup stage: kept out of every
+-- story until requeued.
+SELECT a.id FROM article a
+JOIN quarantine q ON q.item_key = a.item_key AND q.resolved_at IS NULL AND q.stage <> 'parse'
+WHERE a.id = ANY(%(ids)s)

@@ -137,18 +137,28 @@ FROM unnest(%(ids)s::bigint[], %(statuses)s::text[], %(formats)s::text[],
 WHERE p.id = u.id
 
 -- name: requeue_payloads
--- Open quarantine entries (all, or one payload's) resolved, by whom, and their payloads
--- back to 'new' so they are parsed again.
+-- Open quarantine entries (all, or one payload's) resolved, by whom; the payloads of parse
+-- entries back to 'new' so they are parsed again, the articles a dedup stage quarantined
+-- back in the queue of the next batch.
 WITH q AS (
     UPDATE quarantine SET resolved_at = now(), resolution = %(resolution)s
     WHERE resolved_at IS NULL AND (%(payload_id)s::bigint IS NULL OR payload_id = %(payload_id)s)
-    RETURNING payload_id
+    RETURNING payload_id, item_key, stage
+), held AS (
+    UPDATE article SET pending = true
+    WHERE item_key IN (SELECT item_key FROM q WHERE stage <> 'parse')
+    RETURNING id
+), reparse AS (
+    UPDATE payload SET status = 'new'
+    WHERE id IN (SELECT payload_id FROM q WHERE stage = 'parse')
+    RETURNING id
 )
-UPDATE payload SET status = 'new' WHERE id IN (SELECT payload_id FROM q)
-RETURNING id
+SELECT id, 'payload' AS what FROM reparse
+UNION ALL SELECT id, 'article' FROM held
 
 -- name: open_quarantine
-SELECT q.id, q.payload_id, q.item_key, q.reason, q.created_at, p.source, p.origin, p.format
+SELECT q.id, q.payload_id, q.item_key, q.reason, q.stage, q.created_at, p.source, p.origin,
+       p.format
 FROM quarantine q JOIN payload p ON p.id = q.payload_id
 WHERE q.resolved_at IS NULL
 ORDER BY q.id DESC

@@ -18,7 +18,7 @@ WHERE ba.batch_id = %(batch_id)s AND ba.article_id %% %(shards)s = %(shard)s
 ORDER BY p.article_id, p.ord
 
 -- name: batch_captions
-SELECT c.id, c.norm, a.published_at
+SELECT c.id, c.norm, a.published_at, c.article_id
 FROM batch_article ba JOIN article a ON a.id = ba.article_id JOIN caption c ON c.article_id = a.id
 WHERE ba.batch_id = %(batch_id)s AND c.norm <> '' AND ba.article_id %% %(shards)s = %(shard)s
 ORDER BY c.id

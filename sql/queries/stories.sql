@@ -25,7 +25,8 @@ SELECT id, article_id, ord, text, norm, group_id FROM caption
 WHERE article_id = ANY(%(ids)s) ORDER BY article_id, ord
 
 -- name: batch_caption_ids
-SELECT c.id, c.group_id, c.body FROM batch_article ba JOIN caption c ON c.article_id = ba.article_id
+SELECT c.id, c.article_id, c.group_id, c.body
+FROM batch_article ba JOIN caption c ON c.article_id = ba.article_id
 WHERE ba.batch_id = %(batch_id)s
 
 -- name: caption_groups_of
