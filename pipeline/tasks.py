@@ -127,6 +127,20 @@ def _store(db: Target | str) -> Iterator:
         store.close()
 
 
+@contextmanager
+def _dedup_store(db: Target | str) -> Iterator:
+    """The store of a dedup task, holding the dedup lock for the task: shared with the
+    other tasks of its run (shards run side by side; the DAG runs one run at a time), so
+    a whole dedup run of the command, which holds it alone, never interleaves with a task
+    (either waits for the other, saying whom for)."""
+    with _store(db) as store:
+        store.locks.hold("dedup", transaction=False, shared=True)
+        try:
+            yield store
+        finally:
+            store.locks.release("dedup", shared=True)
+
+
 class _LogProgress:
     """Progress lines in the task log, at most every 10 s (and at the end)."""
 
@@ -249,7 +263,7 @@ def open_batch(db: Target | str, key: str, shards: int) -> dict:
     from pipeline.stages import batch
 
     settings = load_settings()
-    with _store(db) as store:
+    with _dedup_store(db) as store:
         out = _out(batch.open_batch(store, settings.dedup, key=key))
     out["shards"] = shard_list(shards) if out["counts"].get("articles") else []
     return out
@@ -259,7 +273,7 @@ def _batch_stage(db: Target | str, batch_key: str, fn, *args) -> dict:
     """One stage of a batch, under the configuration the batch was opened with."""
     from pipeline.stages.batch import config_of, load
 
-    with _store(db) as store:
+    with _dedup_store(db) as store:
         batch = load(store, batch_key)
         return _out(fn(store, batch, config_of(store, batch), *args))
 
@@ -292,7 +306,7 @@ def publish(db: Target | str, batch_key: str) -> dict:
     from pipeline.stages import publish
     from pipeline.stages.batch import load, pending
 
-    with _store(db) as store:
+    with _dedup_store(db) as store:
         out = _out(publish.run(store, load(store, batch_key)))
         out["pending"] = pending(store)
     if out["pending"]:

@@ -56,22 +56,19 @@ class Locks(Part):
         transaction: bool,
         wait_s: float | None = None,
         say: Callable[[str], None] | None = None,
+        shared: bool = False,
     ) -> None:
         """Take the ``what`` stage lock: for the current transaction, or for the session
-        (until ``release``). Waits at most ``wait_s`` seconds (default: ``[database]
-        stage_lock_wait_s``; 0: no limit), saying whom it waits for; takes over the lock of
-        a dead run on this host."""
+        (until ``release``); ``shared`` (session only) with other shared holders. Waits at
+        most ``wait_s`` seconds (default: ``[database] stage_lock_wait_s``; 0: no limit),
+        saying whom it waits for; takes over the lock of a dead run on this host."""
         if wait_s is None:
             wait_s = connect.stage_lock_wait_s
         say = say or log.warning
         key = {"cls": LOCK_CLASS, "key": STAGE_LOCKS[what]}
         deadline = time.monotonic() + wait_s
         told = None
-        while not (
-            self._one("try_xact_lock", **key)
-            if transaction
-            else self._one("try_session_lock", **key)
-        )["got"]:
+        while not self._try(key, transaction, shared):
             holder = self._one("holder", **key)
             if holder is not None and self._stale(holder):
                 say(
@@ -91,12 +88,23 @@ class Locks(Part):
             time.sleep(POLL_S)
         self._one("label", label=label(what))
 
-    def release(self, what: str) -> None:
+    def release(self, what: str, *, shared: bool = False) -> None:
         """Give the session lock back; a lost connection has given it back already."""
+        key = {"cls": LOCK_CLASS, "key": STAGE_LOCKS[what]}
         try:
-            self._one("session_unlock", cls=LOCK_CLASS, key=STAGE_LOCKS[what])
+            if shared:
+                self._one("shared_session_unlock", **key)
+            else:
+                self._one("session_unlock", **key)
         except psycopg.Error as e:
             log.info("%s lock not released (%s); the server released it with the session", what, e)
+
+    def _try(self, key: dict, transaction: bool, shared: bool) -> bool:
+        if transaction:
+            return self._one("try_xact_lock", **key)["got"]
+        if shared:
+            return self._one("try_shared_session_lock", **key)["got"]
+        return self._one("try_session_lock", **key)["got"]
 
     @staticmethod
     def _stale(holder: dict) -> bool:

@@ -10,6 +10,14 @@ SELECT pg_try_advisory_lock(%(cls)s, %(key)s) AS got
 -- name: session_unlock
 SELECT pg_advisory_unlock(%(cls)s, %(key)s) AS released
 
+-- name: try_shared_session_lock
+-- Held by each task of a scheduled dedup run (they run side by side, one run at a time),
+-- excluding a whole dedup run of the command, which takes it exclusively.
+SELECT pg_try_advisory_lock_shared(%(cls)s, %(key)s) AS got
+
+-- name: shared_session_unlock
+SELECT pg_advisory_unlock_shared(%(cls)s, %(key)s) AS released
+
 -- name: label
 -- Who holds a lock, for a waiter to read: application_name says host, pid and since when.
 SELECT set_config('application_name', %(label)s, false) AS label

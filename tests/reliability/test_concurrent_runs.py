@@ -60,3 +60,41 @@ def test_the_lock_of_a_dead_run_on_this_host_is_taken_over(db_url):
         assert "taking over the dedup lock of a run that is gone" in r.stderr
     finally:
         holder.close()
+
+
+def test_a_dag_dedup_task_waits_for_a_command_dedup_and_says_so(db_url, caplog):
+    """The functions the dedup DAG's tasks call take the dedup lock a command's dedup run
+    holds: a task started during such a run waits (saying for whom) and goes on after."""
+    import threading
+
+    from pipeline import tasks
+
+    holder = psycopg.connect(db_url, autocommit=True)
+    done: list[dict] = []
+    try:
+        holder.execute(
+            "SELECT set_config('application_name', 'newsdedup dedup otherhost 4242 14:51', false)"
+        )
+        holder.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS, STAGE_LOCKS["dedup"]))
+        with caplog.at_level("WARNING", logger="newsdedup"):
+            task = threading.Thread(
+                target=lambda: done.append(tasks.open_batch(db_url, "dag-batch-1", 2))
+            )
+            task.start()
+            want = "waiting for the dedup lock held by run pid 4242 on otherhost since 14:51"
+            for _ in range(600):
+                if any(want in r.getMessage() for r in caplog.records):
+                    break
+                task.join(0.1)
+            assert any(want in r.getMessage() for r in caplog.records), caplog.text
+            assert task.is_alive() and not done
+            holder.execute("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, STAGE_LOCKS["dedup"]))
+            task.join(120)
+        assert done and done[0]["batch_key"] == "dag-batch-1"
+        # and the task gave the lock back: the command can take it at once
+        got = holder.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, STAGE_LOCKS["dedup"])
+        ).fetchone()[0]
+        assert got
+    finally:
+        holder.close()
