@@ -493,6 +493,11 @@ def cmd_requeue(args, settings: Settings) -> int:
             f"{c['items_new']} new item(s), {c['items_updated']} updated, "
             f"{c['quarantined']} quarantined again"
         )
+        if c["paths_reread"]:
+            print(
+                f"read {c['paths_reread']} unreadable file(s) or folder(s) again from disk"
+                + (f"; {c['paths_gone']} no longer there" if c["paths_gone"] else "")
+            )
         if c["articles_pending"]:
             print(
                 f"{c['articles_pending']} article(s) a dedup stage quarantined are pending "

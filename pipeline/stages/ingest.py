@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -127,6 +128,28 @@ def ingest_source(
         _parse_leftovers(store, source.name, s.counts)
         store.analyze_written()
         return s
+
+
+def reread_path(store: Store, source: str, path: Path, c: dict) -> bool:
+    """A file or folder quarantined as unreadable, read again (after a fix) as a run reads
+    it: a folder's files that changed are ingested, a file is; what still cannot be read
+    is quarantined again with its reason. False when nothing is there any more."""
+    for k in INGEST_COUNTS:
+        c.setdefault(k, 0)
+    files: list[Path] = []
+    problems: list[collect.PathProblem] = []
+    if not os.path.lexists(path):
+        return False
+    if path.is_dir():
+        files, problems = collect.walk(path)
+    else:
+        try:
+            path.stat()
+            files = [path]
+        except OSError as e:  # a symlink loop, as the folder's listing met it
+            problems = [collect.PathProblem(path, e.strerror or str(e))]
+    _ingest_paths(store, source, files, c, no_progress, problems)
+    return True
 
 
 def _ingest_paths(

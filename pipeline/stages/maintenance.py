@@ -8,7 +8,8 @@ stages. None of them changes a story directly: they put articles back in the pen
 the rest with the ordinary stages, so the result is exactly what a batch run would produce.
 
 ``requeue``  quarantined payloads -> 'new' -> parsed again at once; what still fails is
-             quarantined anew, articles that change are pending. Articles a dedup stage
+             quarantined anew, articles that change are pending. A file or folder that
+             could not be read is read again from disk. Articles a dedup stage
              quarantined are pending again: the next batch signs, verifies and merges them.
 ``resign``   every article (and caption) without a signature under the current fingerprint
              gets one: after a change of a signature setting (``num_perm``, ``bands``,
@@ -22,11 +23,13 @@ the rest with the ordinary stages, so the result is exactly what a batch run wou
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime
+from pathlib import Path
 
 from pipeline.config import DedupConfig
 from pipeline.errors import JobError
-from pipeline.stages.ingest import parse_stored
+from pipeline.stages.ingest import parse_stored, reread_path
 from pipeline.stages.record import Summary, recorded
 from pipeline.stages.sign import sign_articles, sign_captions
 from pipeline.store.store import Store
@@ -42,13 +45,15 @@ def requeue(store: Store, payload_id: int | None = None, who: str | None = None)
     waiting to be parsed is parsed, leftovers of a crashed run too."""
     with recorded(store, "requeue", None) as s:
         with store.transaction():
-            ids, articles = store.ingest.requeue(
+            ids, paths, articles = store.ingest.requeue(
                 payload_id, f"requeued by {who}" if who else "requeued"
             )
         todo = ids if payload_id is not None else store.ingest.new_payload_ids()
         s.counts.update(
-            requeued=len(ids),
+            requeued=len(ids) + len(paths),
             articles_pending=len(articles),
+            paths_reread=len(paths),
+            paths_gone=0,
             payloads=len(todo),
             items_new=0,
             items_updated=0,
@@ -56,6 +61,13 @@ def requeue(store: Store, payload_id: int | None = None, who: str | None = None)
             quarantined=0,
         )
         parse_stored(store, sorted(set(todo)), s.counts)
+        # an unreadable file or folder has no bytes to parse again: it is read from disk
+        # again, as a run would (one still unreadable is quarantined again)
+        for row in store.ingest.path_payloads(paths):
+            where = Path(os.fsdecode(bytes(row["origin_bytes"]))) if row["origin_bytes"] else None
+            if not reread_path(store, row["source"], where or Path(row["origin"]), s.counts):
+                log.warning("cannot requeue %s: it is no longer there", row["origin"])
+                s.counts["paths_gone"] += 1
         return s
 
 

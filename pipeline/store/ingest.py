@@ -111,15 +111,23 @@ class Ingest(Part):
         """id, source, origin, size and body of those of ``ids`` still waiting to be parsed."""
         return self._rows("payloads_to_parse", ids=ids)
 
-    def requeue(self, payload_id: int | None, resolution: str) -> tuple[list[int], list[int]]:
+    def requeue(
+        self, payload_id: int | None, resolution: str
+    ) -> tuple[list[int], list[int], list[int]]:
         """Resolve the open quarantine entries (all, or one payload's) with ``resolution``;
         put the payloads of parse entries back in the parse queue and the articles of dedup
-        stage entries back in the pending queue. Returns (those payloads, those articles)."""
+        stage entries back in the pending queue. Returns (those payloads, the payloads of
+        unreadable paths, to be read again from disk, those articles)."""
         got = self._rows("requeue_payloads", payload_id=payload_id, resolution=resolution)
         return (
             [r["id"] for r in got if r["what"] == "payload"],
+            [r["id"] for r in got if r["what"] == "path"],
             [r["id"] for r in got if r["what"] == "article"],
         )
+
+    def path_payloads(self, ids: list[int]) -> list[dict]:
+        """id, source, origin and origin_bytes (None for a UTF-8 name) of these payloads."""
+        return self._rows("path_payloads", ids=ids)
 
     def open_quarantine(self, limit: int, offset: int = 0) -> list[dict]:
         return self._rows("open_quarantine", limit=limit, offset=offset)

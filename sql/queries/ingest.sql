@@ -138,8 +138,9 @@ WHERE p.id = u.id
 
 -- name: requeue_payloads
 -- Open quarantine entries (all, or one payload's) resolved, by whom; the payloads of parse
--- entries back to 'new' so they are parsed again, the articles a dedup stage quarantined
--- back in the queue of the next batch.
+-- entries back to 'new' so they are parsed again, but those of format 'path' (a file or
+-- folder that could not be read: no bytes to parse), which the caller reads again from
+-- disk; the articles a dedup stage quarantined back in the queue of the next batch.
 WITH q AS (
     UPDATE quarantine SET resolved_at = now(), resolution = %(resolution)s
     WHERE resolved_at IS NULL AND (%(payload_id)s::bigint IS NULL OR payload_id = %(payload_id)s)
@@ -149,12 +150,17 @@ WITH q AS (
     WHERE item_key IN (SELECT item_key FROM q WHERE stage <> 'parse')
     RETURNING id
 ), reparse AS (
-    UPDATE payload SET status = 'new'
+    UPDATE payload SET status = CASE WHEN format = 'path' THEN 'parsed' ELSE 'new' END
     WHERE id IN (SELECT payload_id FROM q WHERE stage = 'parse')
-    RETURNING id
+    RETURNING id, format
 )
-SELECT id, 'payload' AS what FROM reparse
+SELECT id, CASE WHEN format = 'path' THEN 'path' ELSE 'payload' END AS what FROM reparse
 UNION ALL SELECT id, 'article' FROM held
+
+-- name: path_payloads
+-- Where the files and folders of these 'path' payloads are: origin, or its exact bytes
+-- when the name is not UTF-8.
+SELECT id, source, origin, origin_bytes FROM payload WHERE id = ANY(%(ids)s) ORDER BY id
 
 -- name: open_quarantine
 SELECT q.id, q.payload_id, q.item_key, q.reason, q.stage, q.created_at, p.source, p.origin,

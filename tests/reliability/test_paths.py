@@ -126,3 +126,49 @@ def test_b5_a_scheduled_ingest_quarantines_a_loop_too(tmp_path):
     src = SourceConfig(name="reuters", folders=(str(folder),))
     assert files_for(src, datetime(2100, 1, 1, tzinfo=UTC), unreadable) == [folder / "a.xml"]
     assert [(p.path.name, "symbolic links" in p.reason) for p in unreadable] == [("loop.xml", True)]
+
+
+def _open_reasons(store) -> dict[str, str]:
+    rows = store.conn.execute(
+        "SELECT p.origin, q.reason FROM quarantine q JOIN payload p ON p.id = q.payload_id "
+        "WHERE q.resolved_at IS NULL"
+    ).fetchall()
+    return {os.path.basename(r["origin"]): r["reason"] for r in rows}
+
+
+def test_requeue_reads_an_unreadable_path_again_from_disk(inbox, store, config, monkeypatch):
+    """A quarantined path has no bytes to parse: requeue reads the file or folder again.
+    Still unreadable, it is quarantined again with its reason; fixed, it is ingested; gone,
+    requeue says so."""
+    from pipeline.stages import maintenance, run
+
+    loop = inbox / "reuters" / "a-loop.xml"
+    os.symlink(loop, loop)
+    sub = inbox / "xinhua" / "late"
+    sub.mkdir()
+    late = (inbox / "xinhua" / "feed-001.xml").read_text().replace("c_131", "c_931")
+    (sub / "feed-009.xml").write_text(late)
+    gone = inbox / "cgtn" / "gone.txt"
+    gone.write_text("x")
+    try:
+        _deny(monkeypatch, sub, gone)
+        run.inbox(store, inbox, config)
+        assert set(_open_reasons(store)) == {"a-loop.xml", "late", "gone.txt"}
+        # nothing fixed yet: each is quarantined again, with the same reason
+        before = _open_reasons(store)
+        c = maintenance.requeue(store).counts
+        assert (c["paths_reread"], c["quarantined"], c["items_new"]) == (3, 3, 0)
+        assert _open_reasons(store) == before
+    finally:
+        monkeypatch.undo()
+        sub.chmod(0o755)
+    # fixed: the loop is a file, the folder readable, the file deleted
+    loop.unlink()
+    loop.write_text((SAMPLE_INBOX / "xinhua" / "feed-002.xml").read_text().replace("c_13", "c_83"))
+    gone.unlink()
+    c = maintenance.requeue(store).counts
+    assert (c["paths_reread"], c["paths_gone"], c["quarantined"]) == (3, 1, 0)
+    assert c["items_new"] >= 2  # the late feed's items and the former loop's
+    assert _open_reasons(store) == {}
+    keys = {r["item_key"] for r in store.conn.execute("SELECT item_key FROM article")}
+    assert any("c_931" in k for k in keys) and any("c_83" in k for k in keys), keys
