@@ -80,5 +80,6 @@ def requeue(request: Request, payload_id: int, form: FormDep, who: Who, db: Db):
         "items": c.get("items_new", 0),
         "updated": c.get("items_updated", 0),
         "again": c.get("quarantined", 0),
+        "pending": c["articles_pending"],
     }
     return RedirectResponse(url(request, "quarantine", q), 303)

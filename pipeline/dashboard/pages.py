@@ -159,5 +159,6 @@ def quarantine(request: Request, who: Who, db: Db):
             "items": int_param(qp.get("items"), "items", lo=0) or 0,
             "updated": int_param(qp.get("updated"), "updated", lo=0) or 0,
             "again": int_param(qp.get("again"), "again", lo=0) or 0,
+            "pending": int_param(qp.get("pending"), "pending", lo=0) or 0,
         }
     return render(request, "quarantine.html", {"nav": "quarantine", **data, "result": result}, who)

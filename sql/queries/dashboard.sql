@@ -282,8 +282,8 @@ LIMIT 500
 
 -- name: quarantine_page
 -- Open quarantine entries, newest first, keyset on id (quarantine_open_id_idx).
-SELECT q.id, q.payload_id, q.item_key, q.reason, q.created_at, p.source, p.origin, p.format,
-       p.size, p.received_at
+SELECT q.id, q.payload_id, q.item_key, q.reason, q.stage, q.created_at, p.source, p.origin,
+       p.format, p.size, p.received_at
 FROM quarantine q JOIN payload p ON p.id = q.payload_id
 WHERE q.resolved_at IS NULL
   AND (%(source)s::text IS NULL OR p.source = %(source)s)

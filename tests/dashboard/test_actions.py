@@ -211,3 +211,30 @@ def test_requeue_a_quarantined_payload(dash, store, tmp_path):
     assert store.ingest.count_open_quarantine() == 1
     r = dash.post("/quarantine/999999/requeue", {})
     assert r.status_code == 409
+
+
+def test_requeue_an_article_a_dedup_stage_quarantined(dash, store, config, monkeypatch):
+    from pipeline.stages import run, verify
+
+    key = "cgtn:2026-06-12-Fy5BsatLch"
+    real = verify._features
+
+    def fault(r, cfg):
+        if r["item_key"] == key:
+            raise RuntimeError("poisoned on purpose")
+        return real(r, cfg)
+
+    monkeypatch.setattr(verify, "_features", fault)
+    with store.transaction():  # the sample is loaded: its article goes through dedup again
+        store.batches.mark_pending(list(store.ingest.article_ids([key]).values()))
+    run.dedup(store, config)
+    [q] = store.ingest.open_quarantine(10)
+    assert (q["item_key"], q["stage"]) == (key, "verify")
+    page = dash.get("/quarantine").text
+    assert "put the article back in the queue of the next dedup run" in page
+    r = dash.post(f"/quarantine/{q['payload_id']}/requeue", {})
+    assert r.status_code == 303
+    page = dash.get(r.headers["location"]).text
+    assert "1 article a dedup stage quarantined is back in the queue" in page
+    pending = store.conn.execute("SELECT pending FROM article WHERE item_key = %s", (key,))
+    assert pending.fetchone()["pending"] is True
