@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 
 from rapidfuzz import fuzz, process
 
@@ -126,9 +127,13 @@ class Figure:
     tol: float  # half a unit of the last written digit, scaled: 17.1 mln -> 50,000
 
     def matches(self, other: Figure) -> bool:
+        # (``match_figures`` inlines this test)
         # strictly inside the coarser one's rounding interval: "two billion" is not 1.5
         diff = abs(self.value - other.value)
         return diff <= 1e-9 * max(1.0, abs(self.value)) or diff < max(self.tol, other.tol)
+
+
+_VALUE = attrgetter("value")
 
 
 @lru_cache(maxsize=4096)
@@ -174,9 +179,11 @@ class _Reading:
     names: set[str] = field(default_factory=set)
     named: bool = False  # a mixed-case name: acronyms alone (column heads) do not count
     words: set[str] = field(default_factory=set)
-    masked: list[str] = field(default_factory=list)  # the template: "#" figures, "@" names
-    # where each paragraph starts in ``figures``, ``dates`` and ``masked``
-    starts: list[tuple[int, int, int]] = field(default_factory=list)
+    tokens: int = 0  # words and figures read
+    # per paragraph: its template ("#" figures and dates, "@" names), figures and dates
+    paragraphs: list[tuple[str, tuple[Figure, ...], tuple[tuple[int, int], ...]]] = field(
+        default_factory=list
+    )
 
 
 @lru_cache(maxsize=1 << 16)
@@ -212,81 +219,107 @@ def _tokens(para: str) -> list[tuple[str, str]]:
 
 def _read(paragraphs: Sequence[str]) -> _Reading:
     out = _Reading()
-    figures, dates, masked, words, names = out.figures, out.dates, out.masked, out.words, out.names
     for para in paragraphs:
-        out.starts.append((len(figures), len(dates), len(masked)))
-        caseless = para.upper() == para  # all capitals: case tells nothing
-        toks = _tokens(para)
-        n = len(toks)
-        i = 0
-        opens = True  # at a sentence's first word
-        while i < n:
-            kind, text = toks[i]
-            nxt_kind, nxt = toks[i + 1] if i + 1 < n else ("", "")
-            if kind == "stop":
-                # "Corp. said", "U.S. Treasury": a full stop after an abbreviation goes on
-                prev = toks[i - 1][1].lower() if i else ""
-                opens = text != "." or not (prev in _ABBREVIATIONS or "." in prev)
-                i += 1
-                continue
-            if kind in ("num", "frac"):
-                if kind == "frac":
-                    value, tol = _fraction(text), 0.0  # eighths, sixteenths: exact
-                else:
-                    value, tol = _number(text)
-                scale = _SCALE.get(_word(nxt)[0], 0.0) if nxt_kind == "word" else 0.0
-                if scale:
-                    value, tol = value * scale, tol * scale
-                    i += 1
-                figures.append(Figure(value, tol))
-                masked.append("#")
-                opens = False
-                i += 1
-                continue
-            (low, key, month, value, upper_first, name_ok, acronym, upper, _, form) = _word(text)
-            if month and nxt_kind in ("num", "word"):
-                day = (
-                    _number(nxt)[0]
-                    if nxt_kind == "num" and len(nxt) <= 4
-                    else _word_value(nxt.lower())
-                )
-                if day is not None and 1 <= day <= 31 and day == int(day):
-                    dates.append((month, int(day)))
-                    masked.append("#")
-                    opens = False
-                    i += 2
-                    continue
-            if month and upper_first and (low != "may" or not opens):
-                # a month alone is a period too ("the April tender"); "May" opening a
-                # sentence is more often the verb
-                dates.append((month, 0))
-                masked.append("#")
-                opens = False
-                i += 1
-                continue
-            if value is not None:
-                scale = _SCALE.get(_word(nxt)[0], 0.0) if nxt_kind == "word" else 0.0
-                if scale:
-                    i += 1
-                figures.append(Figure(value * (scale or 1.0), 0.5 * (scale or 1.0)))
-                masked.append("#")
-                opens = False
-                i += 1
-                continue
-            words.add(key)
-            name = False
-            if not caseless and name_ok:
-                follows = nxt_kind == "word" and _word(nxt)[8]
-                name = not opens or acronym or follows
-            if name:
-                names.add(key)
-                out.named = out.named or not upper
-                masked.append("@")
+        template, tokens, figs, dates, words, names, named = _read_paragraph(para)
+        out.paragraphs.append((template, figs, dates))
+        out.tokens += tokens
+        out.figures.extend(figs)
+        out.dates.extend(dates)
+        out.words |= words
+        out.names |= names
+        out.named = out.named or named
+    return out
+
+
+@lru_cache(maxsize=1 << 14)
+def _read_paragraph(para: str) -> tuple:
+    """(template, tokens, figures, dates, words, names, named) of one paragraph. A
+    paragraph reads the same wherever it stands, and the copies of one story share most
+    of theirs: each distinct paragraph is read once."""
+    figures: list[Figure] = []
+    dates: list[tuple[int, int]] = []
+    masked: list[str] = []
+    words: set[str] = set()
+    names: set[str] = set()
+    named = False
+    caseless = para.upper() == para  # all capitals: case tells nothing
+    toks = _tokens(para)
+    n = len(toks)
+    i = 0
+    opens = True  # at a sentence's first word
+    while i < n:
+        kind, text = toks[i]
+        nxt_kind, nxt = toks[i + 1] if i + 1 < n else ("", "")
+        if kind == "stop":
+            # "Corp. said", "U.S. Treasury": a full stop after an abbreviation goes on
+            prev = toks[i - 1][1].lower() if i else ""
+            opens = text != "." or not (prev in _ABBREVIATIONS or "." in prev)
+            i += 1
+            continue
+        if kind in ("num", "frac"):
+            if kind == "frac":
+                value, tol = _fraction(text), 0.0  # eighths, sixteenths: exact
             else:
-                masked.append(form)
+                value, tol = _number(text)
+            scale = _SCALE.get(_word(nxt)[0], 0.0) if nxt_kind == "word" else 0.0
+            if scale:
+                value, tol = value * scale, tol * scale
+                i += 1
+            figures.append(Figure(value, tol))
+            masked.append("#")
             opens = False
             i += 1
-    return out
+            continue
+        (low, key, month, value, upper_first, name_ok, acronym, upper, _, form) = _word(text)
+        if month and nxt_kind in ("num", "word"):
+            day = (
+                _number(nxt)[0] if nxt_kind == "num" and len(nxt) <= 4 else _word_value(nxt.lower())
+            )
+            if day is not None and 1 <= day <= 31 and day == int(day):
+                dates.append((month, int(day)))
+                masked.append("#")
+                opens = False
+                i += 2
+                continue
+        if month and upper_first and (low != "may" or not opens):
+            # a month alone is a period too ("the April tender"); "May" opening a
+            # sentence is more often the verb
+            dates.append((month, 0))
+            masked.append("#")
+            opens = False
+            i += 1
+            continue
+        if value is not None:
+            scale = _SCALE.get(_word(nxt)[0], 0.0) if nxt_kind == "word" else 0.0
+            if scale:
+                i += 1
+            figures.append(Figure(value * (scale or 1.0), 0.5 * (scale or 1.0)))
+            masked.append("#")
+            opens = False
+            i += 1
+            continue
+        words.add(key)
+        name = False
+        if not caseless and name_ok:
+            follows = nxt_kind == "word" and _word(nxt)[8]
+            name = not opens or acronym or follows
+        if name:
+            names.add(key)
+            named = named or not upper
+            masked.append("@")
+        else:
+            masked.append(form)
+        opens = False
+        i += 1
+    return (
+        " ".join(masked),
+        len(masked),
+        tuple(figures),
+        tuple(dates),
+        frozenset(words),
+        frozenset(names),
+        named,
+    )
 
 
 def figures(text: str) -> list[Figure]:
@@ -310,16 +343,21 @@ def match_figures(a: Sequence[Figure], b: Sequence[Figure]) -> int:
     """How many figures of ``a`` pair with a distinct figure of ``b`` (each used once)."""
     if not a or not b:
         return 0
-    pool = sorted(b, key=lambda f: f.value)
+    # ``Figure.matches`` inlined on plain floats: this runs for every candidate pair
+    pool = [(g.value, g.tol) for g in sorted(b, key=_VALUE)]
     used = [False] * len(pool)
     n = 0
-    for f in sorted(a, key=lambda f: f.value):
-        for i, g in enumerate(pool):
-            if not used[i] and f.matches(g):
-                used[i] = True
-                n += 1
-                break
-            if g.value - g.tol > f.value + f.tol:
+    for f in sorted(a, key=_VALUE):
+        fv, ft = f.value, f.tol
+        near, reach = 1e-9 * max(1.0, abs(fv)), fv + ft
+        for i, (gv, gt) in enumerate(pool):
+            if not used[i]:
+                diff = abs(fv - gv)
+                if diff <= near or diff < max(ft, gt):
+                    used[i] = True
+                    n += 1
+                    break
+            if gv - gt > reach:
                 break
     return n
 
@@ -359,12 +397,16 @@ def _name_key(word: str) -> str:
 
 
 def tickers(text: str) -> set[str]:
+    if "<" not in text:  # every symbol is in angle brackets
+        return set()
     return {m.group(1) for m in _TICKER.finditer(text)}
 
 
 def bracketed_names(text: str) -> set[str]:
     """Company names written in angle brackets, other than plain ticker symbols."""
-    out = set()
+    out: set[str] = set()
+    if "<" not in text:
+        return out
     for m in _BRACKETED.finditer(text):
         inner = m.group(1)
         if _TICKER.fullmatch(f"<{inner}>"):
@@ -378,6 +420,7 @@ _LEGAL_FORMS = _words(
     "inc corp co cos ltd plc nv sa ag bhd llc lp corporation company incorporated group "
     "holding holdings the"
 )
+_NOT_HEADLINE_WORDS = _LEGAL_FORMS | _NOT_NAMES  # what a headline's subject is not
 
 
 def _headline_name(headline: str) -> str:
@@ -413,7 +456,7 @@ def slots(headline: str, paragraphs: Sequence[str]) -> Slots:
     """Slots of an item from its headline (version tags removed) and the display text of
     its body paragraphs (dateline removed)."""
     head = fold(headline)
-    body = [fold(p) for p in paragraphs]
+    body = [_fold(p) for p in paragraphs]
     joined = " ".join(body)
     r = _read(body)
     head_words = {_name_key(w) for w in _WORD.findall(_TICKER.sub(" ", head))}
@@ -427,27 +470,21 @@ def slots(headline: str, paragraphs: Sequence[str]) -> Slots:
         ticker_name=_headline_name(head),
         subject=frozenset(subject),
         headline=frozenset(
-            _stem(w) for w in head_words if len(w) > 2 and w not in _LEGAL_FORMS | _NOT_NAMES
+            _stem(w) for w in head_words if len(w) > 2 and w not in _NOT_HEADLINE_WORDS
         ),
-        words=frozenset(_stem(w) for w in words),
+        words=frozenset(map(_stem, words)),
         named=r.named,
-        tokens=len(r.masked),
+        tokens=r.tokens,
         figures=tuple(r.figures),
         dates=tuple(r.dates),
-        template=" ".join(r.masked),
-        paragraphs=tuple(
-            (
-                " ".join(r.masked[m0:m1]),
-                tuple(r.figures[f0:f1]),
-                tuple(r.dates[d0:d1]),
-            )
-            for (f0, d0, m0), (f1, d1, m1) in zip(
-                r.starts,
-                [*r.starts[1:], (len(r.figures), len(r.dates), len(r.masked))],
-                strict=True,
-            )
-        ),
+        # every token is a non-empty word: joining the paragraphs' non-empty templates
+        # spaces the tokens exactly as joining all of them
+        template=" ".join(t for t, _, _ in r.paragraphs if t),
+        paragraphs=tuple(r.paragraphs),
     )
+
+
+_fold = lru_cache(maxsize=1 << 14)(fold)
 
 
 # --- comparing slots -----------------------------------------------------------------------
