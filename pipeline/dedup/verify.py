@@ -44,6 +44,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -113,7 +114,8 @@ def is_correction(tag: str, texts: tuple[str, ...] | list[str] = ()) -> bool:
     ("(Corrects March 17 item ...)", "-- First Boston corrects that ...")."""
     if "CORRECT" in tag.upper():
         return True
-    return any(_CORRECTION_NOTE.search(t) for t in texts)
+    # every form of the note spells "correct": most texts are ruled out without the pattern
+    return any("correct" in t.lower() and _CORRECTION_NOTE.search(t) for t in texts)
 
 
 @dataclass(frozen=True)
@@ -137,9 +139,15 @@ class Features:
             len(self.slots.figures) >= TABLE_DENSITY * self.tokens
         )
 
-    @property
+    @cached_property
     def text(self) -> str:
         return " ".join(self.paragraphs)
+
+    @cached_property
+    def substantial(self) -> tuple[tuple[str, int], ...]:
+        """(paragraph, its token count) of each paragraph long enough to be evidence."""
+        counted = ((p, len(p.split())) for p in self.paragraphs)
+        return tuple((p, n) for p, n in counted if n >= MIN_PARAGRAPH_TOKENS)
 
 
 def features(
@@ -213,24 +221,36 @@ def paragraph_overlap(a: Features, b: Features) -> tuple[float, int, bool]:
     """(share of the shorter side's substantial paragraphs matched, matched count, whether
     the match is one long paragraph that is most of the shorter text)."""
     short, long_ = (a, b) if len(a.paragraphs) <= len(b.paragraphs) else (b, a)
-    sp = [p for p in short.paragraphs if len(p.split()) >= MIN_PARAGRAPH_TOKENS]
-    lp = [p for p in long_.paragraphs if len(p.split()) >= MIN_PARAGRAPH_TOKENS]
+    sp, lp = short.substantial, long_.substantial
     if not sp or not lp:
         return 0.0, 0, False
-    scores = process.cdist(sp, lp, scorer=fuzz.ratio, workers=1)
+    # below the cutoff a score reads 0: whether it reaches the cutoff is all that is asked
+    scores = process.cdist(
+        [p for p, _ in sp],
+        [p for p, _ in lp],
+        scorer=fuzz.ratio,
+        score_cutoff=PARAGRAPH_MATCH_SCORE,
+        workers=1,
+    )
     hit = scores.max(axis=1) >= PARAGRAPH_MATCH_SCORE
     matched = int(hit.sum())
     lone = False
     if matched == 1 and short.tokens:
-        words = len(sp[int(np.argmax(hit))].split())
+        words = sp[int(np.argmax(hit))][1]
         lone = words >= LONE_PARAGRAPH_TOKENS and words >= short.tokens / 2
     return matched / len(sp), matched, lone
 
 
 def _shared(a: np.ndarray, b: np.ndarray) -> int:
+    """How many values two sorted unique arrays share: each of the smaller one looked up
+    in the larger one by bisection, cheaper than sorting the two together."""
     if a.size == 0 or b.size == 0:
         return 0
-    return int(np.intersect1d(a, b, assume_unique=True).size)
+    if a.size > b.size:
+        a, b = b, a
+    at = np.searchsorted(b, a)
+    np.minimum(at, b.size - 1, out=at)
+    return int(np.count_nonzero(b[at] == a))
 
 
 def score(a: Features, b: Features) -> Scores:
