@@ -86,10 +86,10 @@ def report_lineage(inputs: list[str], outputs: list[str]) -> None:
     """A task's inputs and outputs (URIs) to Airflow's hook lineage collector. The
     OpenLineage provider turns them into the datasets of the task's events (a ``file://``
     folder into the ``file`` namespace, a table into ``postgres://host:port`` and
-    ``database.public.table``; it has no converter for ``http(s)://`` feeds and leaves
-    them out). What the collector holds replaces the task's inlets and outlets there, so
-    a task reports all of them. Without a lineage reader (the provider absent or without
-    a transport) the collector is a no-op."""
+    ``database.public.table``, a feed into ``https://host`` and its path, through the
+    converter of pipeline/airflow_provider.py). What the collector holds replaces the
+    task's inlets and outlets there, so a task reports all of them. Without a lineage
+    reader (the provider absent or without a transport) the collector is a no-op."""
     from airflow.sdk.lineage import get_hook_lineage_collector
 
     collector = get_hook_lineage_collector()
