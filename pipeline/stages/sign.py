@@ -95,6 +95,12 @@ def caption_writes(config_id: int, config: DedupConfig, caps: list[dict]) -> Wri
     return [("write_signatures", (config_id, "caption", ids, sig, counts, keys, published))]
 
 
+def band_rows(config: DedupConfig, articles: int, paragraphs: int, captions: int) -> int:
+    """How many lsh_band rows signing this much writes at most (short paragraphs get none)."""
+    per_article = config.bands + config.slot_bands + (config.lead_bands if config.lead_words else 0)
+    return articles * per_article + paragraphs * config.para_bands + captions * config.caption_bands
+
+
 def run(
     store: Store, batch: Batch, config: DedupConfig, shard: int = 0, shards: int = 1
 ) -> Summary:
@@ -125,7 +131,8 @@ def run(
         )
         (done, n_paras), failed = poison.isolate(writes, every, "sign")
         store.batches.quarantine_articles(batch.id, "sign", failed)
-        apply(store, done)
+        with store.lsh.bulk_bands(band_rows(config, len(rows), len(paras), len(caps))):
+            apply(store, done)
         store.analyze_written()
         held = {i for i, _ in failed}
         s.counts.update(

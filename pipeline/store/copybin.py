@@ -3,8 +3,8 @@
 psycopg's ``write_row`` adapts each value in Python (about 5 us a row); band rows come
 by the million, so a whole batch is laid out instead as one numpy structured array in the
 wire format (big-endian fields, each prefixed by its byte length) and sent in one write.
-Only fixed-width columns are supported: integers, timestamps, and text/bytea whose length
-is the same for every row of the call.
+Only fixed-width columns are supported: integers, timestamps, and text/bytea/arrays whose
+length is the same for every row of the call (``concat`` joins calls of different widths).
 """
 
 from __future__ import annotations
@@ -64,3 +64,33 @@ def build(columns: Sequence[tuple[str, object]], n: int) -> bytes:
         else:
             rows[name] = values
     return HEADER + rows.tobytes() + TRAILER
+
+
+def int8_arrays(values: np.ndarray) -> np.ndarray:
+    """(n, m) int64 values as n one-dimensional bigint[] fields of m elements each, on the
+    wire: (n, 20 + 12 m) uint8, for a ``bytes`` column of ``build``."""
+    values = np.asarray(values, dtype=np.int64)
+    n, m = values.shape
+    dt = np.dtype(
+        [
+            ("ndim", ">i4"),
+            ("hasnull", ">i4"),
+            ("elemtype", ">i4"),
+            ("dim", ">i4"),
+            ("lbound", ">i4"),
+            ("el", [("len", ">i4"), ("v", ">i8")], (m,)),
+        ]
+    )
+    out = np.zeros(n, dtype=dt)
+    out["ndim"], out["elemtype"], out["dim"], out["lbound"] = 1, INT8_OID, m, 1
+    out["el"]["len"] = 8
+    out["el"]["v"] = values
+    return out.view(np.uint8).reshape(n, dt.itemsize)
+
+
+INT8_OID = 20
+
+
+def concat(payloads: Sequence[bytes]) -> bytes:
+    """One COPY payload of the rows of several ``build`` results."""
+    return HEADER + b"".join(p[len(HEADER) : -len(TRAILER)] for p in payloads) + TRAILER

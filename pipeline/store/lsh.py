@@ -7,7 +7,8 @@ out for COPY and for the band_key rows that let an object's keys be replaced lat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import numpy as np
@@ -19,6 +20,14 @@ from pipeline.store.session import Part
 # cache (random_page_cost assumes disk): with fewer probes than history/50 the probes win,
 # but the planner sometimes hashes all of history for 100k probes.
 INDEX_PROBE_FACTOR = 50
+
+
+# A batch writing at least this many band rows, and at least as many as lsh_band holds,
+# drops lsh_band_key_idx and builds it again after its rows are in (``bulk_bands``).
+# Measured on 1.8M rows in key order: 4.7 s of backend CPU and 260 MB of WAL inserting into
+# the index, 2.7 s and 180 MB loading without it and building it once. Against a larger
+# history the rebuild would sort all of it for a few new rows: those go in row by row.
+BULK_BAND_ROWS = 100_000
 
 
 class Lsh(Part):
@@ -124,25 +133,48 @@ class Lsh(Part):
             n * nb,
         )
         # one band_key row per object with all its keys (several rows of keys for the
-        # paragraphs of one article)
+        # paragraphs of one article, in their order), in one binary COPY: objects with the
+        # same number of key rows share an array width
         by_obj = np.argsort(ids, kind="stable")
         sorted_ids = ids[by_obj]
         starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
-        ends = np.r_[starts[1:], n]
-        published = list(published)
-
-        def rows():
-            for s_, e_ in zip(starts.tolist(), ends.tolist(), strict=True):
-                sel = by_obj[s_:e_]
-                yield (
-                    config_id,
-                    kind,
-                    int(sorted_ids[s_]),
-                    "{" + ",".join(map(str, keys[sel].reshape(-1).tolist())) + "}",
-                    published[int(sel[0])],
+        counts = np.diff(np.r_[starts, n])
+        parts = []
+        for m in np.unique(counts).tolist():
+            first = starts[counts == m]
+            rows = by_obj[first[:, None] + np.arange(m)]  # (objects, m) rows of keys
+            parts.append(
+                copybin.build(
+                    [
+                        ("int2", config_id),
+                        ("bytes", kind.encode()),
+                        ("int8", sorted_ids[first]),
+                        ("bytes", copybin.int8_arrays(keys[rows].reshape(len(first), m * nb))),
+                        ("timestamptz", pub_us[by_obj[first]]),
+                    ],
+                    len(first),
                 )
+            )
+        self._copy_binary("copy_band_keys_binary", copybin.concat(parts), len(starts))
 
-        self._copy("copy_band_keys", rows())
+    @contextlib.contextmanager
+    def bulk_bands(self, new_rows: int) -> Iterator[bool]:
+        """Inside a transaction, around writing about ``new_rows`` band rows: when they are
+        many and history is no larger, the key index is dropped first and built once at the
+        end (yields whether it was). The index is back before the transaction commits, so
+        nothing outside it ever sees lsh_band without its index. While the index is gone a
+        re-signed object's old rows are found by a scan of lsh_band, which is then small."""
+        if new_rows < BULK_BAND_ROWS:
+            yield False
+            return
+        history = self._one("lsh_band_rows")["n"]
+        if history > new_rows:
+            yield False
+            return
+        self._exec("lock_lsh_band")
+        self._exec("drop_lsh_band_index")
+        yield True
+        self._exec("create_lsh_band_index")
 
     # --- candidates ----------------------------------------------------------------------
 

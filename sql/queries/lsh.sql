@@ -76,11 +76,28 @@ DELETE FROM lsh_band b
 USING (SELECT o.object_id, x.key FROM old o, unnest(o.keys) AS x(key)) d
 WHERE b.key = d.key AND b.object_id = d.object_id
 
--- name: copy_band_keys
-COPY band_key (config_id, kind, object_id, keys, published_at) FROM STDIN
+-- name: copy_band_keys_binary
+COPY band_key (config_id, kind, object_id, keys, published_at) FROM STDIN (FORMAT binary)
 
 -- name: copy_lsh_band
 COPY lsh_band (key, object_id, published_at) FROM STDIN (FORMAT binary)
+
+-- name: lsh_band_rows
+-- Rows in lsh_band now, estimated from its size (about 52 bytes a row with its header and
+-- line pointer): unlike reltuples it counts rows written since the last ANALYZE.
+SELECT pg_relation_size('lsh_band') / 52 AS n
+
+-- name: lock_lsh_band
+-- Before any other statement on lsh_band in the transaction, so that sign shards running
+-- at once queue here instead of deadlocking on the index they would both drop.
+LOCK TABLE lsh_band IN ACCESS EXCLUSIVE MODE
+
+-- name: drop_lsh_band_index
+DROP INDEX IF EXISTS lsh_band_key_idx
+
+-- name: create_lsh_band_index
+-- The definition of migration 0005, built in one sort over the whole table.
+CREATE INDEX IF NOT EXISTS lsh_band_key_idx ON lsh_band (key)
 
 -- name: create_band_probe
 CREATE TEMP TABLE IF NOT EXISTS band_probe (

@@ -174,3 +174,40 @@ def test_the_staged_layout_reads_back_typed(store, config):
     assert {(o, again.stories[i]) for o, i in again.absorbed} == {
         (o, layout.stories[i]) for o, i in layout.absorbed
     }
+
+
+def _bands(store):
+    q = store.conn.execute
+    return (
+        q("SELECT key, object_id, published_at FROM lsh_band ORDER BY 1, 2").fetchall(),
+        q(
+            "SELECT config_id, kind, object_id, keys, published_at FROM band_key ORDER BY 1, 2, 3"
+        ).fetchall(),
+    )
+
+
+def test_band_index_built_once_per_batch_changes_nothing(
+    databases, migrated_template, config, monkeypatch
+):
+    """A batch large against history loads lsh_band without its index and builds it once:
+    the same rows, the index back, the same stories; re-signing the batch then finds its old
+    rows without the index and replaces them."""
+    from pipeline.store import lsh
+    from pipeline.store.store import Store
+
+    with Store.open(databases.create(template=migrated_template)) as rowwise:
+        run.inbox(rowwise, SAMPLE_INBOX, config)
+        want = _bands(rowwise), _partition(rowwise)
+    monkeypatch.setattr(lsh, "BULK_BAND_ROWS", 1)
+    with Store.open(databases.create(template=migrated_template)) as bulk:
+        run.inbox(bulk, SAMPLE_INBOX, config)
+        assert (_bands(bulk), _partition(bulk)) == want
+        index = "SELECT to_regclass('lsh_band_key_idx')::oid AS n"
+        built = bulk.conn.execute(index).fetchone()["n"]
+        assert built is not None
+        monkeypatch.setattr(lsh, "BULK_BAND_ROWS", 0)
+        monkeypatch.setattr(sign, "band_rows", lambda *a: 1 << 40)  # history is smaller
+        b = batch.load(bulk, bulk.conn.execute("SELECT key FROM batch").fetchone()["key"])
+        sign.run(bulk, b, config)
+        assert _bands(bulk) == want[0]
+        assert bulk.conn.execute(index).fetchone()["n"] not in (None, built)  # built again
