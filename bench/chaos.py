@@ -144,12 +144,24 @@ class Chaos:
             env=dict(os.environ, PYTHONPATH=str(ROOT)),
             timeout=self.hang_s,
         )
+        if r.returncode != 0:
+            note(f"export exited {r.returncode}: {r.stderr.strip().splitlines()[-1:]}")
         return sorted(r.stdout.splitlines())
 
     def compare(self, url: str, what: str) -> None:
-        if self.export(url) != self.clean:
+        got = self.export(url)
+        if got != self.clean:
             self.diffs += 1
-            note(f"{what}: export differs from the clean run")
+            mine, theirs = set(got) - set(self.clean), set(self.clean) - set(got)
+            note(
+                f"{what}: export differs from the clean run ({len(got)} stories, "
+                f"{len(mine)} not in the clean run, {len(theirs)} of it missing; "
+                f"exported again: {'the same' if self.export(url) == got else 'different'})"
+            )
+            for line in sorted(mine)[:2]:
+                note(f"  only here: {line[:300]}")
+            for line in sorted(theirs)[:2]:
+                note(f"  only in the clean run: {line[:300]}")
 
     # --- the three experiments ------------------------------------------------------------
 
