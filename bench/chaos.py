@@ -59,7 +59,7 @@ class Server:
 
     def _pg(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [*self.as_user, *args], capture_output=True, text=True, check=check, timeout=120
+            [*self.as_user, *args], capture_output=True, text=True, check=check, timeout=400
         )
 
     def init(self) -> None:
@@ -77,11 +77,22 @@ class Server:
         )  # fmt: skip
 
     def restart(self, mode: str) -> None:
+        """Restart; an immediate stop means crash recovery on start, which on a loaded
+        machine can outlast pg_ctl's default 60 s wait: wait up to 300 s, and say why a
+        restart failed (pg_ctl's words, the end of the server log)."""
         opts = f"-p {self.port} -k {self.data.parent} -c listen_addresses=127.0.0.1"
-        self._pg(
+        r = self._pg(
             str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", opts,
-            "-m", mode, "-w", "restart",
+            "-m", mode, "-t", "300", "-w", "restart", check=False,
         )  # fmt: skip
+        if r.returncode != 0:
+            tail = (
+                self.log.read_text(errors="replace").splitlines()[-5:] if self.log.exists() else []
+            )
+            raise SystemExit(
+                f"chaos: the {mode} restart of the server failed: {r.stdout.strip()} "
+                f"{r.stderr.strip()}\n" + "\n".join(tail)
+            )
 
     def stop(self) -> None:
         self._pg(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop", check=False)
