@@ -106,12 +106,16 @@ _MONTHS = {
 }
 _WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 
-# One pass over a paragraph reads every token kind the slots need.
+# One pass over a paragraph reads every token kind the slots need. Words come first and
+# the number forms share one look-behind, tried only before a digit: the alternatives
+# start with disjoint characters (a letter, a digit, a stop), so their order never
+# changes a match, and most positions are words or spaces.
 _TOKEN = re.compile(
-    r"(?P<frac>(?<![\w.,/])\d+(?:-|\s)\d+/\d+(?![\w/])|(?<![\w.,/])\d+/\d+(?![\w/]))"
-    r"|(?P<num>(?<![\w.,/])(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:st|nd|rd|th|bn|mn|m|k)?"
-    r"(?![\w/]))"
-    r"|(?P<word>[^\W\d_][\w'&.\-]*[^\W_]|[^\W\d_])"
+    r"(?P<word>[^\W\d_][\w'&.\-]*[^\W_]|[^\W\d_])"
+    r"|(?=\d)(?<![\w.,/])(?:"
+    r"(?P<frac>\d+(?:-|\s)\d+/\d+(?![\w/])|\d+/\d+(?![\w/]))"
+    r"|(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:st|nd|rd|th|bn|mn|m|k)?(?![\w/]))"
+    r")"
     r"|(?P<stop>[.!?:;]+)"
 )
 _ORDINAL = re.compile(r"(?:st|nd|rd|th)$")
@@ -210,10 +214,10 @@ def _word(text: str) -> tuple:
 
 
 def _tokens(para: str) -> list[tuple[str, str]]:
-    # findall gives (frac, num, word, stop) with exactly one group non-empty
+    # findall gives (word, frac, num, stop) with exactly one group non-empty
     return [
-        ("frac", f) if f else ("num", n) if n else ("word", w) if w else ("stop", st)
-        for f, n, w, st in _TOKEN.findall(para)
+        ("word", w) if w else ("frac", f) if f else ("num", n) if n else ("stop", st)
+        for w, f, n, st in _TOKEN.findall(para)
     ]
 
 
@@ -634,7 +638,9 @@ def _aligned(a: Slots, b: Slots) -> tuple[list[int], list[int]]:
     tb = [p[0] for p in b.paragraphs]
     if not ta or not tb:
         return [], []
-    m = process.cdist(ta, tb, scorer=fuzz.ratio, workers=1) >= ALIGN_RATIO
+    # below the cutoff a score reads 0: whether it reaches it is all that is asked
+    m = process.cdist(ta, tb, scorer=fuzz.ratio, score_cutoff=ALIGN_RATIO, workers=1)
+    m = m >= ALIGN_RATIO
     rows, cols = m.any(axis=1).nonzero()[0], m.any(axis=0).nonzero()[0]
     return [int(i) for i in rows], [int(j) for j in cols]
 
