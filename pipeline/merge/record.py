@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from pipeline.model import Provenance
 from pipeline.text.normalize import similarity_tokens, split_dateline
@@ -162,6 +162,18 @@ def same_wording(a: SourceText, b: SourceText) -> bool:
     return fuzz.ratio(a.norm, b.norm) >= SAME_WORDING and figures(a.text) == figures(b.text)
 
 
+def printed_in(p: SourceText, kept: Sequence[SourceText], norms: Sequence[str]) -> bool:
+    """Whether a paragraph of ``kept`` (``norms``: their ``norm``) has the wording of ``p``
+    (``same_wording``). Only a paragraph within the ratio can, and one rapidfuzz call over
+    them all says whether there is any: most paragraphs have none."""
+    if not kept:
+        return False
+    near = process.extractOne(
+        p.norm, norms, scorer=fuzz.ratio, processor=None, score_cutoff=SAME_WORDING
+    )
+    return near is not None and any(same_wording(p, q) for q in kept)
+
+
 def superseded_figures(original: Sequence[str], correction: Sequence[str]) -> set[str]:
     """Figures of ``original`` that ``correction`` replaced: in a paragraph the correction
     reprints with other figures, the figures the correction no longer prints."""
@@ -242,12 +254,14 @@ def paragraphs(
 
     if canonical is not None and canonical not in dead:
         kept: list[SourceText] = []
+        kept_norms: list[str] = []
         for p in live.get(canonical, []):
             # a paragraph the canonical itself prints twice is printed once (not a short
             # line such as a table heading, which a long table repeats on purpose)
-            twice = len(p.norm.split()) >= MIN_ADDED_WORDS and any(same_wording(p, q) for q in kept)
+            twice = len(p.norm.split()) >= MIN_ADDED_WORDS and printed_in(p, kept, kept_norms)
             if not is_furniture(p.text) and not twice:
                 kept.append(p)
+                kept_norms.append(p.norm)
                 add(p, None, True)
     for mid in order:
         if mid == canonical:
