@@ -10,6 +10,7 @@ Two different "normal" forms exist and must not be confused:
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -46,6 +47,10 @@ def clean(text: str) -> str:
     return " ".join(s.split())
 
 
+# Analysis folds each paragraph several times (classifier, credit test, tokens): the
+# cache makes the later ones a lookup. A string caches its own hash, so a hit costs an
+# equality test at most.
+@functools.lru_cache(maxsize=1024)
 def fold(text: str) -> str:
     """``clean`` plus typographic quotes and dashes folded to ASCII; for matching rules."""
     s = clean(text)
