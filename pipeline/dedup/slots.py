@@ -462,7 +462,7 @@ def slots(headline: str, paragraphs: Sequence[str]) -> Slots:
     """Slots of an item from its headline (version tags removed) and the display text of
     its body paragraphs (dateline removed)."""
     head = fold(headline)
-    body = [_fold(p) for p in paragraphs]
+    body = [fold(p) for p in paragraphs]
     joined = " ".join(body)
     r = _read(body)
     head_words = {_name_key(w) for w in _WORD.findall(_TICKER.sub(" ", head))}
@@ -488,9 +488,6 @@ def slots(headline: str, paragraphs: Sequence[str]) -> Slots:
         template=" ".join(t for t, _, _ in r.paragraphs if t),
         paragraphs=tuple(r.paragraphs),
     )
-
-
-_fold = lru_cache(maxsize=1 << 12)(fold)
 
 
 # --- comparing slots -----------------------------------------------------------------------
