@@ -118,3 +118,18 @@ SELECT * FROM unnest(%(ids)s::bigint[], %(labels)s::text[])
 UPDATE caption c SET group_id = u.group_id
 FROM unnest(%(ids)s::bigint[], %(group_ids)s::bigint[]) AS u(id, group_id)
 WHERE c.id = u.id AND c.group_id IS DISTINCT FROM u.group_id
+
+-- name: lock_story_ids
+-- Story and caption-group ids are what operators, links and exports name, so a publish
+-- takes them dense and inside its transaction, not from a sequence (whose values a killed
+-- or refused publish would leave unused): a re-run then gives the ids an undisturbed run
+-- gives. The lock queues publishers one behind another for the rest of the transaction.
+LOCK TABLE story, caption_group IN SHARE ROW EXCLUSIVE MODE
+
+-- name: next_story_ids
+-- Stories are never deleted (an absorbed one keeps its row), so an id is never reused.
+SELECT coalesce((SELECT max(id) FROM story), 0) + g AS id FROM generate_series(1, %(n)s) AS g
+
+-- name: next_caption_group_ids
+SELECT coalesce((SELECT max(id) FROM caption_group), 0) + g AS id
+FROM generate_series(1, %(n)s) AS g

@@ -45,7 +45,7 @@ def _nd(capsys, *args: str) -> tuple[int, str]:
 
 def _stories(db: str) -> list[dict]:
     """The exported stories without their ids and caption group labels, which are
-    allocated numbers (a trial publish uses some up), sorted."""
+    numbered in publish order (a requeued article's story is published last), sorted."""
     out = []
     for line in export(db):
         s = json.loads(line)
