@@ -100,7 +100,8 @@ class Stories(Part):
         groups. Returns (stories created, stories updated, member rows)."""
         stories = layout.stories
         self._exec("lock_story_ids")
-        fresh = iter(self._new_ids("next_story_ids", sum(st.story_id is None for st in stories)))
+        n_new = sum(st.story_id is None for st in stories)
+        fresh = iter([r["id"] for r in self._rows("next_story_ids", n=n_new)] if n_new else [])
         ids = [st.story_id if st.story_id is not None else next(fresh) for st in stories]
         created, updated = self._write_stories(
             [
@@ -169,13 +170,10 @@ class Stories(Part):
         self._exec("insert_staged_members")
         self.session.note_written("story_member", len(rows))
 
-    def _new_ids(self, query: str, n: int) -> list[int]:
-        """n ids after the table's largest, ascending (under lock_story_ids)."""
-        return [r["id"] for r in self._rows(query, n=n)] if n > 0 else []
-
     def _write_caption_groups(self, groups: tuple[CaptionGroup, ...]) -> None:
         new = [g for g in groups if g.group_id is None]
-        fresh = iter(self._new_ids("next_caption_group_ids", len(new)))
+        # ids after the largest, under publish's lock_story_ids
+        fresh = iter([r["id"] for r in self._rows("next_caption_group_ids", n=len(new))])
         gids = [g.group_id if g.group_id is not None else next(fresh) for g in groups]
         if new:
             self._run(
