@@ -420,8 +420,11 @@ def run(admin_url: str, redis_url: str, keep: bool, timeout: float) -> dict:
                 if p["run"] == worked and p["task"].startswith(("sign[", "verify["))
             }
         )
+        # a run the schedule starts while the check winds down is not part of it
         all_ok = all(
-            p["run_state"] == "success" and p["state"] in ("success", "skipped") for p in placements
+            p["run_state"] == "success" and p["state"] in ("success", "skipped")
+            for p in placements
+            if p["run_state"] not in ("queued", "running")
         )
 
         log("single-process reference: newsdedup run on the same inbox")
@@ -479,7 +482,8 @@ def report(result: dict) -> None:
     print("\ntask placement (dedup runs first, then ingest runs):")
     for p in result["placements"]:
         extra = f" articles={p['articles']}" if p["articles"] is not None else ""
-        print(f"  {p['run'][:60]:<60} {p['task']:<14} {p['state']:<8} {p['worker']}{extra}")
+        state, worker = p["state"] or "none", p["worker"] or "-"  # not yet queued or placed
+        print(f"  {p['run'][:60]:<60} {p['task']:<14} {state:<8} {worker}{extra}")
     print(
         "\n(unpausing a DAG makes the scheduler create a run of its own, which may take the "
         "work before the REST-triggered run; every run is listed)"
