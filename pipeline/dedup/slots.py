@@ -192,33 +192,30 @@ class _Reading:
 
 @lru_cache(maxsize=1 << 16)
 def _word(text: str) -> tuple:
-    """What ``_read`` asks of a word token, once per distinct spelling: wire copy repeats
-    its vocabulary, and these lookups were most of the per-token cost."""
+    """What ``_read_paragraph`` asks of a word token, once per distinct spelling: wire
+    copy repeats its vocabulary, and these lookups were most of the per-token cost. The
+    first field says the word is neither a month nor a number, as most words are: those
+    take the short path."""
     low = text.lower()
     key = _name_key(text)
     upper_first = text[0].isupper()
     not_name = key in _NOT_NAMES
+    month = _MONTHS.get(low.rstrip("."))
+    value = _word_value(low)
     return (
-        low,
+        not month and value is None,
         key,
-        _MONTHS.get(low.rstrip(".")),
-        _word_value(low),
-        upper_first,
         # may be a name (contract codes such as "Mar8" are not)
         upper_first and bool(key) and not not_name and not any(c.isdigit() for c in text),
         len(text) > 1 and text.isupper(),  # an acronym
         text.isupper(),
-        upper_first and not not_name,  # makes a capitalised word before it a name
         _ABBREV.get(low, low),  # its form in the template
+        upper_first and not not_name,  # makes a capitalised word before it a name
+        low,
+        month,
+        value,
+        upper_first,
     )
-
-
-def _tokens(para: str) -> list[tuple[str, str]]:
-    # findall gives (word, frac, num, stop) with exactly one group non-empty
-    return [
-        ("word", w) if w else ("frac", f) if f else ("num", n) if n else ("stop", st)
-        for w, f, n, st in _TOKEN.findall(para)
-    ]
 
 
 def _read(paragraphs: Sequence[str]) -> _Reading:
@@ -249,74 +246,80 @@ def _read_paragraph(para: str) -> tuple:
     names: set[str] = set()
     named = False
     caseless = para.upper() == para  # all capitals: case tells nothing
-    toks = _tokens(para)
-    n = len(toks)
-    i = 0
+    # (word, frac, num, stop) with exactly one of them non-empty
+    toks = _TOKEN.findall(para)
+    last = len(toks) - 1
     opens = True  # at a sentence's first word
-    while i < n:
-        kind, text = toks[i]
-        nxt_kind, nxt = toks[i + 1] if i + 1 < n else ("", "")
-        if kind == "stop":
-            # "Corp. said", "U.S. Treasury": a full stop after an abbreviation goes on
-            prev = toks[i - 1][1].lower() if i else ""
-            opens = text != "." or not (prev in _ABBREVIATIONS or "." in prev)
-            i += 1
+    skip = False  # the token was read with the one before it
+    # Most tokens are plain words; they take the first branch and touch nothing of the
+    # token after them unless they may open a name.
+    for i, (text, frac, num, stop) in enumerate(toks):
+        if skip:
+            skip = False
             continue
-        if kind in ("num", "frac"):
-            if kind == "frac":
-                value, tol = _fraction(text), 0.0  # eighths, sixteenths: exact
+        if text:
+            plain, key, name_ok, acronym, upper, form, _, low, month, value, upper_first = _word(
+                text
+            )
+            if not plain:
+                nxt_word, _, nxt_num, _ = toks[i + 1] if i < last else ("", "", "", "")
+                if month and (nxt_num or nxt_word):
+                    nxt = nxt_num or nxt_word
+                    day = _number(nxt)[0] if nxt_num and len(nxt) <= 4 else _word_value(nxt.lower())
+                    if day is not None and 1 <= day <= 31 and day == int(day):
+                        dates.append((month, int(day)))
+                        masked.append("#")
+                        opens = False
+                        skip = True
+                        continue
+                if month and upper_first and (low != "may" or not opens):
+                    # a month alone is a period too ("the April tender"); "May" opening a
+                    # sentence is more often the verb
+                    dates.append((month, 0))
+                    masked.append("#")
+                    opens = False
+                    continue
+                if value is not None:
+                    scale = _SCALE.get(nxt_word.lower(), 0.0) if nxt_word else 0.0
+                    skip = bool(scale)
+                    figures.append(Figure(value * (scale or 1.0), 0.5 * (scale or 1.0)))
+                    masked.append("#")
+                    opens = False
+                    continue
+            words.add(key)
+            # a name: capitalised inside a sentence, an acronym, or opening a sentence
+            # before another capitalised word
+            if (
+                name_ok
+                and not caseless
+                and (not opens or acronym or (i < last and _follows(toks[i + 1][0])))
+            ):
+                names.add(key)
+                named = named or not upper
+                masked.append("@")
             else:
-                value, tol = _number(text)
-            scale = _SCALE.get(_word(nxt)[0], 0.0) if nxt_kind == "word" else 0.0
+                masked.append(form)
+            opens = False
+        elif stop:
+            # "Corp. said", "U.S. Treasury": a full stop after an abbreviation goes on
+            if stop == ".":
+                prev = "".join(toks[i - 1]).lower() if i else ""
+                opens = not (prev in _ABBREVIATIONS or "." in prev)
+            else:
+                opens = True
+        else:
+            if frac:
+                value, tol = _fraction(frac), 0.0  # eighths, sixteenths: exact
+            else:
+                value, tol = _number(num)
+            nxt_word = toks[i + 1][0] if i < last else ""
+            scale = _SCALE.get(nxt_word.lower(), 0.0) if nxt_word else 0.0
             if scale:
                 value, tol = value * scale, tol * scale
-                i += 1
+                skip = True
             figures.append(Figure(value, tol))
             masked.append("#")
             opens = False
-            i += 1
-            continue
-        (low, key, month, value, upper_first, name_ok, acronym, upper, _, form) = _word(text)
-        if month and nxt_kind in ("num", "word"):
-            day = (
-                _number(nxt)[0] if nxt_kind == "num" and len(nxt) <= 4 else _word_value(nxt.lower())
-            )
-            if day is not None and 1 <= day <= 31 and day == int(day):
-                dates.append((month, int(day)))
-                masked.append("#")
-                opens = False
-                i += 2
-                continue
-        if month and upper_first and (low != "may" or not opens):
-            # a month alone is a period too ("the April tender"); "May" opening a
-            # sentence is more often the verb
-            dates.append((month, 0))
-            masked.append("#")
-            opens = False
-            i += 1
-            continue
-        if value is not None:
-            scale = _SCALE.get(_word(nxt)[0], 0.0) if nxt_kind == "word" else 0.0
-            if scale:
-                i += 1
-            figures.append(Figure(value * (scale or 1.0), 0.5 * (scale or 1.0)))
-            masked.append("#")
-            opens = False
-            i += 1
-            continue
-        words.add(key)
-        name = False
-        if not caseless and name_ok:
-            follows = nxt_kind == "word" and _word(nxt)[8]
-            name = not opens or acronym or follows
-        if name:
-            names.add(key)
-            named = named or not upper
-            masked.append("@")
-        else:
-            masked.append(form)
-        opens = False
-        i += 1
     return (
         " ".join(masked),
         len(masked),
@@ -326,6 +329,12 @@ def _read_paragraph(para: str) -> tuple:
         frozenset(names),
         named,
     )
+
+
+def _follows(word: str) -> bool:
+    """Whether a word token (or "" for another kind) makes a capitalised word before it
+    a name."""
+    return bool(word) and _word(word)[6]
 
 
 def figures(text: str) -> list[Figure]:
