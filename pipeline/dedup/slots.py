@@ -109,14 +109,17 @@ _WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 # One pass over a paragraph reads every token kind the slots need. Words come first and
 # the number forms share one look-behind, tried only before a digit: the alternatives
 # start with disjoint characters (a letter, a digit, a stop), so their order never
-# changes a match, and most positions are words or spaces.
+# changes a match, and most positions are words or spaces. No token starts with a space:
+# saying so first passes over the spaces without trying each alternative there.
 _TOKEN = re.compile(
+    r"(?=\S)(?:"
     r"(?P<word>[^\W\d_][\w'&.\-]*[^\W_]|[^\W\d_])"
     r"|(?=\d)(?<![\w.,/])(?:"
     r"(?P<frac>\d+(?:-|\s)\d+/\d+(?![\w/])|\d+/\d+(?![\w/]))"
     r"|(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:st|nd|rd|th|bn|mn|m|k)?(?![\w/]))"
     r")"
     r"|(?P<stop>[.!?:;]+)"
+    r")"
 )
 _ORDINAL = re.compile(r"(?:st|nd|rd|th)$")
 # "38.5m", "1.2bn", "500k": a scale written onto the number
@@ -310,6 +313,8 @@ def _read_paragraph(para: str) -> tuple:
         else:
             if frac:
                 value, tol = _fraction(frac), 0.0  # eighths, sixteenths: exact
+            elif num.isdecimal():  # most are plain digits: what _number makes of them
+                value, tol = float(num), 0.5
             else:
                 value, tol = _number(num)
             nxt_word = toks[i + 1][0] if i < last else ""
