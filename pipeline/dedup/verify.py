@@ -42,7 +42,7 @@ thresholds can be tuned on stored scores without recomputing them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 
@@ -160,25 +160,39 @@ def features(
     """``paragraphs``: body paragraphs in similarity form; ``texts``: the same paragraphs
     as printed (dateline cut), where names show by case. Without ``texts`` the slots are
     read from the similarity form (figures and dates only)."""
+    return hashed([unhashed(article_id, paragraphs, meta, texts)], config)[0]
+
+
+def unhashed(
+    article_id: int,
+    paragraphs: list[str],
+    meta: Meta | None = None,
+    texts: list[str] | None = None,
+) -> Features:
+    """``features`` but for the shingle sets, which ``hashed`` adds to many at once."""
     meta = meta or Meta()
     paras = tuple(p for p in paragraphs if p)
-    text = " ".join(paras)
     shown = [t for t in (texts if texts is not None else paras) if t]
-    sl = slotting.slots(meta.headline, shown)
-    if text:
-        sh, tpl = shingle_sets([text, sl.template], config.shingle_size)
-    else:
-        sh = tpl = _EMPTY
     return Features(
         article_id=article_id,
         paragraphs=paras,
-        shingles=sh,
-        tokens=len(text.split()),
+        shingles=_EMPTY,
+        tokens=len(" ".join(paras).split()),
         meta=meta,
-        template=tpl,
-        slots=sl,
+        slots=slotting.slots(meta.headline, shown),
         lead=lead(paras),
     )
+
+
+def hashed(items: list[Features], config: DedupConfig) -> list[Features]:
+    """The features with the shingle sets of their text and template, hashed in one call:
+    called per article, the kernels' fixed cost per call was half the hashing's."""
+    texts = [t for f in items if f.paragraphs for t in (f.text, f.slots.template)]
+    sets = iter(shingle_sets(texts, config.shingle_size))
+    # an article without text keeps empty sets, as its shingles would be
+    return [
+        replace(f, shingles=next(sets), template=next(sets)) if f.paragraphs else f for f in items
+    ]
 
 
 def lead(paragraphs: tuple[str, ...]) -> str:

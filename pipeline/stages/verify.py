@@ -8,7 +8,14 @@ import logging
 from pipeline.config import DedupConfig
 from pipeline.dedup import minhash
 from pipeline.dedup.cluster import by_component
-from pipeline.dedup.verify import Features, Meta, decide, features, is_correction
+from pipeline.dedup.verify import (
+    Features,
+    Meta,
+    decide,
+    hashed,
+    is_correction,
+    unhashed,
+)
 from pipeline.model import Batch, Edge
 from pipeline.stages import poison, pool
 from pipeline.stages.record import Progress, Summary, bump, no_progress, recorded
@@ -30,15 +37,16 @@ def decide_chunk(
     (module-level: it runs in worker processes), and the articles that could not be
     decided about, with the reason: those whose features raise, and those to blame for the
     pairs whose decision raises."""
-    feats: dict[int, Features] = {}
+    bare: dict[int, Features] = {}
     failed: dict[int, str] = {}
     for r in rows:
         try:
-            feats[r["article_id"]] = _features(r, config)
+            bare[r["article_id"]] = _features(r, config)
         except Exception as e:
             if not poison.is_poison(e):
                 raise
             failed[r["article_id"]] = poison.reason("verify", e)
+    feats = _hashed(bare, config, failed)
     edges, broken = [], []
     for a, b in pairs:
         if a in feats and b in feats:
@@ -51,6 +59,27 @@ def decide_chunk(
     for n, why in blame(broken).items():
         failed.setdefault(n, why)
     return edges, sorted(failed.items())
+
+
+def _hashed(
+    bare: dict[int, Features], config: DedupConfig, failed: dict[int, str]
+) -> dict[int, Features]:
+    """The chunk's features with their shingle sets, hashed in one call; when that raises
+    for an article's text, each alone, that article failed."""
+    try:
+        return dict(zip(bare, hashed(list(bare.values()), config), strict=True))
+    except Exception as e:
+        if not poison.is_poison(e):
+            raise
+    out: dict[int, Features] = {}
+    for n, f in bare.items():
+        try:
+            out[n] = hashed([f], config)[0]
+        except Exception as e:
+            if not poison.is_poison(e):
+                raise
+            failed[n] = poison.reason("verify", e)
+    return out
 
 
 def blame(broken: list[tuple[int, int, str]]) -> dict[int, str]:
@@ -77,6 +106,7 @@ def blame(broken: list[tuple[int, int, str]]) -> dict[int, str]:
 
 
 def _features(r: dict, config: DedupConfig) -> Features:
+    """An article's features but for its shingle sets (``_hashed`` adds them)."""
     texts = list(r["texts"])
     if texts:  # the dateline is furniture, not text: cut as for the similarity form
         texts[0] = split_dateline(texts[0])[1]
@@ -90,7 +120,7 @@ def _features(r: dict, config: DedupConfig) -> Features:
         published=r["published_at"],
         corrected=r["correction_note"] or is_correction(r["headline_tag"], texts),
     )
-    return features(r["article_id"], list(r["norms"]), config, meta, texts)
+    return unhashed(r["article_id"], list(r["norms"]), meta, texts)
 
 
 def run(

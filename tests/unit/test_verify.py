@@ -1,5 +1,6 @@
 from pipeline.config import DedupConfig
 from pipeline.dedup.verify import decide, features
+from pipeline.stages.verify import decide_chunk
 from pipeline.text.normalize import similarity_tokens
 
 CFG = DedupConfig()
@@ -255,3 +256,29 @@ def test_a_correction_may_change_a_figure_and_stays_the_story():
     a = _item(1, "HARBOUR MILLS <HML> 1ST QTR PROFIT UP", text)
     b = _item(2, "HARBOUR MILLS <HML> 1ST QTR PROFIT UP", fixed, hours=26, tag="CORRECTED")
     assert decide(a, b, CFG).verdict == "duplicate"
+
+
+def _row(aid, text, norm_tail=""):
+    return {
+        "article_id": aid,
+        "texts": [f"LONDON, March 3 (Reuters) - {text}"],
+        "norms": [" ".join(similarity_tokens(text)) + norm_tail],
+        "source": "reuters",
+        "item_key": f"reuters:item{aid}",
+        "origin_ed_stat": "",
+        "origin_tag": "",
+        "lineage": None,
+        "headline": "Chile copper output falls",
+        "published_at": None,
+        "correction_note": None,
+        "headline_tag": "",
+    }
+
+
+def test_a_text_that_cannot_be_hashed_fails_its_article_alone():
+    # a chunk's shingles are hashed in one call: one bad text must not fail its partners
+    rows = [_row(1, STORY[0]), _row(2, STORY[0]), _row(3, STORY[0], " \ud800")]
+    edges, failed = decide_chunk(rows, [(1, 2), (1, 3), (2, 3)], CFG)
+    assert [(e.a, e.b, e.verdict) for e in edges] == [(1, 2, "duplicate")]
+    assert [n for n, _ in failed] == [3]
+    assert "UnicodeEncodeError" in failed[0][1]
