@@ -19,6 +19,7 @@ then the captions. Rules, as an editor reads them:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -60,12 +61,19 @@ _FURNITURE = re.compile(
 )
 
 
+_DASHES = "-\u2013\u2014"
+
+
 def is_furniture(text: str) -> bool:
     """Wire furniture rather than story text: a sign-off, a dateline standing alone, a
     "Read more:" line, an attribution, a reporting credit or a correction note."""
     t = " ".join(text.split())
     if not t or _FURNITURE.match(t):
         return True
+    # a dateline standing alone ends in its dash (every dateline pattern ends in one, then
+    # spaces): any other paragraph need not be matched against the dateline patterns
+    if t[-1] not in _DASHES:
+        return False
     dateline, rest = split_dateline(t + " ")
     # a dated or credited dateline; "ALL WHEAT -" alone is a table heading, not furniture
     return bool(dateline) and not rest.strip() and any(c.isdigit() or c == "(" for c in t)
@@ -109,17 +117,39 @@ def _number(tok: str) -> str:
     return str(int(r)) if r.is_integer() else str(r)
 
 
+def _content_word(tok: str) -> str:
+    """A similarity token as a content word: its folded number or synonym, "" for a stop
+    word."""
+    if tok[0].isdigit():
+        return _number(tok)
+    return "" if tok in _STOP else _SYNONYMS.get(tok, tok)
+
+
+class _ContentWords(dict):
+    """token -> ``_content_word(token)``, each worked out once: the words of a batch's
+    paragraphs come from a vocabulary far smaller than their count."""
+
+    LIMIT = 1 << 18  # tokens remembered before starting over (numbers keep coming)
+
+    def __missing__(self, tok: str) -> str:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        word = self[tok] = _content_word(tok)
+        return word
+
+
+_CONTENT_WORDS = _ContentWords()
+
+
 def content_tokens(text: str) -> list[str]:
     """The content words of a paragraph, dateline cut, synonyms and numbers folded."""
-    out = []
-    for t in similarity_tokens(split_dateline(text)[1]):
-        if t[0].isdigit():
-            out.append(_number(t))
-        elif t not in _STOP:
-            out.append(_SYNONYMS.get(t, t))
-    return out
+    words = _CONTENT_WORDS
+    return [w for w in map(words.__getitem__, similarity_tokens(split_dateline(text)[1])) if w]
 
 
+# A story's members reprint one another's paragraphs, and a lender's paragraphs are read
+# again by every story that borrowed from it: the same text comes back within a batch.
+@functools.lru_cache(maxsize=8192)
 def content_grams(text: str) -> frozenset[tuple[str, ...]]:
     toks = content_tokens(text)
     if len(toks) < 3:
@@ -132,6 +162,9 @@ def containment(a: frozenset, b: frozenset) -> float:
     return len(a & b) / len(a) if a else 0.0
 
 
+# a record's paragraphs are compared with every later member paragraph: their figures are
+# asked for again and again (a frozenset keeps its hash, so a hit is a lookup)
+@functools.lru_cache(maxsize=8192)
 def _figures_of(grams: frozenset) -> frozenset[str]:
     return frozenset(t for g in grams for t in g if t[0].isdigit())
 
@@ -140,7 +173,8 @@ def repeats(a: frozenset, b: frozenset) -> bool:
     """Two paragraphs state the same fact: either's content is mostly in the other, and
     neither states figures the other lacks while lacking some of the other's (two rows of
     a results table, "35.9 mln vs 36.5 mln" and "35.9 mln vs 37.2 mln", are two facts)."""
-    if max(containment(a, b), containment(b, a)) < REPEAT:
+    # the larger of the two containments: the shared 3-grams over the smaller set
+    if not a or not b or len(a & b) / min(len(a), len(b)) < REPEAT:
         return False
     fa, fb = _figures_of(a), _figures_of(b)
     return fa <= fb or fb <= fa
@@ -223,6 +257,7 @@ def paragraphs(
     unread: list[str] = []
     lender_grams: dict[int, list[tuple[SourceText, frozenset]]] | None = None
     lent: list[Provenance] = []
+    printed: set[str] = set()  # the record's paragraph texts
 
     def credit(p: SourceText) -> tuple[int, int]:
         """(article, its paragraph ord): the earliest carrier of this wording."""
@@ -238,6 +273,7 @@ def paragraphs(
         nonlocal known
         who, src_ord = credit(p)
         out.append(Provenance("paragraph", len(out), p.text, who, src_ord, in_canonical))
+        printed.add(p.text)
         if g is None:
             unread.append(p.text)
         else:
@@ -272,6 +308,11 @@ def paragraphs(
             if stale and stale & set(figures(p.text)):
                 continue
             g = content_grams(p.text)
+            # a paragraph the record prints word for word repeats it (if it has content to
+            # repeat): no need to read the record's paragraphs to know; most members of a
+            # story are reprints
+            if g and p.text in printed:
+                continue
             catch_up()
             if any(repeats(g, h) for h in grams) or containment(g, known) >= KNOWN:
                 continue
