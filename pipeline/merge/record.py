@@ -180,6 +180,8 @@ def repeats(a: frozenset, b: frozenset) -> bool:
     return fa <= fb or fb <= fa
 
 
+# asked of one paragraph for every paragraph it is compared with (same_wording)
+@functools.lru_cache(maxsize=8192)
 def figures(text: str) -> tuple[str, ...]:
     """The numbers a paragraph states, as printed without thousands separators."""
     return tuple(t for t in similarity_tokens(split_dateline(text)[1]) if t[0].isdigit())

@@ -130,6 +130,9 @@ def split_dateline(paragraph: str) -> tuple[str, str]:
 # --- similarity tokens ---------------------------------------------------------------------
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['.][^\W\d_]+)*")
+# _TOKEN for ASCII text (\d and letters are then only the ASCII ones); a plain character
+# range is matched faster than a Unicode category, and most wire text is ASCII
+_ASCII_TOKEN = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[A-Za-z]+(?:['.][A-Za-z]+)*", re.ASCII)
 # Spelled-out forms of the abbreviations wire desks use; both sides map to one token so a
 # house-style rewrite does not look like new text.
 _ABBREV = {
@@ -163,7 +166,7 @@ def similarity_tokens(text: str) -> list[str]:
     if "," in s:
         # "1,000" and "1000" are one number; a decimal point stays
         s = _DIGIT_COMMA.sub("", s)
-    tokens = _TOKEN.findall(s)
+    tokens = (_ASCII_TOKEN if s.isascii() else _TOKEN).findall(s)
     # this runs per paragraph: stay in C (findall, isdisjoint) unless a token needs mapping
     if _ABBREV.keys().isdisjoint(tokens):
         return tokens
