@@ -147,9 +147,10 @@ def content_tokens(text: str) -> list[str]:
     return [w for w in map(words.__getitem__, similarity_tokens(split_dateline(text)[1])) if w]
 
 
-# A story's members reprint one another's paragraphs, and a lender's paragraphs are read
-# again by every story that borrowed from it: the same text comes back within a batch.
-@functools.lru_cache(maxsize=8192)
+# A story's members reprint one another's paragraphs: the same text comes back while one
+# story's record is built. A small cache holds that; a large one only keeps sets alive
+# for every garbage collection to walk.
+@functools.lru_cache(maxsize=512)
 def content_grams(text: str) -> frozenset[tuple[str, ...]]:
     toks = content_tokens(text)
     if len(toks) < 3:
@@ -164,7 +165,7 @@ def containment(a: frozenset, b: frozenset) -> float:
 
 # a record's paragraphs are compared with every later member paragraph: their figures are
 # asked for again and again (a frozenset keeps its hash, so a hit is a lookup)
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=512)
 def _figures_of(grams: frozenset) -> frozenset[str]:
     return frozenset(t for g in grams for t in g if t[0].isdigit())
 
@@ -181,7 +182,7 @@ def repeats(a: frozenset, b: frozenset) -> bool:
 
 
 # asked of one paragraph for every paragraph it is compared with (same_wording)
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=512)
 def figures(text: str) -> tuple[str, ...]:
     """The numbers a paragraph states, as printed without thousands separators."""
     return tuple(t for t in similarity_tokens(split_dateline(text)[1]) if t[0].isdigit())
