@@ -4,7 +4,8 @@ candidate pairs (verify).
 ``NEWSDEDUP_WORKERS`` sets the pool size (default: the CPU count; inside a scheduler's
 task at most TASK_WORKERS, see :func:`share_with_other_tasks`; ``0`` or ``1`` works in the
 calling process). Small chunks are always done inline: starting workers costs more
-than it saves, and tests stay single-process.
+than it saves, and tests stay single-process. A whole run (``stages.run``) shuts the pool
+down between stages, so workers live only through the stage that uses them.
 """
 
 from __future__ import annotations

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from pipeline.config import DedupConfig, SourceConfig
-from pipeline.stages import candidates, cluster_merge, publish, sign, verify
+from pipeline.stages import candidates, cluster_merge, heap, pool, publish, sign, verify
 from pipeline.stages.batch import config_of, load, open_batch
 from pipeline.stages.ingest import ingest_source
 from pipeline.stages.record import Progress, Summary, no_progress
@@ -22,6 +23,7 @@ def dedup(store: Store, config: DedupConfig, progress: Progress = no_progress) -
     # the batches published and the articles no longer pending
     store.locks.hold("dedup", transaction=False)
     try:
+        _settle()
         while True:
             opened = open_batch(store, config)
             out.append(opened)
@@ -29,13 +31,25 @@ def dedup(store: Store, config: DedupConfig, progress: Progress = no_progress) -
                 return out
             batch = load(store, opened.batch_key)
             own = config_of(store, batch)
-            out.append(sign.run(store, batch, own))
-            out.append(candidates.run(store, batch, own))
-            out.append(verify.run(store, batch, own, progress=progress))
-            out.append(cluster_merge.run(store, batch, own))
-            out.append(publish.run(store, batch))
+            for step in (
+                partial(sign.run, store, batch, own),
+                partial(candidates.run, store, batch, own),
+                partial(verify.run, store, batch, own, progress=progress),
+                partial(cluster_merge.run, store, batch, own),
+                partial(publish.run, store, batch),
+            ):
+                out.append(step())
+                _settle()
     finally:
         store.locks.release("dedup")
+
+
+def _settle() -> None:
+    """Between stages: let the worker processes go (only ingest and verify use them, and a
+    worker keeps its caches and its biggest task's heap until it exits, so the stages in
+    between would carry them at their own peaks) and hand freed memory back."""
+    pool.shutdown()
+    heap.give_back()
 
 
 def inbox(
