@@ -39,7 +39,7 @@ def decide_chunk(
     pairs whose decision raises."""
     bare: dict[int, Features] = {}
     failed: dict[int, str] = {}
-    for r in rows:
+    for r in _in_pair_order(rows, pairs):
         try:
             bare[r["article_id"]] = _features(r, config)
         except Exception as e:
@@ -59,6 +59,18 @@ def decide_chunk(
     for n, why in blame(broken).items():
         failed.setdefault(n, why)
     return edges, sorted(failed.items())
+
+
+def _in_pair_order(rows: list[dict], pairs: list[tuple[int, int]]) -> list[dict]:
+    """The rows in the order their articles first appear in the pairs. Copies of a story
+    share most paragraphs and their pairs stand together (pairs come by component), while
+    the rows come by article id: read in pair order, a paragraph repeats while it is still
+    in ``slots``' cache of recent readings (on the 5k bench, 5,770 hits instead of 1,749)."""
+    first: dict[int, int] = {}
+    for a, b in pairs:
+        first.setdefault(a, len(first))
+        first.setdefault(b, len(first))
+    return sorted(rows, key=lambda r: first.get(r["article_id"], len(first)))
 
 
 def _hashed(
