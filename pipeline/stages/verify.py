@@ -76,22 +76,14 @@ def _in_pair_order(rows: list[dict], pairs: list[tuple[int, int]]) -> list[dict]
 def _hashed(
     bare: dict[int, Features], config: DedupConfig, failed: dict[int, str]
 ) -> dict[int, Features]:
-    """The chunk's features with their shingle sets, hashed in one call; when that raises
-    for an article's text, each alone, that article failed."""
-    try:
-        return dict(zip(bare, hashed(list(bare.values()), config), strict=True))
-    except Exception as e:
-        if not poison.is_poison(e):
-            raise
-    out: dict[int, Features] = {}
-    for n, f in bare.items():
-        try:
-            out[n] = hashed([f], config)[0]
-        except Exception as e:
-            if not poison.is_poison(e):
-                raise
-            failed[n] = poison.reason("verify", e)
-    return out
+    """The chunk's features with their shingle sets, hashed in one call; an article whose
+    text makes that call raise is found by halving (``poison.isolate``) and failed."""
+    ids = list(bare)
+    done, bad = poison.isolate(lambda part: hashed([bare[n] for n in part], config), ids, "verify")
+    for n, why in bad:
+        failed[n] = why
+    held = {n for n, _ in bad}
+    return dict(zip([n for n in ids if n not in held], done, strict=True))
 
 
 def blame(broken: list[tuple[int, int, str]]) -> dict[int, str]:
