@@ -173,7 +173,9 @@ class Stories(Part):
     def _write_caption_groups(self, groups: tuple[CaptionGroup, ...]) -> None:
         new = [g for g in groups if g.group_id is None]
         # ids after the largest, under publish's lock_story_ids
-        fresh = iter([r["id"] for r in self._rows("next_caption_group_ids", n=len(new))])
+        fresh = iter(
+            [r["id"] for r in self._rows("next_caption_group_ids", n=len(new))] if new else []
+        )
         gids = [g.group_id if g.group_id is not None else next(fresh) for g in groups]
         if new:
             self._run(
