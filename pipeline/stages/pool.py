@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -73,6 +74,7 @@ def _get_pool() -> Executor | None:
         # workers inherit the parent's loaded MinHash kernels instead of each loading them
         # (or, on a cold cache, each compiling them)
         minhash.warm_up()
+        _freeze()
         try:
             # fork: workers start at once with everything imported, and never re-run the
             # caller's __main__ (spawn/forkserver do, which breaks scripts and is slow).
@@ -90,9 +92,34 @@ def _get_pool() -> Executor | None:
             atexit.register(shutdown)
         except (OSError, ValueError, AssertionError) as e:  # e.g. inside a daemonic worker
             log.warning("no process pool (%s); parsing in this process", e)
+            _thaw()
             _pool_failed = True
             return None
     return _pool
+
+
+_frozen = False
+
+
+def _freeze() -> None:
+    """Before the workers fork. They share the caller's heap until they write to it, and a
+    collection in a worker writes the gc header of every object it inherited, so each
+    worker soon held a private copy of most of that heap. Frozen, the inherited objects
+    stay out of the workers' collections and their pages stay shared: at 100k articles,
+    ~70 MB less for the verify pool. Left alone when something else froze first (a
+    scheduler that forks its tasks does): thawing would thaw its objects too."""
+    global _frozen
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        _frozen = True
+
+
+def _thaw() -> None:
+    """When the pool is let go: the caller's objects are collected as before."""
+    global _frozen
+    if _frozen:
+        gc.unfreeze()
+        _frozen = False
 
 
 PR_SET_PDEATHSIG = 1
@@ -134,6 +161,7 @@ def shutdown() -> None:
         with contextlib.suppress(Exception):
             _pool.shutdown(cancel_futures=True)
         _pool = None
+        _thaw()
 
 
 class Pending:

@@ -1,9 +1,11 @@
 """A whole run lets its worker processes go between stages: workers keep their caches and
 their biggest task's heap until they exit, and would otherwise sit on that memory through
-sign, cluster_merge and publish."""
+sign, cluster_merge and publish. While they live, what they inherited is frozen, so their
+collections leave its pages shared."""
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import pytest
@@ -40,10 +42,12 @@ def test_verify_workers_are_gone_before_merge_and_the_result_is_unchanged(
     def verifying(*a, **k):
         s = real_verify(*a, **k)
         seen.setdefault("verify", pool._pool)
+        seen.setdefault("frozen_in_verify", gc.get_freeze_count())
         return s
 
     def merging(*a, **k):
         seen.setdefault("merge", pool._pool)
+        seen.setdefault("frozen_in_merge", gc.get_freeze_count())
         return real_merge(*a, **k)
 
     monkeypatch.setattr(verify, "run", verifying)
@@ -53,6 +57,8 @@ def test_verify_workers_are_gone_before_merge_and_the_result_is_unchanged(
         run.inbox(store, SAMPLE_INBOX, config)
         assert seen["verify"] is not None  # verify did use workers
         assert seen["merge"] is None
+        assert seen["frozen_in_verify"] > 0  # the workers' inheritance, while they live
+        assert seen["frozen_in_merge"] == 0  # thawed with the pool
         assert pool._pool is None
         assert _stories(store) == expected
     finally:
