@@ -23,11 +23,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from operator import attrgetter
 
 from rapidfuzz import fuzz, process
 
+from pipeline.memo import memo
 from pipeline.text.normalize import fold
 
 # --- figures -------------------------------------------------------------------------------
@@ -143,7 +143,7 @@ class Figure:
 _VALUE = attrgetter("value")
 
 
-@lru_cache(maxsize=4096)
+@memo(maxsize=4096)
 def _word_value(w: str) -> float | None:
     """The value of a number written in words ("seven", "twenty-five"), else None."""
     total = 0.0
@@ -193,7 +193,7 @@ class _Reading:
     )
 
 
-@lru_cache(maxsize=1 << 16)
+@memo(maxsize=1 << 16)
 def _word(text: str) -> tuple:
     """What ``_read_paragraph`` asks of a word token, once per distinct spelling: wire
     copy repeats its vocabulary, and these lookups were most of the per-token cost. The
@@ -237,7 +237,7 @@ def _read(paragraphs: Sequence[str]) -> _Reading:
 
 # A reading holds a few KB: 4096 of them keep nearly every repeat of a verify chunk, whose
 # articles are read story by story, for ~10 MB a worker.
-@lru_cache(maxsize=1 << 12)
+@memo(maxsize=1 << 12)
 def _read_paragraph(para: str) -> tuple:
     """(template, tokens, figures, dates, words, names, named) of one paragraph. A
     paragraph reads the same wherever it stands, and the copies of one story share most
@@ -408,7 +408,7 @@ _ABBREV = {"pct": "percent", "mln": "million", "bln": "billion", "dlrs": "dollar
 _SPELLED = {**_ABBREV, "stg": "sterling", "dlr": "dollar", "bn": "billion", "mn": "million"}
 
 
-@lru_cache(maxsize=1 << 16)
+@memo(maxsize=1 << 16)
 def _name_key(word: str) -> str:
     w = word.lower().strip(".'-")
     if w.endswith("'s"):
@@ -515,7 +515,7 @@ SHORT_ITEM_TOKENS = 60
 SAME, DIFFER, ONE_SIDED, UNKNOWN = "same", "differ", "one-sided", "unknown"
 
 
-@lru_cache(maxsize=1 << 16)
+@memo(maxsize=1 << 16)
 def _stem(word: str) -> str:
     """Enough stemming to see "dlr" in "dlrs" and "acquires" in "acquire"; wire
     abbreviations spelled out ("mln" is "million"), as a rewrite spells them."""

@@ -19,13 +19,13 @@ then the captions. Rules, as an editor reads them:
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from pipeline.memo import memo, remember
 from pipeline.model import Provenance
 from pipeline.text.normalize import similarity_tokens, split_dateline
 
@@ -139,6 +139,7 @@ class _ContentWords(dict):
 
 
 _CONTENT_WORDS = _ContentWords()
+remember(_CONTENT_WORDS.clear)
 
 
 def content_tokens(text: str) -> list[str]:
@@ -150,7 +151,7 @@ def content_tokens(text: str) -> list[str]:
 # A story's members reprint one another's paragraphs: the same text comes back while one
 # story's record is built. A small cache holds that; a large one only keeps sets alive
 # for every garbage collection to walk.
-@functools.lru_cache(maxsize=512)
+@memo(maxsize=512)
 def content_grams(text: str) -> frozenset[tuple[str, ...]]:
     toks = content_tokens(text)
     if len(toks) < 3:
@@ -165,7 +166,7 @@ def containment(a: frozenset, b: frozenset) -> float:
 
 # a record's paragraphs are compared with every later member paragraph: their figures are
 # asked for again and again (a frozenset keeps its hash, so a hit is a lookup)
-@functools.lru_cache(maxsize=512)
+@memo(maxsize=512)
 def _figures_of(grams: frozenset) -> frozenset[str]:
     return frozenset(t for g in grams for t in g if t[0].isdigit())
 
@@ -182,7 +183,7 @@ def repeats(a: frozenset, b: frozenset) -> bool:
 
 
 # asked of one paragraph for every paragraph it is compared with (same_wording)
-@functools.lru_cache(maxsize=512)
+@memo(maxsize=512)
 def figures(text: str) -> tuple[str, ...]:
     """The numbers a paragraph states, as printed without thousands separators."""
     return tuple(t for t in similarity_tokens(split_dateline(text)[1]) if t[0].isdigit())

@@ -5,7 +5,8 @@ candidate pairs (verify).
 task at most TASK_WORKERS, see :func:`share_with_other_tasks`; ``0`` or ``1`` works in the
 calling process). Small chunks are always done inline: starting workers costs more
 than it saves, and tests stay single-process. A whole run (``stages.run``) shuts the pool
-down between stages, so workers live only through the stage that uses them.
+down between stages, so workers live only through the stage that uses them; while they
+live, the objects they inherited are frozen (``_freeze``).
 """
 
 from __future__ import annotations

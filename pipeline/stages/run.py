@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
+from pipeline import memo
 from pipeline.config import DedupConfig, SourceConfig
 from pipeline.stages import candidates, cluster_merge, heap, pool, publish, sign, verify
 from pipeline.stages.batch import config_of, load, open_batch
@@ -47,8 +48,10 @@ def dedup(store: Store, config: DedupConfig, progress: Progress = no_progress) -
 def _settle() -> None:
     """Between stages: let the worker processes go (only ingest and verify use them, and a
     worker keeps its caches and its biggest task's heap until it exits, so the stages in
-    between would carry them at their own peaks) and hand freed memory back."""
+    between would carry them at their own peaks), forget this process's text caches
+    (``pipeline.memo``) and hand freed memory back."""
     pool.shutdown()
+    memo.forget()
     heap.give_back()
 
 

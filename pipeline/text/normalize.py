@@ -10,10 +10,11 @@ Two different "normal" forms exist and must not be confused:
 
 from __future__ import annotations
 
-import functools
 import html
 import re
 import unicodedata
+
+from pipeline.memo import memo
 
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
 _SPACES = re.compile(r"\s+")
@@ -50,7 +51,7 @@ def clean(text: str) -> str:
 # Analysis folds each paragraph several times (classifier, credit test, tokens): the
 # cache makes the later ones a lookup. A string caches its own hash, so a hit costs an
 # equality test at most.
-@functools.lru_cache(maxsize=1024)
+@memo(maxsize=1024)
 def fold(text: str) -> str:
     """``clean`` plus typographic quotes and dashes folded to ASCII; for matching rules."""
     s = clean(text)

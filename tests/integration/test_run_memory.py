@@ -1,7 +1,7 @@
 """A whole run lets its worker processes go between stages: workers keep their caches and
 their biggest task's heap until they exit, and would otherwise sit on that memory through
 sign, cluster_merge and publish. While they live, what they inherited is frozen, so their
-collections leave its pages shared."""
+collections leave its pages shared. The text caches are forgotten between stages too."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from pipeline.merge import record
 from pipeline.report import export_stories
 from pipeline.stages import cluster_merge, heap, pool, run, verify
 from pipeline.store.store import Store
@@ -48,7 +49,9 @@ def test_verify_workers_are_gone_before_merge_and_the_result_is_unchanged(
     def merging(*a, **k):
         seen.setdefault("merge", pool._pool)
         seen.setdefault("frozen_in_merge", gc.get_freeze_count())
-        return real_merge(*a, **k)
+        s = real_merge(*a, **k)
+        seen.setdefault("words_after_merge", len(record._CONTENT_WORDS))
+        return s
 
     monkeypatch.setattr(verify, "run", verifying)
     monkeypatch.setattr(cluster_merge, "run", merging)
@@ -60,6 +63,9 @@ def test_verify_workers_are_gone_before_merge_and_the_result_is_unchanged(
         assert seen["frozen_in_verify"] > 0  # the workers' inheritance, while they live
         assert seen["frozen_in_merge"] == 0  # thawed with the pool
         assert pool._pool is None
+        assert seen["words_after_merge"] > 0
+        assert not record._CONTENT_WORDS  # filled by cluster_merge, forgotten after it
+        assert record.content_grams.cache_info().currsize == 0
         assert _stories(store) == expected
     finally:
         pool.shutdown()
