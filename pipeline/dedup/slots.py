@@ -27,7 +27,7 @@ from operator import attrgetter
 
 from rapidfuzz import fuzz, process
 
-from pipeline.memo import memo
+from pipeline.text.memo import memo
 from pipeline.text.normalize import fold
 
 # --- figures -------------------------------------------------------------------------------

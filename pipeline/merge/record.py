@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from pipeline.memo import memo, remember
 from pipeline.model import Provenance
+from pipeline.text.memo import memo, remember
 from pipeline.text.normalize import similarity_tokens, split_dateline
 
 SAME_WORDING = 90.0  # rapidfuzz ratio of normalised text: the same wording, lightly edited

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
-from pipeline import memo
 from pipeline.config import DedupConfig, SourceConfig
 from pipeline.stages import candidates, cluster_merge, heap, pool, publish, sign, verify
 from pipeline.stages.batch import config_of, load, open_batch
 from pipeline.stages.ingest import ingest_source
 from pipeline.stages.record import Progress, Summary, no_progress
 from pipeline.store.store import Store
+from pipeline.text import memo
 
 
 def dedup(store: Store, config: DedupConfig, progress: Progress = no_progress) -> list[Summary]:
@@ -49,7 +49,7 @@ def _settle() -> None:
     """Between stages: let the worker processes go (only ingest and verify use them, and a
     worker keeps its caches and its biggest task's heap until it exits, so the stages in
     between would carry them at their own peaks), forget this process's text caches
-    (``pipeline.memo``) and hand freed memory back."""
+    (``pipeline.text.memo``) and hand freed memory back."""
     pool.shutdown()
     memo.forget()
     heap.give_back()

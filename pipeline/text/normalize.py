@@ -14,7 +14,7 @@ import html
 import re
 import unicodedata
 
-from pipeline.memo import memo
+from pipeline.text.memo import memo
 
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
 _SPACES = re.compile(r"\s+")

@@ -3,7 +3,7 @@ stages."""
 
 from __future__ import annotations
 
-from pipeline import memo
+from pipeline.text import memo
 
 
 def test_a_memo_remembers_until_forgotten():
