@@ -27,7 +27,7 @@ from rapidfuzz import fuzz, process
 
 from pipeline.model import Provenance
 from pipeline.text.memo import memo, remember
-from pipeline.text.normalize import similarity_tokens, split_dateline
+from pipeline.text.normalize import DATELINE_DASHES, similarity_tokens, split_dateline
 
 SAME_WORDING = 90.0  # rapidfuzz ratio of normalised text: the same wording, lightly edited
 REPEAT = 0.6  # 3-gram containment of content: two paragraphs state the same fact
@@ -61,18 +61,15 @@ _FURNITURE = re.compile(
 )
 
 
-_DASHES = "-\u2013\u2014"
-
-
 def is_furniture(text: str) -> bool:
     """Wire furniture rather than story text: a sign-off, a dateline standing alone, a
     "Read more:" line, an attribution, a reporting credit or a correction note."""
     t = " ".join(text.split())
     if not t or _FURNITURE.match(t):
         return True
-    # a dateline standing alone ends in its dash (every dateline pattern ends in one, then
-    # spaces): any other paragraph need not be matched against the dateline patterns
-    if t[-1] not in _DASHES:
+    # a dateline standing alone ends in its dash: any other paragraph need not be matched
+    # against the dateline patterns
+    if t[-1] not in DATELINE_DASHES:
         return False
     dateline, rest = split_dateline(t + " ")
     # a dated or credited dateline; "ALL WHEAT -" alone is a table heading, not furniture

@@ -97,22 +97,27 @@ _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
     r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
+# Every dateline ends in one or two of these, then spaces (a dateline standing alone as a
+# paragraph ends in one)
+DATELINE_DASHES = "-\u2013\u2014"
 # "MOSCOW (Reuters) - ", "BEIJING, June 29 (Xinhua) -- ", "NEW YORK, March 3 (Reuters) -",
 # "Osaka, Japan, June 29 (CGTN) --", and the bare "LONDON - " some agencies use.
 _DATELINE = re.compile(
     r"^(?P<dl>(?:[A-Z][\w.'\-]*(?:[ /][A-Z][\w.'\-]*){0,4}"
     r"(?:,\s*[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){0,3})?,?\s*)??"
     rf"(?:{_MONTH}\s+\d{{1,2}})?"
-    rf"\s*\((?:{_AGENCIES})\))\s*[-\u2013\u2014]{{1,2}}\s*"
+    rf"\s*\((?:{_AGENCIES})\))\s*[{DATELINE_DASHES}]{{1,2}}\s*"
 )
-_BARE_DATELINE = re.compile(r"^(?P<dl>[A-Z]{3,}(?: [A-Z]{2,}){0,3})\s+[-\u2013\u2014]{1,2}\s+")
+_BARE_DATELINE = re.compile(
+    rf"^(?P<dl>[A-Z]{{3,}}(?: [A-Z]{{2,}}){{0,3}})\s+[{DATELINE_DASHES}]{{1,2}}\s+"
+)
 # The dateline without an agency credit that wire copy long used and archives keep:
 # "WASHINGTON, March 25 - ", "LITTLE ROCK, Ark., Feb 26 - ", "Trail, British Columbia,
 # June 11 - ". The date is what makes it a dateline, so it is required here.
 _DATED_DATELINE = re.compile(
     r"^(?P<dl>[A-Z][\w.'\-]*(?:[ /][A-Z][\w.'\-]*){0,4}"
     r"(?:,\s*[A-Z][\w.'\-]*(?: [A-Z][\w.'\-]*){0,3}){0,2}"
-    rf",\s*{_MONTH}\s+\d{{1,2}})\s*[-\u2013\u2014]{{1,2}}\s+"
+    rf",\s*{_MONTH}\s+\d{{1,2}})\s*[{DATELINE_DASHES}]{{1,2}}\s+"
 )
 
 

@@ -89,6 +89,8 @@ def test_furniture_is_never_credited_text():
     for text in (
         "Reuter",
         "WASHINGTON, March 25 -",
+        "BEIJING, June 29 (Xinhua) \u2014",
+        "LONDON, March 3 (Reuters) \u2013",
         "Read more:",
         "(With input from Reuters, Xinhua)",
         "(Corrects El Teniente output in paragraph 2 to 38,100 tonnes from 36,100 tonnes)",
