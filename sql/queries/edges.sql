@@ -4,14 +4,22 @@
 -- name: body_paragraphs
 -- What verification needs per article: body paragraphs in similarity form and as printed
 -- (names show by case), plus the wire metadata that changes how similarity is judged.
-SELECT p.article_id, array_agg(p.norm ORDER BY p.ord) AS norms,
-       array_agg(p.text ORDER BY p.ord) AS texts, a.source, a.item_key,
-       a.origin_ed_stat, a.origin_tag, a.lineage, a.headline, a.headline_tag, a.published_at,
-       EXISTS (SELECT 1 FROM paragraph n
-               WHERE n.article_id = a.id AND n.kind = 'correction') AS correction_note
-FROM paragraph p JOIN article a ON a.id = p.article_id
-WHERE p.article_id = ANY(%(ids)s) AND p.kind = 'body'
-GROUP BY p.article_id, a.id
+-- Driven by the id list, one index probe per article into article and into paragraph
+-- (whose key starts with article_id), and the correction note read from the same
+-- paragraphs: the cost follows the batch, never the size of history. A join on
+-- "article_id = ANY(ids)" let the planner merge-join all of article (0.4 s at a million
+-- articles for a thousand ids) and look for correction notes in every paragraph.
+SELECT a.id AS article_id,
+       array_agg(p.norm ORDER BY p.ord) FILTER (WHERE p.kind = 'body') AS norms,
+       array_agg(p.text ORDER BY p.ord) FILTER (WHERE p.kind = 'body') AS texts,
+       a.source, a.item_key, a.origin_ed_stat, a.origin_tag, a.lineage, a.headline,
+       a.headline_tag, a.published_at,
+       bool_or(p.kind = 'correction') AS correction_note
+FROM unnest(%(ids)s::bigint[]) AS u(id)
+JOIN article a ON a.id = u.id
+JOIN paragraph p ON p.article_id = u.id
+GROUP BY a.id
+HAVING bool_or(p.kind = 'body')
 
 -- name: caption_norms
 SELECT id, norm FROM caption WHERE id = ANY(%(ids)s)
