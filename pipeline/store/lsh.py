@@ -16,9 +16,12 @@ import numpy as np
 from pipeline.store import copybin
 from pipeline.store.session import Part
 
-# An index probe costs ~50 times a row of a sequential scan when history is in the OS
-# cache (random_page_cost assumes disk): with fewer probes than history/50 the probes win,
-# but the planner sometimes hashes all of history for 100k probes.
+# A key looked up in lsh_band's index costs ~50 times a row of a sequential scan when
+# history is in the OS cache (random_page_cost assumes disk): with fewer keys than
+# history/50 the lookups win, but the planner sometimes hashes all of history for 100k
+# keys, so the stage chooses. Measured with one index probe per key; the lookups now walk
+# the index once for all keys (fill_band_hits_by_keys), cheaper still, so the choice errs
+# toward the scan.
 INDEX_PROBE_FACTOR = 50
 
 
@@ -227,15 +230,10 @@ class Lsh(Part):
         self._exec("create_band_hits")
         self._exec("truncate_band_hits")
         history = max(self.session.table_sizes(["lsh_band"]).values(), default=0)
-        probe = 0 < probes * INDEX_PROBE_FACTOR < history
-        if probe:
-            self._exec("prefer_index_probes")
-        n = self._run(
-            "fill_band_hits", window_days=window_days, slot_window_hours=slot_window_hours
-        )
-        if probe:
-            self._exec("allow_hash_joins")
-        return n
+        window = {"window_days": window_days, "slot_window_hours": slot_window_hours}
+        if 0 < probes * INDEX_PROBE_FACTOR < history:
+            return self._run("fill_band_hits_by_keys", **window)
+        return self._run("fill_band_hits", **window)
 
     def candidate_pairs(self, batch_id: int, kind: str, shard: int, shards: int) -> list:
         """(a, b) candidate pairs of one kind (story, caption) in one shard of the batch."""

@@ -141,10 +141,9 @@ TRUNCATE band_hits
 
 -- name: fill_band_hits
 -- Every (batch object, history object) pair sharing an LSH key inside the time window, all
--- kinds in one pass over lsh_band (a hash join for a big batch, index probes for a small
--- one); the candidate queries then read this small table. Slot keys look only as far as
--- a re-send can be: beyond it, only a full repeat is the same item, and story keys find
--- those.
+-- kinds in one pass over lsh_band: a hash join against all of it, for a batch whose keys
+-- are many beside history. Slot keys look only as far as a re-send can be: beyond it, only
+-- a full repeat is the same item, and story keys find those.
 INSERT INTO band_hits (kind, a, b, key)
 SELECT n.kind, n.object_id, h.object_id, n.key
 FROM band_probe n
@@ -155,13 +154,21 @@ CROSS JOIN LATERAL (SELECT CASE WHEN n.kind = 'slots'
 WHERE h.object_id <> n.object_id
   AND h.published_at BETWEEN n.published_at - win.w AND n.published_at + win.w
 
--- name: prefer_index_probes
--- For the next statement only (allow_hash_joins undoes it): a small batch against a large
--- history, where index probes beat scanning history (see pipeline.store.lsh).
-SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)
-
--- name: allow_hash_joins
-SELECT set_config('enable_hashjoin', 'on', true), set_config('enable_mergejoin', 'on', true)
+-- name: fill_band_hits_by_keys
+-- The same pairs for a batch whose keys are few beside history: one index scan of
+-- lsh_band for the batch's keys as one array, which the index walks in key order, each
+-- leaf page once, then a hash join of the rows found with the batch's keys. Against a
+-- million articles this took half the time of one index probe per key in a nested loop.
+INSERT INTO band_hits (kind, a, b, key)
+SELECT n.kind, n.object_id, h.object_id, n.key
+FROM band_probe n
+JOIN (SELECT key, object_id, published_at FROM lsh_band
+      WHERE key = ANY(ARRAY(SELECT key FROM band_probe))) h ON h.key = n.key
+CROSS JOIN LATERAL (SELECT CASE WHEN n.kind = 'slots'
+                                THEN make_interval(secs => %(slot_window_hours)s * 3600)
+                                ELSE make_interval(days => %(window_days)s) END AS w) win
+WHERE h.object_id <> n.object_id
+  AND h.published_at BETWEEN n.published_at - win.w AND n.published_at + win.w
 
 -- name: delete_candidates
 DELETE FROM candidate WHERE batch_id = %(batch_id)s AND kind = %(out_kind)s

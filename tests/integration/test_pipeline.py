@@ -135,12 +135,7 @@ def test_incremental_batches_equal_one_batch(databases, migrated_template, confi
     with Store.open(databases.create(template=migrated_template)) as one:
         run.inbox(one, SAMPLE_INBOX, config)
         want = _partition(one)
-    files = sorted(p for p in SAMPLE_INBOX.rglob("*") if p.is_file())
-    first, second = tmp_path / "first", tmp_path / "second"
-    for i, f in enumerate(files):
-        dest = (first if i % 2 == 0 else second) / f.parent.name / f.name
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(f, dest)
+    first, second = _split_inbox(tmp_path)
     with Store.open(databases.create(template=migrated_template)) as inc:
         run.inbox(inc, first, config)
         before = {m: s["story_id"] for s in export_stories(inc) for m in s["members"]}
@@ -152,6 +147,50 @@ def test_incremental_batches_equal_one_batch(databases, migrated_template, confi
             old_ids = {before[m] for m in story["members"] if m in before}
             if old_ids:
                 assert story["story_id"] == min(old_ids, key=lambda x: int(x[1:]))
+
+
+def _split_inbox(tmp_path):
+    files = sorted(p for p in SAMPLE_INBOX.rglob("*") if p.is_file())
+    first, second = tmp_path / "first", tmp_path / "second"
+    for i, f in enumerate(files):
+        dest = (first if i % 2 == 0 else second) / f.parent.name / f.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, dest)
+    return first, second
+
+
+def test_band_lookup_by_keys_finds_what_the_scan_finds(
+    databases, migrated_template, config, tmp_path, monkeypatch
+):
+    """A batch small beside history looks its keys up in lsh_band's index as one array; a
+    batch large beside it joins all of lsh_band. Both find the same candidate pairs, within
+    the batch and against history (two batches, the second against the first)."""
+    from pipeline.store import lsh
+    from pipeline.store.store import Store
+
+    inboxes = _split_inbox(tmp_path)
+    real_run = lsh.Lsh._run
+    found = {}
+    for query, factor in (("fill_band_hits", 0), ("fill_band_hits_by_keys", 1e-9)):
+        monkeypatch.setattr(lsh, "INDEX_PROBE_FACTOR", factor)
+        used = []
+
+        def spy(part, name, used=used, **params):
+            used.append(name)
+            return real_run(part, name, **params)
+
+        monkeypatch.setattr(lsh.Lsh, "_run", spy)
+        with Store.open(databases.create(template=migrated_template)) as s:
+            for inbox in inboxes:
+                run.inbox(s, inbox, config)
+            pairs = s.conn.execute(
+                "SELECT batch_id, kind, a, b FROM candidate ORDER BY 1, 2, 3, 4"
+            ).fetchall()
+            found[query] = pairs, _partition(s)
+        fills = [n for n in used if n.startswith("fill_band_hits")]
+        assert fills == [query, query]
+        assert len({p["batch_id"] for p in pairs}) == 2
+    assert found["fill_band_hits_by_keys"] == found["fill_band_hits"]
 
 
 def test_the_staged_layout_reads_back_typed(store, config):
