@@ -4,22 +4,26 @@
 -- name: body_paragraphs
 -- What verification needs per article: body paragraphs in similarity form and as printed
 -- (names show by case), plus the wire metadata that changes how similarity is judged.
--- Driven by the id list, one index probe per article into article and into paragraph
--- (whose key starts with article_id), and the correction note read from the same
--- paragraphs: the cost follows the batch, never the size of history. A join on
--- "article_id = ANY(ids)" let the planner merge-join all of article (0.4 s at a million
--- articles for a thousand ids) and look for correction notes in every paragraph.
-SELECT a.id AS article_id,
-       array_agg(p.norm ORDER BY p.ord) FILTER (WHERE p.kind = 'body') AS norms,
-       array_agg(p.text ORDER BY p.ord) FILTER (WHERE p.kind = 'body') AS texts,
-       a.source, a.item_key, a.origin_ed_stat, a.origin_tag, a.lineage, a.headline,
-       a.headline_tag, a.published_at,
-       bool_or(p.kind = 'correction') AS correction_note
+-- One index lookup per id into article and one into paragraph (whose key starts with
+-- article_id), the correction note read from the same paragraphs, so the cost follows the
+-- batch and never the size of history. Written as plain joins, the planner merge-joined
+-- the sorted ids with all of article, expecting to stop early; the batch's ids are the
+-- newest, so it read a million rows for a thousand ids. Each LATERAL lookup runs once per
+-- id: OFFSET 0 keeps the article lookup from being flattened back into a join, and the
+-- paragraphs' aggregate cannot be.
+SELECT a.id AS article_id, p.norms, p.texts, a.source, a.item_key, a.origin_ed_stat,
+       a.origin_tag, a.lineage, a.headline, a.headline_tag, a.published_at,
+       p.correction_note
 FROM unnest(%(ids)s::bigint[]) AS u(id)
-JOIN article a ON a.id = u.id
-JOIN paragraph p ON p.article_id = u.id
-GROUP BY a.id
-HAVING bool_or(p.kind = 'body')
+CROSS JOIN LATERAL (SELECT * FROM article WHERE id = u.id OFFSET 0) a
+CROSS JOIN LATERAL (
+    SELECT array_agg(norm ORDER BY ord) FILTER (WHERE kind = 'body') AS norms,
+           array_agg(text ORDER BY ord) FILTER (WHERE kind = 'body') AS texts,
+           coalesce(bool_or(kind = 'correction'), false) AS correction_note,
+           bool_or(kind = 'body') AS has_body
+    FROM paragraph WHERE article_id = u.id
+) p
+WHERE p.has_body
 
 -- name: caption_norms
 SELECT id, norm FROM caption WHERE id = ANY(%(ids)s)
