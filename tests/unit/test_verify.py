@@ -1,6 +1,6 @@
 from pipeline.config import DedupConfig
 from pipeline.dedup.verify import decide, features
-from pipeline.stages.verify import decide_chunk
+from pipeline.stages.verify import VERIFY_CHUNK, VERIFY_PARALLEL_MIN, decide_chunk, split
 from pipeline.text.normalize import similarity_tokens
 
 CFG = DedupConfig()
@@ -282,3 +282,20 @@ def test_a_text_that_cannot_be_hashed_fails_its_article_alone():
     assert [(e.a, e.b, e.verdict) for e in edges] == [(1, 2, "duplicate")]
     assert [n for n, _ in failed] == [3]
     assert "UnicodeEncodeError" in failed[0][1]
+
+
+def test_pairs_split_into_chunks_in_order_and_halves_for_a_small_batch():
+    def pairs(n):
+        return [(i, i + 1) for i in range(n)]
+
+    few = pairs(VERIFY_PARALLEL_MIN - 1)
+    assert split(few) == ([few], False)  # not worth starting the workers
+    some = pairs(VERIFY_PARALLEL_MIN + 1)  # an incremental batch: one half per worker
+    chunks, parallel = split(some)
+    assert parallel and [len(c) for c in chunks] == [len(some) - len(some) // 2, len(some) // 2]
+    many = pairs(2 * VERIFY_CHUNK + 1)
+    chunks, parallel = split(many)
+    assert parallel and [len(c) for c in chunks] == [VERIFY_CHUNK, VERIFY_CHUNK, 1]
+    for p in (few, some, many):
+        assert [x for c in split(p)[0] for x in c] == p
+    assert split([]) == ([], False)
