@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 
@@ -44,14 +45,18 @@ def _tree_memory(ps: psutil.Process) -> tuple[int, int]:
 def run_cli(args: list[str], interval: float = 0.1) -> tuple[int, float, float, float]:
     """(exit code, wall seconds, peak RSS MB, peak PSS MB of the process tree)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    ps = psutil.Process(proc.pid)
-    peak_rss = peak_pss = 0
-    while proc.poll() is None:
-        rss, pss = _tree_memory(ps)
-        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-        time.sleep(interval)
-    err = proc.stderr.read() if proc.stderr else ""
+    # stderr goes to a file, not a pipe: a pipe nobody reads until the end would stop the
+    # CLI once its progress lines filled the pipe's buffer
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, text=True)
+        ps = psutil.Process(proc.pid)
+        peak_rss = peak_pss = 0
+        while proc.poll() is None:
+            rss, pss = _tree_memory(ps)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+            time.sleep(interval)
+        log.seek(0)
+        err = log.read()
     if proc.returncode not in (0, 1):
         print(err[-2000:], file=sys.stderr)
     return proc.returncode, time.perf_counter() - t0, peak_rss / 2**20, peak_pss / 2**20
