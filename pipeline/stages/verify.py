@@ -174,10 +174,10 @@ def run(
                 yield (store.edges.verify_inputs(ids), chunk, config)
 
         done = 0
-        if len(pairs) >= VERIFY_CHUNK:
+        if parallel:
             # features hash a few texts per call, each too small for ``auto`` to load the
-            # compiled kernels, yet together they repay loading them (here, or before the
-            # pool forks)
+            # compiled kernels, yet together they repay loading them; loaded here, before
+            # the pool forks, so that each worker does not load them again
             minhash.warm_up()
         failed: dict[int, str] = {}
         for chunk, (decided, undecided) in zip(

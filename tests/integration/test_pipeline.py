@@ -250,3 +250,39 @@ def test_band_index_built_once_per_batch_changes_nothing(
         sign.run(bulk, b, config)
         assert _bands(bulk) == want[0]
         assert bulk.conn.execute(index).fetchone()["n"] not in (None, built)  # built again
+
+
+def test_verify_loads_the_kernels_before_its_workers_fork(store, config, monkeypatch):
+    """Workers forked for a batch's pairs inherit the compiled MinHash kernels instead of
+    each loading them (1-2 CPU-seconds a process), however few chunks there are."""
+    from pipeline.dedup import minhash
+    from pipeline.stages import pool
+
+    monkeypatch.setenv("NEWSDEDUP_WORKERS", "2")
+    monkeypatch.setattr(verify, "VERIFY_PARALLEL_MIN", 1)
+    monkeypatch.setattr(verify, "VERIFY_CHUNK", 10**6)  # the pairs in two halves
+    events = []
+    real_run, real_warm, real_tasks = verify.run, minhash.warm_up, pool.run_tasks
+
+    def verifying(*a, **k):
+        events.append("verify")
+        return real_run(*a, **k)
+
+    def warming():
+        events.append("warm")
+        return real_warm()
+
+    def tasks(fn, items, parallel=True, **k):
+        if fn is verify.decide_chunk:
+            events.append(f"decide parallel={parallel}")
+        return real_tasks(fn, items, parallel, **k)
+
+    monkeypatch.setattr(verify, "run", verifying)
+    monkeypatch.setattr(minhash, "warm_up", warming)
+    monkeypatch.setattr(pool, "run_tasks", tasks)
+    try:
+        run.inbox(store, SAMPLE_INBOX, config)
+    finally:
+        pool.shutdown()
+    last = len(events) - 1 - events[::-1].index("verify")
+    assert events[last : last + 3] == ["verify", "warm", "decide parallel=True"]
