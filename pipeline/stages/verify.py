@@ -55,7 +55,7 @@ def decide_chunk(
     failed: dict[int, str] = {}
     for r in _in_pair_order(rows, pairs):
         try:
-            bare[r["article_id"]] = _features(r, config)
+            bare[r["article_id"]] = _features(r)
         except Exception as e:
             if not poison.is_poison(e):
                 raise
@@ -123,7 +123,7 @@ def blame(broken: list[tuple[int, int, str]]) -> dict[int, str]:
     return out
 
 
-def _features(r: dict, config: DedupConfig) -> Features:
+def _features(r: dict) -> Features:
     """An article's features but for its shingle sets (``_hashed`` adds them)."""
     texts = list(r["texts"])
     if texts:  # the dateline is furniture, not text: cut as for the similarity form
