@@ -5,8 +5,9 @@ History is built in two parts:
 * a real part: a few thousand generated articles through the real pipeline (``newsdedup
   run``), so the new batch has genuine duplicates, versions and stories to join;
 * a bulk part, loaded by COPY from generated data up to the history size: article,
-  signature (story and lead), lsh_band (story, lead and paragraph keys: ~100 per article,
-  as the real pipeline writes), story and story_member rows, spread over the same
+  signature (story, and lead when it is on), lsh_band (story keys, lead keys when on, four
+  paragraphs' keys: 58 per article with the default configuration), story and
+  story_member rows, spread over the same
   dates. Their band hashes come from random signatures, so they are never candidates, but
   every index the stages use holds them: the lookups run against an index of the full size.
   Building 1M articles of history through the pipeline would take longer than the bench.
