@@ -219,10 +219,10 @@ def test_requeue_an_article_a_dedup_stage_quarantined(dash, store, config, monke
     key = "cgtn:2026-06-12-Fy5BsatLch"
     real = verify._features
 
-    def fault(r, cfg):
+    def fault(r):
         if r["item_key"] == key:
             raise RuntimeError("poisoned on purpose")
-        return real(r, cfg)
+        return real(r)
 
     monkeypatch.setattr(verify, "_features", fault)
     with store.transaction():  # the sample is loaded: its article goes through dedup again

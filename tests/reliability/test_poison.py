@@ -74,7 +74,7 @@ def _raise_for_poison(real, is_poison):
 FAULTS = {
     # the stage's pure function of one article, made to raise for the poison
     "sign": (sign, "lsh_text", lambda headline, text: headline == POISON_HEADLINE),
-    "verify": (verify, "_features", lambda r, config: r["item_key"] == POISON),
+    "verify": (verify, "_features", lambda r: r["item_key"] == POISON),
     "merge": (story, "_member", lambda r: r["item_key"] == POISON),
 }
 
