@@ -28,7 +28,9 @@ Verdicts:
                  through a third article similar to both:
                  * the same template about another entity ("issuer differs");
                  * another edition of a recurring report: published on another day, or
-                   covering another period, with other figures;
+                   covering another period, with other figures; or a short report of
+                   figures, naming no day of its own, sent days later under a dateline
+                   of another day;
                  * two first takes of one agency that marks its versions (NewsML-G2
                    edStat/headline tags) without any version marker or lineage link
                    between them: agencies re-file a story as UPDATE/CORRECTED/REFILE,
@@ -101,6 +103,7 @@ class Meta:
     headline: str = ""  # the latest headline, version tags removed
     published: datetime | None = None  # when the item was first published
     corrected: bool = False  # a correction: CORRECTED tag or a correction note
+    dated: tuple[int, int] | None = None  # (month, day) its dateline names, when it names one
 
     @property
     def first_take(self) -> bool:
@@ -225,6 +228,7 @@ class Scores:
     lead_similarity: float = 0.0  # rapidfuzz token-set ratio of the two leads
     tokens: tuple[int, int] = (0, 0)  # length of each text
     tables: bool = False  # both are mostly figures
+    undated: bool = False  # neither text names a day or period of its own
 
     @property
     def figures(self) -> slotting.FigureAgreement:
@@ -294,6 +298,7 @@ def score(a: Features, b: Features) -> Scores:
         hours_apart=abs((pa - pb).total_seconds()) / 3600 if pa and pb else None,
         lead_similarity=fuzz.token_set_ratio(a.lead, b.lead) if a.lead and b.lead else 0.0,
         tables=a.table and b.table,
+        undated=not a.slots.dates and not b.slots.dates,
         tokens=(a.tokens, b.tokens),
     )
 
@@ -410,6 +415,15 @@ def judge(s: Scores, a: Meta, b: Meta, config: DedupConfig) -> tuple[str, str]:
         edited = templated and figs.differ() and (figs.missing >= 2 or short)
         if other_day and (edited or replaced or s.dates_differ):
             return "conflict", f"another edition of a recurring report: {detail}"
+        late = s.hours_apart is not None and s.hours_apart >= config.resend_hours
+        redated = a.dated is not None and b.dated is not None and a.dated != b.dated
+        if late and redated and short and figs.compared and s.undated:
+            # A short report of figures that names no day or period of its own (a rate
+            # left unchanged, a market operation) reports on the day its dateline names.
+            # Sent later than a re-send comes, under another day's dateline, it is that
+            # day's edition, its figures unchanged or not. An item that names its period,
+            # or has more to tell than its figures, carries its occasion in its text.
+            return "conflict", f"another day's edition of a short report: {detail}"
         if short and not same_entity and templated and (figs.differ() or s.dates_differ):
             # a short templated item needs its slots to agree: with no entity to tell, other
             # figures are another item of the same template

@@ -21,7 +21,7 @@ from pipeline.stages import poison, pool
 from pipeline.stages.record import Progress, Summary, bump, no_progress, recorded
 from pipeline.store.store import Store
 from pipeline.text.captions import token_jaccard
-from pipeline.text.normalize import split_dateline
+from pipeline.text.normalize import dateline_day, split_dateline
 
 log = logging.getLogger("newsdedup")
 
@@ -126,8 +126,9 @@ def blame(broken: list[tuple[int, int, str]]) -> dict[int, str]:
 def _features(r: dict) -> Features:
     """An article's features but for its shingle sets (``_hashed`` adds them)."""
     texts = list(r["texts"])
+    dateline = ""
     if texts:  # the dateline is furniture, not text: cut as for the similarity form
-        texts[0] = split_dateline(texts[0])[1]
+        dateline, texts[0] = split_dateline(texts[0])
     meta = Meta(
         source=r["source"],
         item_id=r["item_key"].split(":", 1)[1],
@@ -137,6 +138,7 @@ def _features(r: dict) -> Features:
         headline=r["headline"],
         published=r["published_at"],
         corrected=r["correction_note"] or is_correction(r["headline_tag"], texts),
+        dated=dateline_day(dateline),
     )
     return unhashed(r["article_id"], list(r["norms"]), meta, texts)
 

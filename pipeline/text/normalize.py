@@ -121,6 +121,22 @@ _DATED_DATELINE = re.compile(
 )
 
 
+_DATELINE_DAY = re.compile(rf"\b(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}})\b")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def dateline_day(dateline: str) -> tuple[int, int] | None:
+    """(month, day) that a dateline from ``split_dateline`` names ("WASHINGTON, March 25",
+    "BEIJING, June 29 (Xinhua)"), None without a date."""
+    m = _DATELINE_DAY.search(dateline)
+    if not m:
+        return None
+    day = int(m.group("day"))
+    if not 1 <= day <= 31:
+        return None
+    return _MONTHS.index(m.group("month")[:3].lower()) + 1, day
+
+
 def split_dateline(paragraph: str) -> tuple[str, str]:
     """Return (dateline, rest); dateline is "" when the paragraph does not start with one."""
     m = (

@@ -1,5 +1,6 @@
 from pipeline.text.normalize import (
     clean,
+    dateline_day,
     similarity_tokens,
     split_dateline,
     split_headline_tags,
@@ -10,6 +11,15 @@ def test_clean_unicode_entities_whitespace():
     assert clean("  Caf\u00e9&amp;amp;Bar\u00a0\u00a0 \ufeffopen\u200b ") == "Café&Bar open"
     assert clean("ﬁnancial") == "financial"  # NFKC ligature
     assert clean("") == ""
+
+
+def test_the_day_a_dateline_names():
+    assert dateline_day("WASHINGTON, March 25") == (3, 25)
+    assert dateline_day("LITTLE ROCK, Ark., Feb 26") == (2, 26)
+    assert dateline_day("BEIJING, June 29 (Xinhua)") == (6, 29)
+    assert dateline_day("Trail, British Columbia, Sept 1") == (9, 1)
+    assert dateline_day("MOSCOW (Reuters)") is None
+    assert dateline_day("") is None
 
 
 def test_datelines():

@@ -126,7 +126,7 @@ from pipeline.dedup.verify import Meta  # noqa: E402
 T0 = datetime(2019, 6, 3, 14, 0, tzinfo=UTC)
 
 
-def _item(aid, headline, paragraphs, hours=0.0, tag=""):
+def _item(aid, headline, paragraphs, hours=0.0, tag="", dated=None):
     """Features as verify builds them from a stored article: similarity form, display
     text (dateline already cut), headline and publication time."""
     from pipeline.dedup.verify import is_correction
@@ -137,6 +137,7 @@ def _item(aid, headline, paragraphs, hours=0.0, tag=""):
         headline=headline,
         published=T0 + timedelta(hours=hours),
         corrected=is_correction(tag, paragraphs),
+        dated=dated,
     )
     norms = [" ".join(similarity_tokens(p)) for p in paragraphs]
     return features(aid, norms, CFG, meta, list(paragraphs))
@@ -198,6 +199,58 @@ def test_resend_with_another_dateline_day_is_the_same_story():
     c = _item(3, "RURITANIA KEEPS DISCOUNT RATE UNCHANGED", prev)
     d = _item(4, "RURITANIA KEEPS DISCOUNT RATE UNCHANGED", nxt, hours=24 * 14)
     assert decide(c, d, CFG).verdict == "conflict"
+
+
+COUNCIL = [
+    "The Ruritanian central bank left credit policies unchanged after today's regular "
+    "meeting of its council, a spokesman said.",
+    "The discount rate remains at 3.0 pct and the Lombard rate at 5.0 pct.",
+]
+
+
+def _council(aid, paragraphs, hours, dated):
+    return _item(aid, "RURITANIA LEAVES CREDIT POLICIES UNCHANGED", paragraphs, hours, dated=dated)
+
+
+def test_a_short_report_of_figures_under_another_days_dateline_is_that_days_edition():
+    march_5 = _council(1, COUNCIL, 0, (3, 5))
+    # the same words two weeks later, dated the day of that meeting: the next meeting
+    e = decide(march_5, _council(2, COUNCIL, 24 * 14, (3, 19)), CFG)
+    assert e.verdict == "conflict" and "another day's edition" in e.reason, e.reason
+    # re-sent the next morning under a new dateline: a re-send
+    assert decide(march_5, _council(3, COUNCIL, 20, (3, 6)), CFG).verdict == "duplicate"
+    # sent days later under its own dateline: a late re-send
+    assert decide(march_5, _council(4, COUNCIL, 24 * 4, (3, 5)), CFG).verdict == "duplicate"
+    # without datelines the gap alone does not tell
+    assert decide(march_5, _council(5, COUNCIL, 24 * 14, None), CFG).verdict == "duplicate"
+    # a short report that names the period of its figures carries its occasion in its text
+    sales = ["Sales for the five weeks ended April 4 were off 22.3 pct to 8.2 mln dlrs."]
+    a = _item(6, "MARS STORES SALES OFF", sales, dated=(4, 8))
+    b = _item(7, "MARS STORES SALES OFF", sales, hours=24 * 14, dated=(4, 22))
+    assert decide(a, b, CFG).verdict == "duplicate"
+
+
+def test_verify_reads_the_day_an_articles_dateline_names():
+    from pipeline.stages.verify import _features
+
+    row = {
+        "article_id": 1,
+        "texts": ["FRANKFURT, March 19 - " + COUNCIL[0], COUNCIL[1]],
+        "norms": [" ".join(similarity_tokens(p)) for p in COUNCIL],
+        "source": "reuters",
+        "item_key": "reuters:1",
+        "origin_ed_stat": "",
+        "origin_tag": "",
+        "lineage": None,
+        "headline": "RURITANIA LEAVES CREDIT POLICIES UNCHANGED",
+        "headline_tag": "",
+        "published_at": T0,
+        "correction_note": False,
+    }
+    f = _features(row)
+    assert f.meta.dated == (3, 19)
+    assert f.slots.dates == ()  # the dateline's date is not one the text names
+    assert _features({**row, "texts": list(COUNCIL)}).meta.dated is None
 
 
 def test_a_reformatted_table_of_the_same_figures_is_the_same_story():
