@@ -451,7 +451,16 @@ def _headline_name(headline: str) -> str:
         return ""
     words = [_name_key(w) for w in _WORD.findall(headline[: m.start()])]
     words = [w for w in words if w not in _LEGAL_FORMS and w not in _NOT_NAMES]
-    return " ".join(words[-3:])
+    # initials written apart are one word, as written with stops: "U S West" is "U.S. West"
+    joined: list[str] = []
+    initials = False  # the last word is single letters run together
+    for w in words:
+        if len(w) == 1 and initials:
+            joined[-1] += w
+        else:
+            joined.append(w)
+            initials = len(w) == 1
+    return " ".join(joined[-3:])
 
 
 @dataclass(frozen=True)
@@ -459,6 +468,8 @@ class Slots:
     """What fills the template of one item."""
 
     tickers: frozenset[str] = frozenset()  # the headline's, or the body's without one there
+    symbols: frozenset[str] = frozenset()  # every symbol the item writes, headline and body
+    headline_symbol: bool = False  # its tickers are its headline's, not only mentioned
     ticker_name: str = ""  # the headline's words before its ticker, "" without one
     subject: frozenset[str] = frozenset()  # name words of the headline, and bracketed names
     headline: frozenset[str] = frozenset()  # the headline's words (stems), numbers left out
@@ -480,13 +491,16 @@ def slots(headline: str, paragraphs: Sequence[str]) -> Slots:
     joined = " ".join(body)
     r = _read(body)
     head_words = {_name_key(w) for w in _WORD.findall(_TICKER.sub(" ", head))}
+    head_symbols, body_symbols = tickers(head), tickers(joined)
     subject = {w for w in head_words if w in r.names}
     subject |= bracketed_names(head) | bracketed_names(joined)
     words = head_words | r.words | r.names
     words |= {w for n in subject for w in n.split()}
     return Slots(
         # the headline's symbol is the subject; the body's may be companies it mentions
-        tickers=frozenset(tickers(head) or tickers(joined)),
+        tickers=frozenset(head_symbols or body_symbols),
+        symbols=frozenset(head_symbols | body_symbols),
+        headline_symbol=bool(head_symbols),
         ticker_name=_headline_name(head),
         subject=frozenset(subject),
         headline=frozenset(
@@ -563,14 +577,19 @@ def _compatible_names(x: str, y: str) -> bool | None:
     ("International Hydron", "Int'l Hydron"). None when a name is missing."""
     if not x or not y:
         return None
-    if _same_company(x, y):
-        return True
+    if x == y or _same_company(x, y):
+        return True  # one name, even one made of common words ("US West")
     return any(len(w) >= 4 and w not in _COMMON_NAME_WORDS for w in set(x.split()) & set(y.split()))
 
 
 def _symbols(s: Slots) -> str:
     """ "<U> usair group": the symbols, and the company as the headline names it."""
     return f"<{','.join(sorted(s.tickers))}>" + (f" {s.ticker_name}" if s.ticker_name else "")
+
+
+def _mentioned_in(a: Slots, b: Slots) -> bool:
+    """``a``'s symbols are mentions in its body, all written in ``b`` too."""
+    return not a.headline_symbol and a.tickers <= b.symbols
 
 
 def entity(a: Slots, b: Slots) -> tuple[str, str]:
@@ -590,7 +609,10 @@ def entity(a: Slots, b: Slots) -> tuple[str, str]:
             return SAME, "ticker <" + ",".join(sorted(a.tickers & b.tickers)) + ">"
         if _same_company(a.ticker_name, b.ticker_name):
             return SAME, f"company {a.ticker_name!r} (symbol written otherwise)"
-        return DIFFER, f"tickers differ: {_symbols(a)} vs {_symbols(b)}"
+        # an item without a symbol in its headline only mentions the ones in its body: when
+        # the other item writes them too, the symbols tell nothing and the subjects decide
+        if not (_mentioned_in(a, b) or _mentioned_in(b, a)):
+            return DIFFER, f"tickers differ: {_symbols(a)} vs {_symbols(b)}"
     only_a = sorted(n for n in a.subject if not _named_in(n, b.words))
     only_b = sorted(n for n in b.subject if not _named_in(n, a.words))
     if only_a and only_b:

@@ -60,6 +60,37 @@ def test_entity_by_ticker_and_by_the_company_named_in_the_headline():
     assert S.entity(a, d)[0] == S.DIFFER
 
 
+def test_one_company_named_in_common_words_or_with_initials_apart():
+    a = _slots("U S WEST <USW> 3RD QTR NET", "Shr 1.02 dlrs vs 97 cts")
+    b = _slots("US WEST INC <USW> 3RD QTR NET", "Shr 1.02 dlrs vs 97 cts")
+    assert a.ticker_name == b.ticker_name == "us west"
+    assert S.entity(a, b)[0] == S.SAME
+    # a name of common words only is still one name when both write it
+    c = _slots("ROYAL RESOURCES CORP <RRCO> 2ND QTR LOSS", "Shr loss 72 cts")
+    assert S.entity(c, c)[0] == S.SAME
+    # ... but not when a shared symbol stands beside another name
+    d = _slots("ROYAL TRUST <RRCO> SETS PAYOUT", "Qtly div 10 cts")
+    assert S.entity(c, d)[0] == S.DIFFER
+
+
+def test_symbols_an_item_only_mentions_leave_the_subject_to_decide():
+    a = _slots(
+        "CBOE TO LIST NEW S AND P OPTIONS <NSX> APRIL 20",
+        "The Chicago Board Options Exchange, CBOE, said it will list new options that trade "
+        "beside the existing ones <SPX>, with settlement prices under the symbol <SET>.",
+    )
+    b = _slots(
+        "CBOE TO LIST NEW S AND P OPTIONS APRIL 20",
+        "The Chicago Board Options Exchange, CBOE, said it will list new options that trade "
+        "beside the existing ones, with settlement prices under the symbol <SET>.",
+    )
+    assert b.tickers == {"SET"} and not b.headline_symbol
+    assert S.entity(a, b)[0] == S.SAME
+    # a headline symbol the other item never writes is another company
+    c = _slots("SETTLE CORP <STL> 1ST QTR NET", "Shr 10 cts vs 12 cts, it said <SET>.")
+    assert S.entity(a, c)[0] == S.DIFFER
+
+
 def test_entity_by_the_subject_each_names():
     a = _slots(
         "HALE NORTHERN FUND SETS MONTHLY PAYOUT",
