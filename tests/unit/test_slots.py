@@ -73,17 +73,16 @@ def test_one_company_named_in_common_words_or_with_initials_apart():
     assert S.entity(c, d)[0] == S.DIFFER
 
 
+LISTING = (
+    "The Chicago Board Options Exchange, CBOE, said it will list new options that trade "
+    "beside the existing ones{}, with settlement prices under the symbol <SET>."
+)
+
+
 def test_symbols_an_item_only_mentions_leave_the_subject_to_decide():
-    a = _slots(
-        "CBOE TO LIST NEW S AND P OPTIONS <NSX> APRIL 20",
-        "The Chicago Board Options Exchange, CBOE, said it will list new options that trade "
-        "beside the existing ones <SPX>, with settlement prices under the symbol <SET>.",
-    )
-    b = _slots(
-        "CBOE TO LIST NEW S AND P OPTIONS APRIL 20",
-        "The Chicago Board Options Exchange, CBOE, said it will list new options that trade "
-        "beside the existing ones, with settlement prices under the symbol <SET>.",
-    )
+    # one copy puts a symbol in its headline; the other, re-sent, only writes one in its body
+    a = _slots("CBOE TO LIST NEW S AND P OPTIONS <NSX> APRIL 20", LISTING.format(" <SPX>"))
+    b = _slots("CBOE TO LIST NEW S AND P OPTIONS APRIL 20", LISTING.format(""))
     assert b.tickers == {"SET"} and not b.headline_symbol
     assert S.entity(a, b)[0] == S.SAME
     # a headline symbol the other item never writes is another company
