@@ -597,7 +597,8 @@ def entity(a: Slots, b: Slots) -> tuple[str, str]:
 
     Ticker symbols decide when both items carry one: a shared symbol is one company; none
     shared is two companies, unless the headlines name the company in the same words (a
-    symbol written in another format). Without symbols on both sides, each headline's
+    symbol written in another format) or one item only mentions, in its body, symbols the
+    other writes too. Otherwise (and without symbols on both sides) each headline's
     subject must be named somewhere in the other item: when each side names someone the
     other never mentions, the two are about different entities."""
     if a.tickers and b.tickers:
