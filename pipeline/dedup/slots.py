@@ -28,7 +28,7 @@ from operator import attrgetter
 from rapidfuzz import fuzz, process
 
 from pipeline.text.memo import memo
-from pipeline.text.normalize import fold
+from pipeline.text.normalize import MONTHS, fold
 
 # --- figures -------------------------------------------------------------------------------
 
@@ -77,32 +77,6 @@ _TENS = {
     "seventy": 70,
     "eighty": 80,
     "ninety": 90,
-}
-_MONTHS = {
-    "january": 1,
-    "jan": 1,
-    "february": 2,
-    "feb": 2,
-    "march": 3,
-    "mar": 3,
-    "april": 4,
-    "apr": 4,
-    "may": 5,
-    "june": 6,
-    "jun": 6,
-    "july": 7,
-    "jul": 7,
-    "august": 8,
-    "aug": 8,
-    "september": 9,
-    "sept": 9,
-    "sep": 9,
-    "october": 10,
-    "oct": 10,
-    "november": 11,
-    "nov": 11,
-    "december": 12,
-    "dec": 12,
 }
 _WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 
@@ -203,7 +177,7 @@ def _word(text: str) -> tuple:
     key = _name_key(text)
     upper_first = text[0].isupper()
     not_name = key in _NOT_NAMES
-    month = _MONTHS.get(low.rstrip("."))
+    month = MONTHS.get(low.rstrip("."))
     value = _word_value(low)
     return (
         not month and value is None,
@@ -396,7 +370,7 @@ _BRACKETED = re.compile(r"<\s*([^<>]{2,80}?)\s*>")
 _WORD = re.compile(r"[^\W\d_][\w'&.\-]*[^\W_]|[^\W\d_]")
 # Capitalised for grammar or house style, not because they name something.
 _NOT_NAMES = {
-    *_MONTHS,
+    *MONTHS,
     *_WEEKDAYS,
     *_words("a an and the of in on at for to by with from as or but not no it its"),
     *_words("he she they we i this that these those there here his her their our"),
@@ -718,8 +692,8 @@ def lsh_text(headline: str, story_text: str) -> str:
             except ValueError:
                 continue
             prev = toks[i - 1] if i else ""
-            if prev in _MONTHS and v.is_integer() and 1 <= v <= 31:
-                out.add(f"d:{_MONTHS[prev]}-{int(v)}")
+            if prev in MONTHS and v.is_integer() and 1 <= v <= 31:
+                out.add(f"d:{MONTHS[prev]}-{int(v)}")
                 continue
         elif t in _UNITS or t in _TENS:
             v = float(_UNITS.get(t, _TENS.get(t, 0)))

@@ -23,6 +23,7 @@ from pathlib import PurePath
 
 from pipeline.model import WireItem
 from pipeline.sources.base import MAX_PAYLOAD_BYTES, Parsed, ParseError, decode_text, tz_offset
+from pipeline.text.normalize import MONTHS
 
 NAME = "cgtn-text"
 
@@ -34,12 +35,6 @@ _DOTTED = re.compile(
     r"(?::\d{2})?\s*(?:(?:GMT|UTC)\s*([+-]\d{1,2})(?::?(\d{2}))?)?\s*$",
     re.I,
 )
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
-    )
-}
 BEIJING = tz_offset(8)
 
 
@@ -48,7 +43,7 @@ def parse_date_line(line: str) -> datetime | None:
     m = _UPDATED.match(s)
     if m:
         hh, mm, dd, mon, yyyy = m.groups()
-        month = _MONTHS.get(mon.lower())
+        month = MONTHS.get(mon.lower())
         if month is None:
             return None
         try:

@@ -97,6 +97,33 @@ _MONTH = (
     r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
     r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
 )
+# Month names as wire copy writes them, lower case, to their number
+MONTHS = {
+    "january": 1,
+    "jan": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "mar": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "sept": 9,
+    "sep": 9,
+    "october": 10,
+    "oct": 10,
+    "november": 11,
+    "nov": 11,
+    "december": 12,
+    "dec": 12,
+}
 # Every dateline ends in one or two of these, then spaces (a dateline standing alone as a
 # paragraph ends in one)
 DATELINE_DASHES = "-\u2013\u2014"
@@ -122,7 +149,6 @@ _DATED_DATELINE = re.compile(
 
 
 _DATELINE_DAY = re.compile(rf"\b(?P<month>{_MONTH})\s+(?P<day>\d{{1,2}})\b")
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 def dateline_day(dateline: str) -> tuple[int, int] | None:
@@ -134,7 +160,7 @@ def dateline_day(dateline: str) -> tuple[int, int] | None:
     day = int(m.group("day"))
     if not 1 <= day <= 31:
         return None
-    return _MONTHS.index(m.group("month")[:3].lower()) + 1, day
+    return MONTHS[m.group("month")[:3].lower()], day
 
 
 def split_dateline(paragraph: str) -> tuple[str, str]:
