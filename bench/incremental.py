@@ -11,10 +11,15 @@ History is built in two parts:
   dates. Their band hashes come from random signatures, so they are never candidates, but
   every index the stages use holds them: the lookups run against an index of the full size.
   Building 1M articles of history through the pipeline would take longer than the bench.
+  The band rows of the latest 1/(2 x FOLD_SHARE) of these articles go into
+  lsh_band_recent, where small batches leave theirs until a fold: half full, its average.
 
 Then the new batch is ingested (not timed) and ``open_batch`` + sign -> publish run in a
 fresh child process, whose stage times and peak RSS are reported: memory must not grow
-with history, since history stays in PostgreSQL.
+with history, since history stays in PostgreSQL. Last, untimed in the batch's figure, the
+child folds lsh_band_recent into lsh_band, as sign does once recent holds 1/FOLD_SHARE of
+history; the fold's time is printed, and its share per batch (the fold's time per row
+times the batch's rows: a fold of twice the rows visits no more leaves, so this errs high).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from bench.common import figure, maxrss_mb, note, scratch_db
 from bench.make_corpus import START, inbox_pair
 from pipeline.dedup.bands import band_keys
 from pipeline.store import copybin
+from pipeline.store.lsh import FOLD_SHARE
 
 REAL_HISTORY = 5000
 BATCH = 1000
@@ -91,6 +97,7 @@ def load_synthetic(url: str, n: int, config_id: int, seed: int = 3) -> float:
             ).fetchone()[0]
             - n
         )
+        recent_from = base + n - n // (2 * FOLD_SHARE)  # ids above it: recent rows
         span_us = DAYS * 86400 * 10**6
         start_us = int((START - copybin.PG_EPOCH).total_seconds() * 10**6)
         for lo in range(0, n, CHUNK):
@@ -139,20 +146,27 @@ def load_synthetic(url: str, n: int, config_id: int, seed: int = 3) -> float:
                 hashes = rng.integers(-(2**63), 2**63 - 1, (m * reps, nb))
                 keys = band_keys(hashes, config_id, kind).reshape(-1)
                 obj = np.repeat(np.repeat(ids, reps), nb)
-                order = np.argsort(keys)
-                with cur.copy(
-                    "COPY lsh_band (key, object_id, published_at) FROM STDIN (FORMAT binary)"
-                ) as cp:
-                    cp.write(
-                        copybin.build(
-                            [
-                                ("int8", keys[order]),
-                                ("int8", obj[order]),
-                                ("timestamptz", np.repeat(np.repeat(pub_us, reps), nb)[order]),
-                            ],
-                            keys.size,
+                pub = np.repeat(np.repeat(pub_us, reps), nb)
+                for table, rows in (
+                    ("lsh_band", obj <= recent_from),
+                    ("lsh_band_recent", obj > recent_from),
+                ):
+                    order = np.flatnonzero(rows)[np.argsort(keys[rows])]
+                    if not order.size:
+                        continue
+                    with cur.copy(
+                        f"COPY {table} (key, object_id, published_at) FROM STDIN (FORMAT binary)"
+                    ) as cp:
+                        cp.write(
+                            copybin.build(
+                                [
+                                    ("int8", keys[order]),
+                                    ("int8", obj[order]),
+                                    ("timestamptz", pub[order]),
+                                ],
+                                order.size,
+                            )
                         )
-                    )
             sids = np.arange(sbase + lo + 1, sbase + lo + m + 1)
             _text_copy(
                 cur,
@@ -195,6 +209,11 @@ def child(url: str, inbox: str) -> None:
         from pipeline.dedup import minhash
 
         minhash.warm_up()
+
+        def recent_rows() -> int:
+            return store.conn.execute("SELECT count(*) AS n FROM lsh_band_recent").fetchone()["n"]
+
+        recent0 = recent_rows()
         rss0 = maxrss_mb()
         t0 = time.perf_counter()
         b = batch.load(store, batch.open_batch(store, cfg).batch_key)
@@ -207,6 +226,12 @@ def child(url: str, inbox: str) -> None:
         out["total"] = time.perf_counter() - t0
         out["rss_before_mb"] = rss0
         out["peak_rss_mb"] = maxrss_mb()
+        batch_rows = recent_rows() - recent0
+        t1 = time.perf_counter()
+        with store.transaction():
+            out["fold_rows"] = store.lsh.fold(force=True)
+        out["fold"] = time.perf_counter() - t1
+        out["batch_recent_rows"] = batch_rows
     print(json.dumps(out))
 
 
@@ -232,7 +257,9 @@ def run(history: int, label: str) -> dict:
             real = c.execute("SELECT count(*) FROM article").fetchone()[0]
         load_s = load_synthetic(url, max(0, history - real), config_id)
         with psycopg.connect(url) as c:
-            bands = c.execute("SELECT count(*) FROM lsh_band").fetchone()[0]
+            bands = c.execute(
+                "SELECT (SELECT count(*) FROM lsh_band) + (SELECT count(*) FROM lsh_band_recent)"
+            ).fetchone()[0]
         got = subprocess.run(
             [sys.executable, "-m", "bench.incremental", "--child", url, str(new)],
             check=True,
@@ -250,6 +277,12 @@ def run(history: int, label: str) -> dict:
     for s in STAGES:
         if s in res:
             out[f"incremental_{label}_stage_{s}_s"] = res[s]
+    # the batch's share of folds: its rows at the fold's cost per row
+    per_batch = res["fold"] * res["batch_recent_rows"] / max(res["fold_rows"], 1)
+    out[f"incremental_{label}_fold_rows"] = res["fold_rows"]
+    out[f"incremental_{label}_fold_s"] = res["fold"]
+    out[f"incremental_{label}_fold_per_batch_s"] = per_batch
+    out[f"incremental_1k_vs_{label}_with_fold_s"] = res["total"] + per_batch
     out[f"incremental_{label}_rss_before_batch_mb"] = res["rss_before_mb"]
     for k, v in res.items():
         if k.startswith("rss_after_"):

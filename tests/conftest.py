@@ -153,16 +153,18 @@ def store(db_url):
     s.close()
 
 
-_COUNTED = {"band": "lsh_band"}  # a name in STABLE_TABLES -> the table it counts
+# a name in STABLE_TABLES -> the tables it counts (band rows are recent or folded)
+_COUNTED = {"band": ("lsh_band", "lsh_band_recent")}
 
 
 def table_counts(store) -> dict[str, int]:
     """Rows per table of STABLE_TABLES, for before/after comparisons."""
     count = psycopg.sql.SQL("SELECT count(*) AS n FROM {}")
     return {
-        n: store.conn.execute(count.format(psycopg.sql.Identifier(_COUNTED.get(n, n)))).fetchone()[
-            "n"
-        ]
+        n: sum(
+            store.conn.execute(count.format(psycopg.sql.Identifier(t))).fetchone()["n"]
+            for t in _COUNTED.get(n, (n,))
+        )
         for n in STABLE_TABLES
     }
 

@@ -105,8 +105,22 @@ def run(
     store: Store, batch: Batch, config: DedupConfig, shard: int = 0, shards: int = 1
 ) -> Summary:
     """MinHash signatures and LSH band keys for one shard of the batch. An article whose
-    signing raises is quarantined at this stage; the others are signed as usual."""
-    with recorded(store, "sign", batch.key) as s, store.transaction():
+    signing raises is quarantined at this stage; the others are signed as usual. A batch
+    small beside history writes its band rows into the recent table, and folds that table
+    into history once it has grown enough (``Lsh.band_writes``, ``Lsh.fold``)."""
+    with recorded(store, "sign", batch.key) as s:
+        if _sign(store, batch, config, shard, shards, s) == "recent":
+            with store.transaction():
+                store.bulk_settings()
+                s.counts["folded"] = store.lsh.fold()
+        return s
+
+
+def _sign(
+    store: Store, batch: Batch, config: DedupConfig, shard: int, shards: int, s: Summary
+) -> str:
+    """The signing transaction of ``run``; returns where its band rows went."""
+    with store.transaction():
         store.bulk_settings()
         rows = store.lsh.batch_texts(batch.id, shard, shards)
         paras = store.lsh.batch_paragraphs(batch.id, shard, shards)
@@ -131,7 +145,7 @@ def run(
         )
         (done, n_paras), failed = poison.isolate(writes, every, "sign")
         store.batches.quarantine_articles(batch.id, "sign", failed)
-        with store.lsh.bulk_bands(band_rows(config, len(rows), len(paras), len(caps))):
+        with store.lsh.band_writes(band_rows(config, len(rows), len(paras), len(caps))) as where:
             apply(store, done)
         store.analyze_written()
         held = {i for i, _ in failed}
@@ -143,4 +157,4 @@ def run(
             shard=shard,
             shards=shards,
         )
-        return s
+        return where

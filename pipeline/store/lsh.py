@@ -26,15 +26,27 @@ INDEX_PROBE_FACTOR = 50
 
 
 # A batch writing at least this many band rows, and at least as many as lsh_band holds,
-# drops lsh_band_key_idx and builds it again after its rows are in (``bulk_bands``).
+# drops lsh_band_key_idx and builds it again after its rows are in (``band_writes``).
 # Measured on 1.8M rows in key order: 4.7 s of backend CPU and 260 MB of WAL inserting into
 # the index, 2.7 s and 180 MB loading without it and building it once. Against a larger
 # history the rebuild would sort all of it for a few new rows: those go in row by row.
 BULK_BAND_ROWS = 100_000
 
+# lsh_band_recent holds at most about 1/FOLD_SHARE of lsh_band before it is folded in. A
+# fold visits each leaf of the large index about once, so its cost grows with history, and
+# folding after a fixed share of it keeps that cost per batch row flat. The share also
+# bounds recent's own index, whose leaves every small batch writes into: a sixteenth of a
+# million articles' rows is some 10,000 leaves against the large index's 160,000. A batch
+# whose rows alone are as many goes straight into lsh_band: holding it back saves nothing.
+FOLD_SHARE = 16
+
 
 class Lsh(Part):
     FILE = "lsh"
+
+    # where write_bands puts band rows: into lsh_band_recent inside ``band_writes`` for a
+    # batch small beside history, else into lsh_band
+    _recent = False
 
     # --- what to sign --------------------------------------------------------------------
 
@@ -123,18 +135,18 @@ class Lsh(Part):
         # rows in key order: each leaf of lsh_band_key_idx is then visited once per batch
         # instead of once per row
         order = np.argsort(flat, kind="stable")
-        self._copy_binary(
-            "copy_lsh_band",
-            copybin.build(
-                [
-                    ("int8", flat[order]),
-                    ("int8", np.repeat(ids, nb)[order]),
-                    ("timestamptz", np.repeat(pub_us, nb)[order]),
-                ],
-                n * nb,
-            ),
+        rows = copybin.build(
+            [
+                ("int8", flat[order]),
+                ("int8", np.repeat(ids, nb)[order]),
+                ("timestamptz", np.repeat(pub_us, nb)[order]),
+            ],
             n * nb,
         )
+        if self._recent:
+            self._copy_binary("copy_lsh_band_recent", rows, n * nb)
+        else:
+            self._copy_binary("copy_lsh_band", rows, n * nb)
         # one band_key row per object with all its keys (several rows of keys for the
         # paragraphs of one article, in their order), in one binary COPY: objects with the
         # same number of key rows share an array width
@@ -161,23 +173,52 @@ class Lsh(Part):
         self._copy_binary("copy_band_keys_binary", copybin.concat(parts), len(starts))
 
     @contextlib.contextmanager
-    def bulk_bands(self, new_rows: int) -> Iterator[bool]:
-        """Inside a transaction, around writing about ``new_rows`` band rows: when they are
-        many and history is no larger, the key index is dropped first and built once at the
-        end (yields whether it was). The index is back before the transaction commits, so
-        nothing outside it ever sees lsh_band without its index. While the index is gone a
-        re-signed object's old rows are found by a scan of lsh_band, which is then small."""
-        if new_rows < BULK_BAND_ROWS:
-            yield False
-            return
+    def band_writes(self, new_rows: int) -> Iterator[str]:
+        """Inside a transaction, around writing about ``new_rows`` band rows; yields where
+        they go:
+
+        * ``rebuild``: many rows and history no larger. lsh_band's key index is dropped
+          first and built once at the end; it is back before the transaction commits, so
+          nothing outside it ever sees lsh_band without its index. Meanwhile a re-signed
+          object's old rows are found by a scan of lsh_band, which is then small.
+        * ``recent``: a batch small beside history (FOLD_SHARE), into lsh_band_recent,
+          whose small index takes random keys cheaply; ``fold`` moves them on.
+        * ``history``: any other batch, straight into lsh_band, row by row.
+        """
         history = self._one("lsh_band_rows")["n"]
-        if history > new_rows:
-            yield False
+        if new_rows >= BULK_BAND_ROWS and history <= new_rows:
+            self._exec("lock_lsh_band")
+            self._exec("drop_lsh_band_index")
+            yield "rebuild"
+            self._exec("create_lsh_band_index")
             return
-        self._exec("lock_lsh_band")
-        self._exec("drop_lsh_band_index")
-        yield True
-        self._exec("create_lsh_band_index")
+        if new_rows * FOLD_SHARE >= history:
+            yield "history"
+            return
+        self._recent = True
+        try:
+            yield "recent"
+        finally:
+            self._recent = False
+
+    def fold_due(self) -> bool:
+        """Whether lsh_band_recent has grown to 1/FOLD_SHARE of lsh_band."""
+        recent = self._one("lsh_band_recent_rows")["n"]
+        return recent > 0 and recent * FOLD_SHARE >= self._one("lsh_band_rows")["n"]
+
+    def fold(self, force: bool = False) -> int:
+        """Inside a transaction of its own: move lsh_band_recent's rows into lsh_band in
+        key order, if due (or ``force``); returns how many moved. Run after the writers'
+        commits, never inside one: its lock waits for them, and shards that find the fold
+        done by another queue behind it and find it no longer due."""
+        if not force and not self.fold_due():
+            return 0  # most batches: without taking the lock
+        self._exec("lock_lsh_band_recent")
+        if not force and not self.fold_due():
+            return 0
+        moved = self._run("fold_lsh_band_recent")
+        self._exec("truncate_lsh_band_recent")
+        return moved
 
     # --- candidates ----------------------------------------------------------------------
 

@@ -65,15 +65,21 @@ RETURNING s.object_id
 COPY signature (config_id, kind, object_id, minhash, shingles) FROM STDIN (FORMAT binary)
 
 -- name: delete_band_keys_of
--- The objects' previous LSH rows, found by their exact keys through lsh_band_key_idx
--- (lsh_band is never searched by object), then their band_key rows.
+-- The objects' band_key rows, and their previous LSH rows, wherever they are (recent or
+-- folded), found by their exact keys through the key indexes: lsh_band is never searched
+-- by object. lsh_band_recent comes first, as in every statement that names both, so that
+-- all take their locks in one order.
 WITH old AS (
     DELETE FROM band_key k USING unnest(%(ids)s::bigint[]) AS u(id)
     WHERE k.config_id = %(config_id)s AND k.kind = %(kind)s AND k.object_id = u.id
     RETURNING k.object_id, k.keys
+), d AS (
+    SELECT o.object_id, x.key FROM old o, unnest(o.keys) AS x(key)
+), recent AS (
+    DELETE FROM lsh_band_recent r USING d WHERE r.key = d.key AND r.object_id = d.object_id
 )
 DELETE FROM lsh_band b
-USING (SELECT o.object_id, x.key FROM old o, unnest(o.keys) AS x(key)) d
+USING d
 WHERE b.key = d.key AND b.object_id = d.object_id
 
 -- name: copy_band_keys_binary
@@ -82,15 +88,35 @@ COPY band_key (config_id, kind, object_id, keys, published_at) FROM STDIN (FORMA
 -- name: copy_lsh_band
 COPY lsh_band (key, object_id, published_at) FROM STDIN (FORMAT binary)
 
+-- name: copy_lsh_band_recent
+COPY lsh_band_recent (key, object_id, published_at) FROM STDIN (FORMAT binary)
+
 -- name: lsh_band_rows
 -- Rows in lsh_band now, estimated from its size (about 52 bytes a row with its header and
 -- line pointer): unlike reltuples it counts rows written since the last ANALYZE.
 SELECT pg_relation_size('lsh_band') / 52 AS n
 
+-- name: lsh_band_recent_rows
+-- The same estimate for lsh_band_recent, which a fold empties by TRUNCATE (its file too).
+SELECT pg_relation_size('lsh_band_recent') / 52 AS n
+
 -- name: lock_lsh_band
 -- Before any other statement on lsh_band in the transaction, so that sign shards running
--- at once queue here instead of deadlocking on the index they would both drop.
-LOCK TABLE lsh_band IN ACCESS EXCLUSIVE MODE
+-- at once queue here instead of deadlocking on the index they would both drop; with
+-- lsh_band_recent first, the order every statement takes the two in.
+LOCK TABLE lsh_band_recent, lsh_band IN ACCESS EXCLUSIVE MODE
+
+-- name: lock_lsh_band_recent
+-- A fold's first statement: writers of recent rows commit first, later ones wait for it.
+LOCK TABLE lsh_band_recent IN ACCESS EXCLUSIVE MODE
+
+-- name: fold_lsh_band_recent
+-- In key order, so that each leaf of lsh_band_key_idx is visited once for all the rows.
+INSERT INTO lsh_band (key, object_id, published_at)
+SELECT key, object_id, published_at FROM lsh_band_recent ORDER BY key
+
+-- name: truncate_lsh_band_recent
+TRUNCATE lsh_band_recent
 
 -- name: drop_lsh_band_index
 DROP INDEX IF EXISTS lsh_band_key_idx
@@ -141,13 +167,15 @@ TRUNCATE band_hits
 
 -- name: fill_band_hits
 -- Every (batch object, history object) pair sharing an LSH key inside the time window, all
--- kinds in one pass over lsh_band: a hash join against all of it, for a batch whose keys
--- are many beside history. Slot keys look only as far as a re-send can be: beyond it, only
--- a full repeat is the same item, and story keys find those.
+-- kinds in one pass over the band rows, recent and folded: a hash join against all of
+-- them, for a batch whose keys are many beside history. Slot keys look only as far as a
+-- re-send can be: beyond it, only a full repeat is the same item, and story keys find those.
 INSERT INTO band_hits (kind, a, b, key)
 SELECT n.kind, n.object_id, h.object_id, n.key
 FROM band_probe n
-JOIN lsh_band h ON h.key = n.key
+JOIN (SELECT key, object_id, published_at FROM lsh_band_recent
+      UNION ALL
+      SELECT key, object_id, published_at FROM lsh_band) h ON h.key = n.key
 CROSS JOIN LATERAL (SELECT CASE WHEN n.kind = 'slots'
                                 THEN make_interval(secs => %(slot_window_hours)s * 3600)
                                 ELSE make_interval(days => %(window_days)s) END AS w) win
@@ -155,14 +183,17 @@ WHERE h.object_id <> n.object_id
   AND h.published_at BETWEEN n.published_at - win.w AND n.published_at + win.w
 
 -- name: fill_band_hits_by_keys
--- The same pairs for a batch whose keys are few beside history: one index scan of
--- lsh_band for the batch's keys as one array, which the index walks in key order, each
+-- The same pairs for a batch whose keys are few beside history: one index scan of each
+-- band table for the batch's keys as one array, which the index walks in key order, each
 -- leaf page once, then a hash join of the rows found with the batch's keys. Against a
 -- million articles this took half the time of one index probe per key in a nested loop.
 INSERT INTO band_hits (kind, a, b, key)
 SELECT n.kind, n.object_id, h.object_id, n.key
 FROM band_probe n
-JOIN (SELECT key, object_id, published_at FROM lsh_band
+JOIN (SELECT key, object_id, published_at FROM lsh_band_recent
+      WHERE key = ANY(ARRAY(SELECT key FROM band_probe))
+      UNION ALL
+      SELECT key, object_id, published_at FROM lsh_band
       WHERE key = ANY(ARRAY(SELECT key FROM band_probe))) h ON h.key = n.key
 CROSS JOIN LATERAL (SELECT CASE WHEN n.kind = 'slots'
                                 THEN make_interval(secs => %(slot_window_hours)s * 3600)

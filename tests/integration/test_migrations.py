@@ -48,6 +48,7 @@ def test_migrate_from_empty_is_idempotent(empty_db_url):
         "caption",
         "signature",
         "lsh_band",
+        "lsh_band_recent",
         "band_key",
         "edge",
         "story",

@@ -252,6 +252,56 @@ def test_band_index_built_once_per_batch_changes_nothing(
         assert bulk.conn.execute(index).fetchone()["n"] not in (None, built)  # built again
 
 
+def _recent(store):
+    return store.conn.execute(
+        "SELECT key, object_id, published_at FROM lsh_band_recent ORDER BY 1, 2"
+    ).fetchall()
+
+
+def test_recent_band_rows_change_nothing_until_and_after_folded(
+    databases, migrated_template, config, tmp_path, monkeypatch
+):
+    """A batch small beside history writes its band rows into lsh_band_recent: the same
+    rows as into lsh_band, the same candidates and stories; re-signing it replaces its rows
+    there; a fold moves them all into lsh_band, when due or forced, and none otherwise."""
+    from pipeline.store import lsh
+    from pipeline.store.store import Store
+
+    inboxes = _split_inbox(tmp_path)
+
+    def two_batches(s):
+        for inbox in inboxes:
+            run.inbox(s, inbox, config)
+        pairs = s.conn.execute("SELECT batch_id, kind, a, b FROM candidate ORDER BY 1, 2, 3, 4")
+        return pairs.fetchall(), _partition(s)
+
+    with Store.open(databases.create(template=migrated_template)) as folded:
+        want = two_batches(folded), _bands(folded)
+        assert _recent(folded) == []
+    # every batch after the first is "small beside history", and no fold is ever due
+    monkeypatch.setattr(lsh, "FOLD_SHARE", 1e-9)
+    with Store.open(databases.create(template=migrated_template)) as s:
+        assert two_batches(s) == want[0]
+        rows, keys = _bands(s)
+        recent = _recent(s)
+        assert recent and rows
+        assert sorted(rows + recent, key=lambda r: (r["key"], r["object_id"])) == want[1][0]
+        assert keys == want[1][1]
+        second = s.conn.execute("SELECT key FROM batch ORDER BY id DESC").fetchone()["key"]
+        summary = sign.run(s, batch.load(s, second), config)
+        assert summary.counts["folded"] == 0
+        assert (_bands(s), _recent(s)) == ((rows, keys), recent)
+        with s.transaction():
+            assert s.lsh.fold() == 0  # not due
+        monkeypatch.setattr(lsh, "FOLD_SHARE", 10**9)  # now any recent row is due
+        with s.transaction():
+            assert s.lsh.fold() == len(recent)
+        assert _recent(s) == []
+        assert _bands(s) == want[1]
+        with s.transaction():
+            assert s.lsh.fold(force=True) == 0  # nothing left
+
+
 def test_verify_loads_the_kernels_before_its_workers_fork(store, config, monkeypatch):
     """Workers forked for a batch's pairs inherit the compiled MinHash kernels instead of
     each loading them (1-2 CPU-seconds a process), however few chunks there are."""
