@@ -229,7 +229,7 @@ def child(url: str, inbox: str) -> None:
         batch_rows = recent_rows() - recent0
         t1 = time.perf_counter()
         with store.transaction():
-            out["fold_rows"] = store.lsh.fold(force=True)
+            out["fold_rows"] = store.lsh.fold(force=True) or 0  # None: busy, never here
         out["fold"] = time.perf_counter() - t1
         out["batch_recent_rows"] = batch_rows
     print(json.dumps(out))

@@ -112,7 +112,10 @@ def run(
         if _sign(store, batch, config, shard, shards, s) == "recent":
             with store.transaction():
                 store.bulk_settings()
-                s.counts["folded"] = store.lsh.fold()
+                moved = store.lsh.fold()
+            s.counts["folded"] = moved or 0
+            if moved is None:
+                s.counts["fold_deferred"] = 1  # the table was busy: a later batch folds
         return s
 
 

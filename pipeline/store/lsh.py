@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import numpy as np
+import psycopg
 
 from pipeline.store import copybin
 from pipeline.store.session import Part
@@ -206,16 +207,22 @@ class Lsh(Part):
         recent = self._one("lsh_band_recent_rows")["n"]
         return recent > 0 and recent * FOLD_SHARE >= self._one("lsh_band_rows")["n"]
 
-    def fold(self, force: bool = False) -> int:
-        """Inside a transaction of its own: move lsh_band_recent's rows into lsh_band in
-        key order, if due (or ``force``); returns how many moved. Run after the writers'
-        commits, never inside one: its lock waits for them, and shards that find the fold
-        done by another queue behind it and find it no longer due."""
+    def fold(self, force: bool = False) -> int | None:
+        """Inside a transaction of its own, after the writers' commits: move
+        lsh_band_recent's rows into lsh_band in key order, if due (or ``force``); returns
+        how many moved, or None when another transaction holds the table. A fold is never
+        urgent, so it gives way instead of queueing: queued, it would hold up every
+        later reader and writer of the table, and a writer still inside its transaction
+        would wait for it while it waits for that writer. A later batch's sign folds."""
         if not force and not self.fold_due():
             return 0  # most batches: without taking the lock
-        self._exec("lock_lsh_band_recent")
+        try:
+            with self.conn.transaction():  # a savepoint: a busy table spoils nothing
+                self._exec("lock_lsh_band_recent")
+        except psycopg.errors.LockNotAvailable:
+            return None
         if not force and not self.fold_due():
-            return 0
+            return 0  # another shard folded first
         moved = self._run("fold_lsh_band_recent")
         self._exec("truncate_lsh_band_recent")
         return moved

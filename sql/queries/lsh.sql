@@ -107,8 +107,9 @@ SELECT pg_relation_size('lsh_band_recent') / 52 AS n
 LOCK TABLE lsh_band_recent, lsh_band IN ACCESS EXCLUSIVE MODE
 
 -- name: lock_lsh_band_recent
--- A fold's first statement: writers of recent rows commit first, later ones wait for it.
-LOCK TABLE lsh_band_recent IN ACCESS EXCLUSIVE MODE
+-- A fold's first statement; NOWAIT: while another transaction uses the table, the fold
+-- gives way to it (``Lsh.fold``).
+LOCK TABLE lsh_band_recent IN ACCESS EXCLUSIVE MODE NOWAIT
 
 -- name: fold_lsh_band_recent
 -- In key order, so that each leaf of lsh_band_key_idx is visited once for all the rows.

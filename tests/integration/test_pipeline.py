@@ -263,7 +263,8 @@ def test_recent_band_rows_change_nothing_until_and_after_folded(
 ):
     """A batch small beside history writes its band rows into lsh_band_recent: the same
     rows as into lsh_band, the same candidates and stories; re-signing it replaces its rows
-    there; a fold moves them all into lsh_band, when due or forced, and none otherwise."""
+    there; a fold moves them all into lsh_band, when due or forced, and none otherwise,
+    nor while another transaction uses the table."""
     from pipeline.store import lsh
     from pipeline.store.store import Store
 
@@ -280,7 +281,8 @@ def test_recent_band_rows_change_nothing_until_and_after_folded(
         assert _recent(folded) == []
     # every batch after the first is "small beside history", and no fold is ever due
     monkeypatch.setattr(lsh, "FOLD_SHARE", 1e-9)
-    with Store.open(databases.create(template=migrated_template)) as s:
+    url = databases.create(template=migrated_template)
+    with Store.open(url) as s:
         assert two_batches(s) == want[0]
         rows, keys = _bands(s)
         recent = _recent(s)
@@ -293,6 +295,12 @@ def test_recent_band_rows_change_nothing_until_and_after_folded(
         assert (_bands(s), _recent(s)) == ((rows, keys), recent)
         with s.transaction():
             assert s.lsh.fold() == 0  # not due
+        with Store.open(url) as other, other.transaction():
+            other.conn.execute("SELECT count(*) FROM lsh_band_recent").fetchone()
+            with s.transaction():
+                assert s.lsh.fold(force=True) is None  # in use elsewhere: gives way at once
+                assert s.conn.execute("SELECT 1 AS ok").fetchone()["ok"] == 1
+        assert _recent(s) == recent
         monkeypatch.setattr(lsh, "FOLD_SHARE", 10**9)  # now any recent row is due
         with s.transaction():
             assert s.lsh.fold() == len(recent)
