@@ -412,11 +412,16 @@ def judge(s: Scores, a: Meta, b: Meta, config: DedupConfig) -> tuple[str, str]:
         # its slots, which must agree.
         short = min(s.tokens) < slotting.SHORT_ITEM_TOKENS
         replaced = figs.compared >= 1 and figs.shared < 0.5 * figs.compared
-        edited = templated and figs.differ() and (figs.missing >= 2 or short)
+        redated = a.dated is not None and b.dated is not None and a.dated != b.dated
+        # A short item under another day's dateline is that day's report when its figures
+        # differ, however its sentences were recast around them ("late assistance of 120
+        # mln stg" on March 17, "of 40 mln stg" on March 19).
+        edited = figs.differ() and (
+            (templated and (figs.missing >= 2 or short)) or (short and redated)
+        )
         if other_day and (edited or replaced or s.dates_differ):
             return "conflict", f"another edition of a recurring report: {detail}"
         late = s.hours_apart is not None and s.hours_apart >= config.resend_hours
-        redated = a.dated is not None and b.dated is not None and a.dated != b.dated
         if late and redated and short and figs.compared and s.undated:
             # A short report of figures that names no day or period of its own (a rate
             # left unchanged, a market operation) reports on the day its dateline names.

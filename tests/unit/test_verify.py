@@ -230,6 +230,35 @@ def test_a_short_report_of_figures_under_another_days_dateline_is_that_days_edit
     assert decide(a, b, CFG).verdict == "duplicate"
 
 
+def test_a_recast_short_report_with_other_figures_under_another_days_dateline_conflicts():
+    """Below the template threshold (the sentences recast, two joined in one) a short
+    item on another day, under that day's dateline, with other figures, is that day's
+    report; with the same figures it is still a re-send."""
+    first = [
+        "The Bank of Ruritania said it provided the money market with late assistance of "
+        "around 120 mln crowns.",
+        "This brings the bank's total help today to some 136 mln crowns and compares with "
+        "its forecast of a 400 mln crown shortage in the system.",
+    ]
+    recast = [
+        "The bank of Ruritania said it provided the money market with late assistance of "
+        "around {} mln crowns. This brings the Bank's total help today to some {} mln "
+        "crowns and compares with its forecast of a shortage in the system of around 400 "
+        "mln crowns."
+    ]
+    head = "RURITANIA MONEY MARKET GIVEN LATE HELP"
+    a = _item(1, head, first, dated=(3, 17))
+    b = _item(2, head, [recast[0].format(40, 412)], hours=48, dated=(3, 19))
+    e = decide(a, b, CFG)
+    assert e.verdict == "conflict" and "another edition" in e.reason, e.reason
+    # the same figures re-sent under the next day's dateline: a re-send
+    c = _item(3, head, [recast[0].format(120, 136)], hours=20, dated=(3, 18))
+    assert decide(a, c, CFG).verdict == "duplicate"
+    # other figures the same day (no other occasion): a take of the running report
+    d = _item(4, head, [recast[0].format(40, 412)], hours=3, dated=(3, 17))
+    assert decide(a, d, CFG).verdict == "duplicate"
+
+
 def test_verify_reads_the_day_an_articles_dateline_names():
     from pipeline.stages.verify import _features
 
