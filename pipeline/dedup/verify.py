@@ -414,8 +414,8 @@ def judge(s: Scores, a: Meta, b: Meta, config: DedupConfig) -> tuple[str, str]:
         replaced = figs.compared >= 1 and figs.shared < 0.5 * figs.compared
         redated = a.dated is not None and b.dated is not None and a.dated != b.dated
         # A short item under another day's dateline is that day's report when its figures
-        # differ, however its sentences were recast around them ("late assistance of 120
-        # mln stg" on March 17, "of 40 mln stg" on March 19).
+        # differ, however its sentences were recast around them (a central bank's late help
+        # to the money market, one sum on one day and another two days later).
         edited = figs.differ() and (
             (templated and (figs.missing >= 2 or short)) or (short and redated)
         )

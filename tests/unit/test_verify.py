@@ -235,27 +235,27 @@ def test_a_recast_short_report_with_other_figures_under_another_days_dateline_co
     item on another day, under that day's dateline, with other figures, is that day's
     report; with the same figures it is still a re-send."""
     first = [
-        "The Bank of Ruritania said it provided the money market with late assistance of "
-        "around 120 mln crowns.",
-        "This brings the bank's total help today to some 136 mln crowns and compares with "
+        "The Ruritanian central bank said it added about 120 mln crowns to the money "
+        "market in a late operation, dealers in the city said.",
+        "That takes its total support today to roughly 136 mln crowns and compares with "
         "its forecast of a 400 mln crown shortage in the system.",
     ]
-    recast = [
-        "The bank of Ruritania said it provided the money market with late assistance of "
-        "around {} mln crowns. This brings the Bank's total help today to some {} mln "
-        "crowns and compares with its forecast of a shortage in the system of around 400 "
-        "mln crowns."
-    ]
-    head = "RURITANIA MONEY MARKET GIVEN LATE HELP"
+    recast = (
+        "The Ruritanian Central Bank said it added about {} mln crowns to the money market "
+        "in a late operation, dealers in the city said. That takes the Central Bank's total "
+        "support today to roughly {} mln crowns and compares with its forecast of a "
+        "shortage in the system of around 400 mln crowns."
+    )
+    head = "RURITANIA MONEY MARKET GETS LATE SUPPORT"
     a = _item(1, head, first, dated=(3, 17))
-    b = _item(2, head, [recast[0].format(40, 412)], hours=48, dated=(3, 19))
+    b = _item(2, head, [recast.format(40, 412)], hours=48, dated=(3, 19))
     e = decide(a, b, CFG)
     assert e.verdict == "conflict" and "another edition" in e.reason, e.reason
     # the same figures re-sent under the next day's dateline: a re-send
-    c = _item(3, head, [recast[0].format(120, 136)], hours=20, dated=(3, 18))
+    c = _item(3, head, [recast.format(120, 136)], hours=20, dated=(3, 18))
     assert decide(a, c, CFG).verdict == "duplicate"
     # other figures the same day (no other occasion): a take of the running report
-    d = _item(4, head, [recast[0].format(40, 412)], hours=3, dated=(3, 17))
+    d = _item(4, head, [recast.format(40, 412)], hours=3, dated=(3, 17))
     assert decide(a, d, CFG).verdict == "duplicate"
 
 
